@@ -1,0 +1,105 @@
+"""The application factory: everything is built here and reached through the AppKeys in keys.py."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import jinja2
+import socketio
+from aiohttp import web
+
+from triage import KnowledgeBase
+
+from . import jsoncodec, keys
+from .bot import Bot
+from .config import Config
+from .dispatch import Dispatcher
+from .lifetimes import BOOTSTRAP, dispatcher_ctx, first_admin_ctx, kb_ctx, store_ctx
+from .namespaces.agent import AgentNamespace
+from .namespaces.visitor import VisitorNamespace
+from .secrets import Secrets
+from .store import Store
+from .views import public
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+
+
+def origin_checker(config: Config):
+    """Engine.IO-level check for every transport request: the server's own pages, plus the sites allowed to
+    embed the widget (CHAT_ALLOWED_ORIGINS). The agent namespace narrows this to same-origin only."""
+    allowed = set(config.allowed_origins)
+
+    def check(origin, environ=None) -> bool:
+        if origin is None:
+            return True
+        if "*" in allowed or origin.rstrip("/") in allowed:
+            return True
+        host = (environ or {}).get("HTTP_HOST")
+        return bool(host) and origin in (f"http://{host}", f"https://{host}")
+
+    return check
+
+
+def create_app(config: Config | None = None) -> web.Application:
+    config = config or Config()
+    data_dir = Path(config.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers])
+    app[keys.CONFIG] = config
+    app[keys.SECRETS] = Secrets.load_or_create(data_dir)
+    app[keys.STORE] = Store(config.db_path)
+    app[BOOTSTRAP] = {}
+    app[keys.SESSION_EXTRAS] = []
+    kb = KnowledgeBase.load(config.kb_dir)
+    for error in kb.errors:
+        log.warning("article %s not loaded: %s", error.path, error.reason)
+    app[keys.KB] = kb
+    app[keys.TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
+                                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+
+    sio = socketio.AsyncServer(
+        async_mode="aiohttp",
+        cors_allowed_origins=origin_checker(config),
+        max_http_buffer_size=config.max_http_buffer_size,
+        # Handlers of one client run one after another, so its messages are stored in the order sent.
+        async_handlers=False,
+        ping_interval=config.ping_interval_seconds,
+        ping_timeout=config.ping_timeout_seconds,
+        json=jsoncodec,
+        logger=False,
+        engineio_logger=False,
+    )
+    sio.attach(app)
+    app[keys.SIO] = sio
+    app[keys.DISPATCHER] = Dispatcher(config, app[keys.STORE], sio)
+    app[keys.BOT] = Bot(app)
+    sio.register_namespace(VisitorNamespace(app))
+    sio.register_namespace(AgentNamespace(app))
+
+    public.setup_routes(app)
+    for setup in _feature_setups():
+        setup(app)
+
+    app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(first_admin_ctx)
+    app.cleanup_ctx.append(dispatcher_ctx)
+    app.cleanup_ctx.append(kb_ctx)
+    return app
+
+
+def _feature_setups():
+    """Route setups of the feature modules (widget, console, admin, surveys, reports) that exist."""
+    import importlib
+
+    setups = []
+    for name in ("widget", "console", "admin", "surveys", "reports"):
+        try:
+            module = importlib.import_module(f"chatserver.views.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"chatserver.views.{name}":
+                raise
+            continue
+        setups.append(module.setup)
+    return setups

@@ -1,0 +1,92 @@
+"""Agent authentication: argon2 password hashes, session tokens (cookie or bearer), CSRF tokens, login throttling."""
+from __future__ import annotations
+
+import hmac
+import time
+from http.cookies import SimpleCookie
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from aiohttp import web
+
+from . import keys
+from .store import agents as agent_queries
+
+SESSION_COOKIE = "chat_session"
+_hasher = PasswordHasher()
+# A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def session_token_from_request(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def session_token_from_environ(environ: dict, auth: object) -> str | None:
+    """For socket connects: `auth = {"token": ...}` (non-browser clients) or the session cookie (the console)."""
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        return auth["token"]
+    cookie = SimpleCookie()
+    try:
+        cookie.load(environ.get("HTTP_COOKIE", ""))
+    except Exception:
+        return None
+    morsel = cookie.get(SESSION_COOKIE)
+    return morsel.value if morsel else None
+
+
+async def agent_for_token(app: web.Application, token: str | None) -> dict | None:
+    if not token or len(token) > 200:
+        return None
+    return await app[keys.STORE].read(agent_queries.agent_for_session, token, time.time())
+
+
+async def current_agent(request: web.Request) -> dict | None:
+    if "agent" not in request:
+        token = session_token_from_request(request)
+        request["session_token"] = token
+        request["agent"] = await agent_for_token(request.app, token)
+    return request["agent"]
+
+
+async def require_agent(request: web.Request, admin: bool = False) -> dict:
+    agent = await current_agent(request)
+    if agent is None:
+        if request.headers.get("Accept", "").startswith("application/json") or request.path.startswith("/api/"):
+            raise web.HTTPUnauthorized(text='{"ok": false, "error": "unauthorized", "message": "log in first"}',
+                                       content_type="application/json")
+        raise web.HTTPFound("/login?next=" + request.path)
+    if admin and agent["role"] != "admin":
+        raise web.HTTPForbidden(text='{"ok": false, "error": "forbidden", "message": "admins only"}',
+                                content_type="application/json")
+    return agent
+
+
+def csrf_token(request: web.Request) -> str:
+    token = request.get("session_token") or session_token_from_request(request) or ""
+    return request.app[keys.SECRETS].csrf_token(token)
+
+
+async def check_csrf(request: web.Request, form: dict | None = None) -> None:
+    """Forms carry `csrf_token`; JSON/fetch callers send the `X-CSRF-Token` header. Bearer-token clients are exempt
+    (a browser never attaches a bearer token on its own)."""
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return
+    sent = request.headers.get("X-CSRF-Token") or (form or {}).get("csrf_token") or ""
+    if not hmac.compare_digest(str(sent), csrf_token(request)):
+        raise web.HTTPForbidden(text='{"ok": false, "error": "csrf_failed", "message": "missing or wrong CSRF token"}',
+                                content_type="application/json")

@@ -1,0 +1,106 @@
+"""Settings: one dataclass, read from CLI flags and CHAT_* environment variables in one place.
+
+Every field is documented in README.md ("Settings"); tests/test_docs.py checks they agree.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path("data")
+    kb_dir: Path = PROJECT_ROOT / "kb_articles"
+    admin_email: str = "admin@localhost"
+    admin_password: str | None = None
+    # Comma-separated origins allowed to embed the widget; "*" allows any site.
+    allowed_origins: list[str] = field(default_factory=lambda: ["*"])
+    # Public base URL used in links printed at start-up and in widget.js; empty = http://host:port.
+    public_url: str = ""
+    default_max_chats: int = 3
+    agent_grace_seconds: float = 60.0
+    rate_limit_messages: int = 10
+    rate_limit_window_seconds: float = 10.0
+    max_message_chars: int = 4000
+    max_http_buffer_size: int = 64 * 1024
+    ping_interval_seconds: float = 25.0
+    ping_timeout_seconds: float = 20.0
+    sla_seconds: int = 60
+    bot_enabled: bool = True
+    kb_poll_seconds: float = 2.0
+    new_visitors_per_minute_per_ip: int = 30
+    log_level: str = "INFO"
+
+    @property
+    def db_path(self) -> Path:
+        return Path(self.data_dir) / "chat.db"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+
+# Settings that can be set from the environment: name -> (env var, parser).
+def _bool(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _origins(text: str) -> list[str]:
+    return [o.strip().rstrip("/") for o in text.split(",") if o.strip()]
+
+
+ENV_SETTINGS: dict[str, tuple[str, object]] = {
+    "host": ("CHAT_HOST", str),
+    "port": ("CHAT_PORT", int),
+    "data_dir": ("CHAT_DATA_DIR", Path),
+    "kb_dir": ("CHAT_KB_DIR", Path),
+    "admin_email": ("CHAT_ADMIN_EMAIL", str),
+    "admin_password": ("CHAT_ADMIN_PASSWORD", str),
+    "allowed_origins": ("CHAT_ALLOWED_ORIGINS", _origins),
+    "public_url": ("CHAT_PUBLIC_URL", str),
+    "default_max_chats": ("CHAT_DEFAULT_MAX_CHATS", int),
+    "agent_grace_seconds": ("CHAT_AGENT_GRACE_SECONDS", float),
+    "rate_limit_messages": ("CHAT_RATE_LIMIT_MESSAGES", int),
+    "rate_limit_window_seconds": ("CHAT_RATE_LIMIT_WINDOW_SECONDS", float),
+    "max_message_chars": ("CHAT_MAX_MESSAGE_CHARS", int),
+    "max_http_buffer_size": ("CHAT_MAX_HTTP_BUFFER_SIZE", int),
+    "ping_interval_seconds": ("CHAT_PING_INTERVAL_SECONDS", float),
+    "ping_timeout_seconds": ("CHAT_PING_TIMEOUT_SECONDS", float),
+    "sla_seconds": ("CHAT_SLA_SECONDS", int),
+    "bot_enabled": ("CHAT_BOT_ENABLED", _bool),
+    "kb_poll_seconds": ("CHAT_KB_POLL_SECONDS", float),
+    "new_visitors_per_minute_per_ip": ("CHAT_NEW_VISITORS_PER_MINUTE_PER_IP", int),
+    "log_level": ("CHAT_LOG_LEVEL", str),
+}
+
+
+def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> tuple[Config, argparse.Namespace]:
+    """Build a Config from defaults, then the environment, then command-line flags (which win)."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for name, (env_name, parse) in ENV_SETTINGS.items():
+        if environ.get(env_name, "") != "":
+            values[name] = parse(environ[env_name])  # type: ignore[operator]
+    parser = argparse.ArgumentParser(description="Live-chat support server with a triage bot")
+    parser.add_argument("--host", help="interface to listen on (CHAT_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (CHAT_PORT, default 8080)")
+    parser.add_argument("--data-dir", type=Path, help="where the SQLite database and secrets live (CHAT_DATA_DIR, default ./data)")
+    parser.add_argument("--kb-dir", type=Path, help="folder of Markdown articles (CHAT_KB_DIR, default ./kb_articles)")
+    parser.add_argument("--demo-data", action="store_true", help="fill the data dir with a few hundred demo conversations, then serve")
+    args = parser.parse_args(argv)
+    for name in ("host", "port", "data_dir", "kb_dir"):
+        if getattr(args, name) is not None:
+            values[name] = getattr(args, name)
+    return Config(**values), args  # type: ignore[arg-type]
+
+
+def config_fields() -> list[str]:
+    return [f.name for f in dataclasses.fields(Config)]

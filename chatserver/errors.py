@@ -1,0 +1,56 @@
+"""Domain errors with stable codes. Raised deep down, translated at the edge:
+to an error ack in socket handlers, to an HTTP status in views. Every code is listed in docs/protocol.md."""
+from __future__ import annotations
+
+
+class ChatError(Exception):
+    code = "internal_error"
+    http_status = 500
+
+    def __init__(self, message: str = "", code: str | None = None):
+        super().__init__(message or self.__doc__ or self.code)
+        if code:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def ack(self) -> dict:
+        return {"ok": False, "error": self.code, "message": self.message}
+
+
+class InvalidPayload(ChatError):
+    """The payload is not an object with the documented fields and types."""
+    code = "invalid_payload"
+    http_status = 400
+
+
+class NotFound(ChatError):
+    """No such conversation (or it is not yours)."""
+    code = "not_found"
+    http_status = 404
+
+
+class Forbidden(ChatError):
+    """You may not do that."""
+    code = "forbidden"
+    http_status = 403
+
+
+class Conflict(ChatError):
+    """The conversation is not in a state that allows this."""
+    code = "conflict"
+    http_status = 409
+
+
+class RateLimited(ChatError):
+    """Too many messages; slow down."""
+    code = "rate_limited"
+    http_status = 429
+
+
+class StorageError(ChatError):
+    """The message could not be stored; it was not accepted. Retry later."""
+    code = "storage_error"
+    http_status = 503

@@ -1,0 +1,80 @@
+"""Each long-lived resource gets one cleanup context: set up, yield, tear down."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+
+from aiohttp import web
+
+from . import keys
+from .auth import hash_password
+from .store import agents as agent_queries
+
+log = logging.getLogger(__name__)
+BOOTSTRAP = web.AppKey("bootstrap", dict)
+
+
+async def store_ctx(app: web.Application):
+    store = app[keys.STORE]
+    await store.start()
+    yield
+    await store.close()
+
+
+async def first_admin_ctx(app: web.Application):
+    """On first start, create the admin account; print a generated password once (it is stored only hashed)."""
+    config = app[keys.CONFIG]
+    store = app[keys.STORE]
+    if await store.read(agent_queries.count_agents) == 0:
+        password = config.admin_password or secrets.token_urlsafe(12)
+        await store.write(agent_queries.create_agent, config.admin_email, "Admin", hash_password(password), "admin",
+                          config.default_max_chats, [], time.time())
+        app[BOOTSTRAP]["admin_created"] = True
+        if not config.admin_password:
+            print(f"Created admin account {config.admin_email} with password: {password}\n"
+                  f"(shown only this once; set CHAT_ADMIN_PASSWORD to choose it)", flush=True)
+        else:
+            print(f"Created admin account {config.admin_email} (password from CHAT_ADMIN_PASSWORD)", flush=True)
+    yield
+
+
+async def kb_ctx(app: web.Application):
+    """Poll the article folder so edits on disk reach the bot without a restart (only changed files re-index)."""
+    config = app[keys.CONFIG]
+    loop = asyncio.get_running_loop()
+    kb = app[keys.KB]
+
+    async def poll():
+        while True:
+            await asyncio.sleep(config.kb_poll_seconds)
+            try:
+                if await loop.run_in_executor(None, kb.refresh):
+                    log.info("knowledge base reloaded changed articles")
+            except Exception:
+                log.exception("knowledge base refresh failed")
+
+    task = loop.create_task(poll())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def dispatcher_ctx(app: web.Application):
+    dispatcher = app[keys.DISPATCHER]
+    await dispatcher.load()
+
+    async def sweep():
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await dispatcher.sweep()
+            except Exception:
+                log.exception("routing sweep failed")
+
+    task = asyncio.get_running_loop().create_task(sweep())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await app[keys.BOT].close()

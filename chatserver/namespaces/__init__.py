@@ -1,0 +1,1 @@
+"""Socket.IO namespaces: one per audience. Handlers stay thin: validate -> store -> dispatcher -> ack."""

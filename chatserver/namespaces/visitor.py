@@ -1,0 +1,208 @@
+"""The /visitor namespace: anonymous site visitors, identified by a signed visitor token."""
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import socketio
+
+from .. import keys, rooms, validation
+from ..errors import Conflict, NotFound, RateLimited
+from ..ratelimit import SlidingWindowLimiter
+from ..store import conversations as conv_queries
+from ..store import visitors as visitor_queries
+from .base import ChatNamespace
+
+SYNC_LIMIT = 1000
+
+
+class VisitorNamespace(ChatNamespace):
+    def __init__(self, app):
+        super().__init__("/visitor", app)
+        config = app[keys.CONFIG]
+        self.message_limiter = SlidingWindowLimiter(config.rate_limit_messages, config.rate_limit_window_seconds)
+        self.new_visitor_limiter = SlidingWindowLimiter(config.new_visitors_per_minute_per_ip, 60.0)
+        self.event_limiter = SlidingWindowLimiter(60, 10.0)  # every other event: typing, sync, feedback...
+
+    @property
+    def store(self):
+        return self.app[keys.STORE]
+
+    @property
+    def dispatcher(self):
+        return self.app[keys.DISPATCHER]
+
+    async def on_connect(self, sid, environ, auth=None):
+        auth = auth if isinstance(auth, dict) else {}
+        secrets_ = self.app[keys.SECRETS]
+        ip = _remote(environ)
+        visitor_id = secrets_.visitor_id_from_token(auth.get("visitor_token"))
+        if visitor_id is None:
+            if not self.new_visitor_limiter.allow(ip, time.time()):
+                raise socketio.exceptions.ConnectionRefusedError(
+                    {"error": "rate_limited", "message": "too many new visitors from this address; try again later"})
+            visitor_id = secrets.token_hex(12)
+        last_seq = auth.get("last_seq")
+        if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
+            last_seq = None
+        known_conversation = auth.get("conversation_id")
+        if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
+            known_conversation = None
+        page_url = auth.get("page_url") if isinstance(auth.get("page_url"), str) else None
+        visitor, _ = await self.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), ip,
+                                            environ.get("HTTP_USER_AGENT"), page_url)
+        await self.save_session(sid, {"visitor_id": visitor_id, "ip": ip, "page_url": page_url})
+        await self.enter_room(sid, rooms.visitor(visitor_id))
+        # The session event must follow the CONNECT packet, which python-socketio sends after this returns.
+        asyncio.get_running_loop().create_task(
+            self._send_session(sid, visitor_id, last_seq, known_conversation))
+
+    async def _send_session(self, sid, visitor_id, last_seq, known_conversation):
+        await asyncio.sleep(0)
+        conversation = await self.store.read(conv_queries.open_conversation_of, visitor_id)
+        messages = []
+        queue_state = None
+        if conversation is not None:
+            after = last_seq if (last_seq is not None and known_conversation in (None, conversation["id"])) else 0
+            messages = await self.store.read(conv_queries.messages_after, conversation["id"], after, False, SYNC_LIMIT)
+            queue_state = self.dispatcher.visitor_queue_state(conversation["id"])
+        session = {
+            "visitor_token": self.app[keys.SECRETS].visitor_token(visitor_id),
+            "visitor_id": visitor_id,
+            "conversation": _public_conversation(conversation),
+            "messages": messages,
+            "queue": queue_state,
+            "agents_online": self.dispatcher.agents_online(),
+        }
+        extra = self.app.get(keys.SESSION_EXTRAS)
+        if extra:
+            for add in extra:
+                session.update(await add(self.app, visitor_id, conversation))
+        await self.emit("session", session, to=sid)
+
+    async def on_disconnect(self, sid, reason=None):
+        return None
+
+    async def _visitor(self, sid) -> dict:
+        return await self.get_session(sid)
+
+    def _limit_events(self, session: dict) -> None:
+        if not self.event_limiter.allow(session["visitor_id"], time.time()):
+            raise RateLimited("too many events; slow down")
+
+    async def _open_conversation(self, session: dict) -> dict:
+        conversation = await self.store.read(conv_queries.open_conversation_of, session["visitor_id"])
+        if conversation is None:
+            raise NotFound("you have no open conversation", code="no_conversation")
+        return conversation
+
+    async def on_message(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        client_id = validation.client_id(body)
+        text = validation.text(body, "text", self.app[keys.CONFIG].max_message_chars)
+        now = time.time()
+        if not self.message_limiter.allow(session["visitor_id"], now):
+            raise RateLimited(f"at most {self.message_limiter.limit} messages every "
+                              f"{self.message_limiter.window:g} s; slow down")
+        initial_status = "bot" if self.app[keys.CONFIG].bot_enabled else "queued"
+        stored = await self.store.write(conv_queries.add_visitor_message, session["visitor_id"], client_id, text, now,
+                                        initial_status, session.get("page_url"))
+        message, conversation = stored["message"], stored["conversation"]
+        if not stored["duplicate"]:
+            # Other tabs of the same visitor and the assigned agent see it; the sender has the ack.
+            await self.dispatcher.deliver(message, conversation)
+            if stored["created"] and initial_status == "queued":
+                await self.dispatcher.enqueue(conversation)
+            elif conversation["status"] == "bot":
+                self.app[keys.BOT].schedule_reply(conversation, message)
+        return {"ok": True, "id": message["id"], "seq": message["seq"], "conversation_id": message["conversation_id"],
+                "created_at": message["created_at"], "duplicate": stored["duplicate"]}
+
+    async def on_typing(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        typing = validation.boolean(body, "typing")
+        self._limit_events(session)
+        conversation = await self._open_conversation(session)
+        agent_id = self.dispatcher.conversation_agent.get(conversation["id"])
+        if agent_id is not None:
+            await self.app[keys.SIO].emit("typing", {"conversation_id": conversation["id"], "author": "visitor",
+                                                     "typing": typing}, to=rooms.agent(agent_id), namespace="/agent")
+        return {"ok": True}
+
+    async def on_sync(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        after_seq = validation.integer(body, "after_seq", minimum=0, maximum=2**53)
+        self._limit_events(session)
+        conversation_id = validation.integer(body, "conversation_id", minimum=1, maximum=2**53, required=False)
+        if conversation_id is None:
+            conversation = await self._open_conversation(session)
+        else:
+            conversation = await self.store.read(conv_queries.get_conversation, conversation_id)
+            if conversation is None or conversation["visitor_id"] != session["visitor_id"]:
+                raise NotFound("no such conversation")
+        messages = await self.store.read(conv_queries.messages_after, conversation["id"], after_seq, False, SYNC_LIMIT)
+        return {"ok": True, "conversation_id": conversation["id"], "messages": messages,
+                "status": conversation["status"], "more": len(messages) == SYNC_LIMIT}
+
+    async def on_request_agent(self, sid, payload):
+        session = await self._visitor(sid)
+        validation.payload(payload)
+        self._limit_events(session)
+        return await self.app[keys.BOT].hand_off(session["visitor_id"], session.get("page_url"))
+
+    async def on_contact(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        email = validation.email(body)
+        name = validation.text(body, "name", 200, required=False)
+        self._limit_events(session)
+        conversation = await self.store.read(conv_queries.open_conversation_of, session["visitor_id"])
+        await self.store.write(visitor_queries.set_contact, session["visitor_id"], email, name,
+                               conversation["id"] if conversation else None, time.time())
+        return {"ok": True, "email": email, "name": name}
+
+    async def on_close(self, sid, payload):
+        session = await self._visitor(sid)
+        validation.payload(payload)
+        self._limit_events(session)
+        conversation = await self._open_conversation(session)
+        resolution, reason = await self.app[keys.BOT].resolution_on_visitor_close(conversation)
+        await self.dispatcher.close(conversation["id"], "visitor", session["visitor_id"], resolution, reason)
+        return {"ok": True, "conversation_id": conversation["id"], "resolution": resolution}
+
+    async def on_article(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        slug = validation.slug(body)
+        self._limit_events(session)
+        return await self.app[keys.BOT].open_article(session["visitor_id"], slug)
+
+    async def on_article_feedback(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        slug = validation.slug(body)
+        helpful = validation.boolean(body, "helpful")
+        reason = validation.text(body, "reason", 500, required=False)
+        self._limit_events(session)
+        conversation = await self._open_conversation(session)
+        return await self.app[keys.BOT].feedback(conversation, slug, helpful, reason)
+
+
+def _remote(environ: dict) -> str:
+    request = environ.get("aiohttp.request")
+    if request is not None and request.remote:
+        return request.remote
+    return environ.get("REMOTE_ADDR") or "unknown"
+
+
+def _public_conversation(conversation: dict | None) -> dict | None:
+    """What a visitor may know about their own conversation."""
+    if conversation is None:
+        return None
+    return {"id": conversation["id"], "status": conversation["status"], "last_seq": conversation["last_seq"],
+            "agent_name": conversation.get("agent_name") if conversation["status"] == "assigned" else None,
+            "created_at": conversation["created_at"]}

@@ -1,0 +1,187 @@
+"""The only code that touches SQLite.
+
+`Store` is the coroutine facade: `await store.write(fn, *args)` runs `fn(db, *args)` in the single writer
+thread, `await store.read(fn, *args)` in a small pool of read-only connections. `fn` receives a
+`sqlite_utils.Database`. The query functions live in the sibling modules (visitors, agents, conversations, ...).
+
+Group commit: the writer thread drains every write waiting in its queue and runs them in ONE transaction,
+each inside its own SAVEPOINT (one failing write rolls back alone), then COMMITs once and only then resolves
+the callers' futures. A caller therefore never sees success for a write that is not durable, and under load
+hundreds of messages share one fsync.
+
+Durability: journal_mode=WAL with synchronous=NORMAL. A killed process (kill -9) loses nothing that was
+committed; a power cut may lose the last few transactions. Set CHAT_SQLITE_SYNCHRONOUS=FULL where that
+matters more than throughput.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import sqlite_utils
+
+from ..errors import ChatError, StorageError
+from .schema import migrations
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAX_BATCH = 512
+_STOP = object()
+
+
+def _connect(path: Path, read_only: bool = False) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    synchronous = os.environ.get("CHAT_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if synchronous not in {"NORMAL", "FULL"}:
+        synchronous = "NORMAL"
+    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    if read_only:
+        conn.execute("PRAGMA query_only = ON")
+    conn.row_factory = sqlite3.Row
+    return sqlite_utils.Database(conn)
+
+
+class Store:
+    def __init__(self, path: Path | str, readers: int = 2):
+        self.path = Path(path)
+        self._readers = readers
+        self._writes: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._read_pool: ThreadPoolExecutor | None = None
+        self._local = threading.local()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.batches = 0  # how many transactions the writer committed (for benchmarks)
+        self.writes = 0
+
+    async def start(self) -> None:
+        """Open the database, apply migrations, start the writer thread and the reader pool."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        ready: asyncio.Future = self._loop.create_future()
+        self._writer = threading.Thread(target=self._write_loop, args=(ready,), name="sqlite-writer", daemon=True)
+        self._writer.start()
+        await ready
+        self._read_pool = ThreadPoolExecutor(max_workers=self._readers, thread_name_prefix="sqlite-reader")
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writes.put(_STOP)
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+            self._writer = None
+        if self._read_pool is not None:
+            self._read_pool.shutdown(wait=True)
+            self._read_pool = None
+
+    # -- the facade ---------------------------------------------------------------------------
+
+    def write(self, fn: Callable[..., T], *args: Any) -> "asyncio.Future[T]":
+        """Queue fn(db, *args) for the writer thread; the future resolves after its transaction commits."""
+        if self._writer is None:
+            raise StorageError("the database is not open")
+        fut = self._loop.create_future()
+        self._writes.put((fn, args, fut))
+        return fut
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run fn(db, *args) on a read-only connection in the reader pool."""
+        if self._read_pool is None:
+            raise StorageError("the database is not open")
+        return await self._loop.run_in_executor(self._read_pool, self._run_read, fn, args)
+
+    # -- threads ------------------------------------------------------------------------------
+
+    def _run_read(self, fn, args):
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = _connect(self.path, read_only=True)
+        return fn(db, *args)
+
+    def _write_loop(self, ready: asyncio.Future) -> None:
+        loop = self._loop
+        try:
+            db = _connect(self.path)
+            db.conn.execute("PRAGMA journal_mode = WAL")
+            migrations.apply(db)
+        except BaseException as exc:  # report start-up failure to start()
+            loop.call_soon_threadsafe(_settle, [(ready, None, exc)])
+            return
+        loop.call_soon_threadsafe(_settle, [(ready, None, None)])
+        conn = db.conn
+        stopping = False
+        while not stopping:
+            item = self._writes.get()
+            if item is _STOP:
+                break
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._writes.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stopping = True
+                    break
+                batch.append(more)
+            outcomes = self._run_batch(db, conn, batch)
+            loop.call_soon_threadsafe(_settle, outcomes)
+        db.conn.close()
+
+    def _run_batch(self, db, conn, batch):
+        outcomes = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            log.error("could not begin a write transaction: %s", exc)
+            return [(fut, None, StorageError()) for _, _, fut in batch]
+        for fn, args, fut in batch:
+            try:
+                conn.execute("SAVEPOINT write")
+                result = fn(db, *args)
+                conn.execute("RELEASE write")
+                outcomes.append((fut, result, None))
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK TO write")
+                    conn.execute("RELEASE write")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    log.error("write %s failed: %s", getattr(fn, "__name__", fn), exc)
+                    exc = StorageError()
+                elif not isinstance(exc, ChatError):
+                    log.exception("write %s failed", getattr(fn, "__name__", fn), exc_info=exc)
+                outcomes.append((fut, None, exc))
+            if not conn.in_transaction:  # a statement error can abort the whole transaction
+                return [(f, None, StorageError()) for _, _, f in batch]
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            log.error("commit failed, %d writes refused: %s", len(batch), exc)
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            return [(fut, None, StorageError()) for _, _, fut in batch]
+        self.batches += 1
+        self.writes += len(batch)
+        return outcomes
+
+
+def _settle(outcomes) -> None:
+    for fut, result, exc in outcomes:
+        if fut.done():
+            continue
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)

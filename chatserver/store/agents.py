@@ -1,0 +1,102 @@
+"""Agent accounts and login sessions."""
+from __future__ import annotations
+
+import json
+import secrets
+
+from sqlite_utils import Database
+
+from ..errors import Conflict, NotFound
+
+SESSION_SECONDS = 14 * 24 * 3600
+PUBLIC_FIELDS = ("id", "email", "name", "role", "max_chats", "departments", "disabled", "created_at")
+
+
+def _public(row) -> dict | None:
+    if row is None:
+        return None
+    agent = {k: row[k] for k in PUBLIC_FIELDS}
+    agent["departments"] = json.loads(agent["departments"] or "[]")
+    agent["disabled"] = bool(agent["disabled"])
+    return agent
+
+
+def count_agents(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM agents").fetchone()[0]
+
+
+def create_agent(db: Database, email: str, name: str, password_hash: str, role: str,
+                 max_chats: int, departments: list[str], now: float) -> dict:
+    if db.execute("SELECT 1 FROM agents WHERE email = ?", [email]).fetchone():
+        raise Conflict("an agent with that email already exists", code="agent_exists")
+    cur = db.execute(
+        "INSERT INTO agents (email, name, password_hash, role, max_chats, departments, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [email, name, password_hash, role, max_chats, json.dumps(departments), now])
+    return get_agent(db, cur.lastrowid)
+
+
+def get_agent(db: Database, agent_id: int) -> dict | None:
+    return _public(db.execute("SELECT * FROM agents WHERE id = ?", [agent_id]).fetchone())
+
+
+def list_agents(db: Database) -> list[dict]:
+    return [_public(r) for r in db.execute("SELECT * FROM agents ORDER BY name COLLATE NOCASE").fetchall()]
+
+
+def password_hash_for(db: Database, email: str) -> tuple[int, str, bool] | None:
+    row = db.execute("SELECT id, password_hash, disabled FROM agents WHERE email = ?", [email]).fetchone()
+    return (row["id"], row["password_hash"], bool(row["disabled"])) if row else None
+
+
+def password_hash_of(db: Database, agent_id: int) -> str | None:
+    row = db.execute("SELECT password_hash FROM agents WHERE id = ?", [agent_id]).fetchone()
+    return row[0] if row else None
+
+
+def update_agent(db: Database, agent_id: int, **fields) -> dict:
+    allowed = {"name", "role", "max_chats", "departments", "disabled", "password_hash"}
+    sets, values = [], []
+    for key, value in fields.items():
+        if key not in allowed:
+            raise ValueError(key)
+        if key == "departments":
+            value = json.dumps(value)
+        if key == "disabled":
+            value = int(bool(value))
+        sets.append(f"{key} = ?")
+        values.append(value)
+    if sets:
+        cur = db.execute(f"UPDATE agents SET {', '.join(sets)} WHERE id = ?", [*values, agent_id])
+        if cur.rowcount == 0:
+            raise NotFound("no such agent", code="agent_not_found")
+    if fields.get("disabled"):
+        db.execute("DELETE FROM agent_sessions WHERE agent_id = ?", [agent_id])
+    return get_agent(db, agent_id)
+
+
+def create_session(db: Database, agent_id: int, now: float) -> str:
+    token = secrets.token_urlsafe(32)
+    db.execute("DELETE FROM agent_sessions WHERE expires_at < ?", [now])
+    db.execute("INSERT INTO agent_sessions (token, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+               [token, agent_id, now, now + SESSION_SECONDS])
+    return token
+
+
+def agent_for_session(db: Database, token: str, now: float) -> dict | None:
+    row = db.execute(
+        "SELECT a.* FROM agent_sessions s JOIN agents a ON a.id = s.agent_id "
+        "WHERE s.token = ? AND s.expires_at > ? AND a.disabled = 0", [token, now]).fetchone()
+    return _public(row)
+
+
+def delete_session(db: Database, token: str) -> None:
+    db.execute("DELETE FROM agent_sessions WHERE token = ?", [token])
+
+
+def delete_other_sessions(db: Database, agent_id: int, keep_token: str | None) -> None:
+    db.execute("DELETE FROM agent_sessions WHERE agent_id = ? AND token IS NOT ?", [agent_id, keep_token])
+
+
+def log_presence(db: Database, agent_id: int, status: str, now: float) -> None:
+    db.execute("INSERT INTO presence_log (agent_id, status, created_at) VALUES (?, ?, ?)", [agent_id, status, now])

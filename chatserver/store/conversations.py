@@ -1,0 +1,279 @@
+"""Conversations, their messages (per-conversation seq, idempotent by client_id) and their event log."""
+from __future__ import annotations
+
+import json
+
+from sqlite_utils import Database
+
+from ..errors import Conflict, Forbidden, NotFound
+
+OPEN_STATUSES = ("bot", "queued", "assigned")
+
+
+def message_dict(row) -> dict:
+    message = {
+        "id": row["id"],
+        "conversation_id": row["conversation_id"],
+        "seq": row["seq"],
+        "author": row["author"],
+        "kind": row["kind"],
+        "text": row["text"],
+        "created_at": row["created_at"],
+    }
+    if row["client_id"] is not None:
+        message["client_id"] = row["client_id"]
+    if row["agent_id"] is not None:
+        message["agent_id"] = row["agent_id"]
+        message["agent_name"] = row["agent_name"] if "agent_name" in row.keys() else None
+    if row["private"]:
+        message["private"] = True
+    if row["payload"]:
+        message["payload"] = json.loads(row["payload"])
+    return message
+
+
+_MESSAGE_SELECT = ("SELECT m.*, a.name AS agent_name FROM messages m "
+                   "LEFT JOIN agents a ON a.id = m.agent_id ")
+
+
+def get_conversation(db: Database, conversation_id: int) -> dict | None:
+    row = db.execute("SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
+                     "WHERE c.id = ?", [conversation_id]).fetchone()
+    return dict(row) if row else None
+
+
+def open_conversation_of(db: Database, visitor_id: str) -> dict | None:
+    row = db.execute(
+        "SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
+        "WHERE c.visitor_id = ? AND c.status != 'closed' ORDER BY c.id DESC LIMIT 1", [visitor_id]).fetchone()
+    return dict(row) if row else None
+
+
+def open_conversations(db: Database) -> list[dict]:
+    return [dict(r) for r in db.execute(
+        "SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
+        "WHERE c.status != 'closed' ORDER BY c.id").fetchall()]
+
+
+def messages_after(db: Database, conversation_id: int, after_seq: int, include_private: bool,
+                   limit: int = 1000) -> list[dict]:
+    private_clause = "" if include_private else "AND m.private = 0 "
+    rows = db.execute(
+        _MESSAGE_SELECT + "WHERE m.conversation_id = ? AND m.seq > ? " + private_clause +
+        "ORDER BY m.seq LIMIT ?", [conversation_id, after_seq, limit]).fetchall()
+    return [message_dict(r) for r in rows]
+
+
+def _insert_message(db: Database, conversation: dict, author: str, text: str, now: float, *,
+                    client_id: str | None = None, agent_id: int | None = None, private: bool = False,
+                    kind: str = "text", payload: object = None) -> dict:
+    seq = conversation["last_seq"] + 1
+    cur = db.execute(
+        "INSERT INTO messages (conversation_id, seq, author, agent_id, private, kind, client_id, text, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [conversation["id"], seq, author, agent_id, int(private), kind, client_id, text,
+         json.dumps(payload) if payload is not None else None, now])
+    db.execute("UPDATE conversations SET last_seq = ? WHERE id = ?", [seq, conversation["id"]])
+    conversation["last_seq"] = seq
+    row = db.execute(_MESSAGE_SELECT + "WHERE m.id = ?", [cur.lastrowid]).fetchone()
+    return message_dict(row)
+
+
+def add_event(db: Database, conversation_id: int, type_: str, actor_type: str, actor_id: object,
+              reason: str | None, now: float, details: dict | None = None) -> None:
+    db.execute(
+        "INSERT INTO conversation_events (conversation_id, type, actor_type, actor_id, reason, details, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [conversation_id, type_, actor_type, None if actor_id is None else str(actor_id), reason,
+         json.dumps(details) if details else None, now])
+
+
+def _create_conversation(db: Database, visitor_id: str, status: str, now: float, page_url: str | None) -> dict:
+    cur = db.execute(
+        "INSERT INTO conversations (visitor_id, status, created_at, page_url) VALUES (?, ?, ?, ?)",
+        [visitor_id, status, now, page_url])
+    add_event(db, cur.lastrowid, "created", "visitor", visitor_id, None, now)
+    return get_conversation(db, cur.lastrowid)
+
+
+def add_visitor_message(db: Database, visitor_id: str, client_id: str, text: str, now: float,
+                        initial_status: str, page_url: str | None = None) -> dict:
+    """Store a visitor's message in their open conversation (creating one if needed).
+
+    Idempotent: a client_id this visitor already used returns the stored message with duplicate=True."""
+    row = db.execute(
+        _MESSAGE_SELECT + "JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE m.client_id = ? AND c.visitor_id = ? AND m.author = 'visitor'", [client_id, visitor_id]).fetchone()
+    if row is not None:
+        message = message_dict(row)
+        return {"message": message, "conversation": get_conversation(db, message["conversation_id"]),
+                "duplicate": True, "created": False, "first_message": False}
+    conversation = open_conversation_of(db, visitor_id)
+    created = conversation is None
+    if created:
+        conversation = _create_conversation(db, visitor_id, initial_status, now, page_url)
+    first_message = conversation["first_visitor_message_at"] is None
+    if first_message:
+        db.execute("UPDATE conversations SET first_visitor_message_at = ? WHERE id = ?", [now, conversation["id"]])
+        conversation["first_visitor_message_at"] = now
+    message = _insert_message(db, conversation, "visitor", text, now, client_id=client_id)
+    return {"message": message, "conversation": conversation, "duplicate": False, "created": created,
+            "first_message": first_message}
+
+
+def add_agent_message(db: Database, conversation_id: int, agent_id: int, is_admin: bool, client_id: str | None,
+                      text: str, now: float, private: bool = False, kind: str = "text",
+                      payload: object = None) -> dict:
+    """Store an agent's reply (or private note). Replies need the conversation assigned to this agent;
+    notes may be added by the assigned agent or an admin to any open or closed conversation."""
+    if client_id is not None:
+        row = db.execute(_MESSAGE_SELECT + "WHERE m.conversation_id = ? AND m.client_id = ?",
+                         [conversation_id, client_id]).fetchone()
+        if row is not None:
+            if row["agent_id"] != agent_id:
+                raise Conflict("that client_id was already used in this conversation", code="duplicate_client_id")
+            return {"message": message_dict(row), "conversation": get_conversation(db, conversation_id),
+                    "duplicate": True}
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None:
+        raise NotFound("no such conversation")
+    if private:
+        if conversation["agent_id"] != agent_id and not is_admin and conversation["status"] != "queued":
+            raise Forbidden("only the assigned agent or an admin can add notes here", code="not_assigned")
+    else:
+        if conversation["status"] == "closed":
+            raise Conflict("the conversation is closed", code="conversation_closed")
+        if conversation["status"] != "assigned" or conversation["agent_id"] != agent_id:
+            raise Forbidden("this conversation is not assigned to you", code="not_assigned")
+        if conversation["first_agent_response_at"] is None:
+            db.execute("UPDATE conversations SET first_agent_response_at = ? WHERE id = ?", [now, conversation_id])
+            conversation["first_agent_response_at"] = now
+    message = _insert_message(db, conversation, "agent", text, now, client_id=client_id, agent_id=agent_id,
+                              private=private, kind="note" if private else kind, payload=payload)
+    return {"message": message, "conversation": conversation, "duplicate": False}
+
+
+def add_bot_message(db: Database, conversation_id: int, text: str, now: float, kind: str = "text",
+                    payload: object = None, author: str = "bot") -> dict | None:
+    """A bot or system line. Returns None when the conversation is gone or closed (nothing to say)."""
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None:
+        return None
+    return _insert_message(db, conversation, author, text, now, kind=kind, payload=payload)
+
+
+def queue_conversation(db: Database, conversation_id: int, visitor_id: str | None, department: str | None,
+                       reason: str, now: float, actor_type: str = "visitor") -> dict:
+    """Move a bot conversation into the queue (the visitor asked for a person, or the bot gave up)."""
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None or (visitor_id is not None and conversation["visitor_id"] != visitor_id):
+        raise NotFound("no such conversation")
+    if conversation["status"] != "bot":
+        return conversation  # already queued or with an agent: nothing changes
+    db.execute("UPDATE conversations SET status = 'queued', queued_at = ?, department = COALESCE(?, department), "
+               "handoff_reason = ? WHERE id = ?", [now, department, reason, conversation_id])
+    add_event(db, conversation_id, "queued", actor_type, visitor_id, reason, now, {"department": department})
+    return get_conversation(db, conversation_id)
+
+
+def assign_conversation(db: Database, conversation_id: int, agent_id: int, event_type: str, actor_type: str,
+                        actor_id: object, reason: str, now: float, expect_status: tuple[str, ...]) -> dict:
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None:
+        raise NotFound("no such conversation")
+    if conversation["status"] not in expect_status:
+        raise Conflict(f"the conversation is {conversation['status']}", code="conversation_" + conversation["status"])
+    db.execute("UPDATE conversations SET status = 'assigned', agent_id = ?, assigned_at = ?, "
+               "first_assigned_at = COALESCE(first_assigned_at, ?) WHERE id = ?",
+               [agent_id, now, now, conversation_id])
+    add_event(db, conversation_id, event_type, actor_type, actor_id, reason, now,
+              {"agent_id": agent_id, "from_agent_id": conversation["agent_id"]})
+    return get_conversation(db, conversation_id)
+
+
+def requeue_conversations(db: Database, conversation_ids: list[int], reason: str, now: float) -> list[dict]:
+    """Send assigned chats back to the queue. They keep their original queued_at, so they go to the front."""
+    requeued = []
+    for conversation_id in conversation_ids:
+        conversation = get_conversation(db, conversation_id)
+        if conversation is None or conversation["status"] != "assigned":
+            continue
+        db.execute("UPDATE conversations SET status = 'queued', agent_id = NULL, "
+                   "queued_at = COALESCE(queued_at, ?) WHERE id = ?", [now, conversation_id])
+        add_event(db, conversation_id, "requeued", "system", None, reason, now,
+                  {"from_agent_id": conversation["agent_id"]})
+        requeued.append(get_conversation(db, conversation_id))
+    return requeued
+
+
+def close_conversation(db: Database, conversation_id: int, closed_by: str, actor_id: object, resolution: str,
+                       reason: str, now: float) -> dict:
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None:
+        raise NotFound("no such conversation")
+    if conversation["status"] == "closed":
+        return conversation
+    db.execute("UPDATE conversations SET status = 'closed', closed_at = ?, closed_by = ?, resolution = ? WHERE id = ?",
+               [now, closed_by, resolution, conversation_id])
+    add_event(db, conversation_id, "closed", closed_by, actor_id, reason, now, {"resolution": resolution})
+    return get_conversation(db, conversation_id)
+
+
+def conversation_events(db: Database, conversation_id: int) -> list[dict]:
+    rows = db.execute("SELECT * FROM conversation_events WHERE conversation_id = ? ORDER BY id",
+                      [conversation_id]).fetchall()
+    events = []
+    for r in rows:
+        event = dict(r)
+        event["details"] = json.loads(event["details"]) if event["details"] else None
+        events.append(event)
+    return events
+
+
+def recent_queue_waits(db: Database, limit: int = 20) -> list[float]:
+    """Seconds from queued to first assignment for the most recent assignments (for wait estimates)."""
+    rows = db.execute("SELECT first_assigned_at - queued_at FROM conversations WHERE first_assigned_at IS NOT NULL "
+                      "AND queued_at IS NOT NULL ORDER BY first_assigned_at DESC LIMIT ?", [limit]).fetchall()
+    return [max(0.0, r[0]) for r in rows]
+
+
+def first_visitor_question(db: Database, conversation_id: int) -> str | None:
+    row = db.execute("SELECT text FROM messages WHERE conversation_id = ? AND author = 'visitor' ORDER BY seq LIMIT 1",
+                     [conversation_id]).fetchone()
+    return row[0] if row else None
+
+
+def ensure_open_conversation(db: Database, visitor_id: str, status: str, now: float, page_url: str | None) -> dict:
+    """The visitor's open conversation, or a new one (asking for a person before writing anything)."""
+    conversation = open_conversation_of(db, visitor_id)
+    if conversation is None:
+        conversation = _create_conversation(db, visitor_id, status, now, page_url)
+    return conversation
+
+
+def handoff_reason(db: Database, conversation_id: int) -> str:
+    """Why a bot conversation goes to a person, from what the bot last did: it found nothing, its articles
+    did not help, or the visitor simply asked."""
+    last_feedback = db.execute("SELECT type, created_at FROM article_events WHERE conversation_id = ? "
+                               "AND type IN ('helpful', 'not_helpful') ORDER BY id DESC LIMIT 1",
+                               [conversation_id]).fetchone()
+    last_gap = db.execute("SELECT created_at FROM unanswered_questions WHERE conversation_id = ? "
+                          "ORDER BY id DESC LIMIT 1", [conversation_id]).fetchone()
+    last_suggestion = db.execute("SELECT created_at FROM article_events WHERE conversation_id = ? "
+                                 "AND type = 'suggested' ORDER BY id DESC LIMIT 1", [conversation_id]).fetchone()
+    candidates = []
+    if last_feedback is not None and last_feedback["type"] == "not_helpful":
+        candidates.append((last_feedback["created_at"], "not_helpful"))
+    if last_gap is not None:
+        candidates.append((last_gap["created_at"], "no_match"))
+    if last_suggestion is not None:
+        candidates.append((last_suggestion["created_at"] - 1e-6, "visitor_asked"))
+    if not candidates:
+        return "visitor_asked"
+    return max(candidates)[1]
+
+
+def had_helpful_article(db: Database, conversation_id: int) -> str | None:
+    row = db.execute("SELECT slug FROM article_events WHERE conversation_id = ? AND type = 'helpful' "
+                     "ORDER BY id DESC LIMIT 1", [conversation_id]).fetchone()
+    return row[0] if row else None

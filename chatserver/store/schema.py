@@ -1,0 +1,148 @@
+"""Versioned schema. Never edit an applied migration: add a new decorated function at the end."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("chatserver")
+
+
+@migrations()
+def m001_core(db: Database) -> None:
+    db.execute("""
+    CREATE TABLE visitors (
+        id TEXT PRIMARY KEY,
+        created_at REAL NOT NULL,
+        last_seen_at REAL NOT NULL,
+        name TEXT,
+        email TEXT,
+        page_url TEXT,
+        user_agent TEXT,
+        ip TEXT
+    )""")
+    db.execute("""
+    CREATE TABLE agents (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        role TEXT NOT NULL DEFAULT 'agent' CHECK (role IN ('agent', 'admin')),
+        max_chats INTEGER NOT NULL DEFAULT 3,
+        departments TEXT NOT NULL DEFAULT '[]',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE agent_sessions (
+        token TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        status TEXT NOT NULL CHECK (status IN ('bot', 'queued', 'assigned', 'closed')),
+        department TEXT,
+        agent_id INTEGER REFERENCES agents(id),
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        first_visitor_message_at REAL,
+        queued_at REAL,
+        assigned_at REAL,
+        first_assigned_at REAL,
+        first_agent_response_at REAL,
+        closed_at REAL,
+        closed_by TEXT,
+        resolution TEXT,
+        handoff_reason TEXT,
+        page_url TEXT
+    )""")
+    db.execute("CREATE INDEX conversations_visitor ON conversations(visitor_id, id)")
+    db.execute("CREATE INDEX conversations_status ON conversations(status)")
+    db.execute("CREATE INDEX conversations_created ON conversations(created_at)")
+    db.execute("""
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        seq INTEGER NOT NULL,
+        author TEXT NOT NULL CHECK (author IN ('visitor', 'agent', 'bot', 'system')),
+        agent_id INTEGER,
+        private INTEGER NOT NULL DEFAULT 0,
+        kind TEXT NOT NULL DEFAULT 'text',
+        client_id TEXT,
+        text TEXT NOT NULL,
+        payload TEXT,
+        created_at REAL NOT NULL,
+        UNIQUE (conversation_id, seq),
+        UNIQUE (conversation_id, client_id)
+    )""")
+    db.execute("CREATE INDEX messages_client ON messages(client_id) WHERE client_id IS NOT NULL")
+    db.execute("""
+    CREATE TABLE conversation_events (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        type TEXT NOT NULL,
+        actor_type TEXT NOT NULL,
+        actor_id TEXT,
+        reason TEXT,
+        details TEXT,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_events_conversation ON conversation_events(conversation_id, id)")
+    db.execute("CREATE INDEX conversation_events_type ON conversation_events(type, created_at)")
+    # The bot's per-article funnel: suggested -> opened -> helpful / not_helpful (-> escalated).
+    db.execute("""
+    CREATE TABLE article_events (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        slug TEXT NOT NULL,
+        type TEXT NOT NULL CHECK (type IN ('suggested', 'opened', 'helpful', 'not_helpful', 'sent_by_agent')),
+        rank INTEGER,
+        score REAL,
+        reason TEXT,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX article_events_slug ON article_events(slug, type)")
+    db.execute("CREATE INDEX article_events_conversation ON article_events(conversation_id)")
+    # Visitor questions the bot had no confident answer for: the gap list.
+    db.execute("""
+    CREATE TABLE unanswered_questions (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        text TEXT NOT NULL,
+        best_slug TEXT,
+        best_score REAL,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE canned_replies (
+        id INTEGER PRIMARY KEY,
+        shortcut TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE surveys (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        visitor_id TEXT NOT NULL REFERENCES visitors(id),
+        csat INTEGER CHECK (csat BETWEEN 1 AND 5),
+        ces INTEGER CHECK (ces BETWEEN 1 AND 7),
+        nps INTEGER CHECK (nps BETWEEN 0 AND 10),
+        comment TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE presence_log (
+        id INTEGER PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""")

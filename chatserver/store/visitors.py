@@ -1,0 +1,47 @@
+"""Visitor rows: anonymous people on a customer's site, identified by a signed token."""
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+
+def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip: str | None,
+                          user_agent: str | None, page_url: str | None) -> tuple[dict, bool]:
+    row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
+    if row is None:
+        db.execute(
+            "INSERT INTO visitors (id, created_at, last_seen_at, ip, user_agent, page_url) VALUES (?, ?, ?, ?, ?, ?)",
+            [visitor_id, now, now, ip, (user_agent or "")[:500], (page_url or "")[:2000] or None])
+        return get_visitor(db, visitor_id), True
+    db.execute(
+        "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url) WHERE id = ?",
+        [now, (user_agent or None) and user_agent[:500], (page_url or None) and page_url[:2000], visitor_id])
+    return dict(row), False
+
+
+def get_visitor(db: Database, visitor_id: str) -> dict | None:
+    row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
+    return dict(row) if row else None
+
+
+def set_contact(db: Database, visitor_id: str, email: str, name: str | None,
+                conversation_id: int | None, now: float) -> dict:
+    db.execute("UPDATE visitors SET email = ?, name = COALESCE(?, name) WHERE id = ?", [email, name, visitor_id])
+    if conversation_id is not None:
+        db.execute(
+            "INSERT INTO conversation_events (conversation_id, type, actor_type, actor_id, reason, created_at) "
+            "VALUES (?, 'contact', 'visitor', ?, 'visitor left contact details for a reply', ?)",
+            [conversation_id, visitor_id, now])
+    return get_visitor(db, visitor_id)
+
+
+def visitor_details(db: Database, visitor_id: str) -> dict | None:
+    """What an agent sees about a visitor: contact details, browser, first seen, previous conversations."""
+    visitor = get_visitor(db, visitor_id)
+    if visitor is None:
+        return None
+    previous = [dict(r) for r in db.execute(
+        "SELECT id, status, created_at, closed_at, resolution FROM conversations WHERE visitor_id = ? "
+        "ORDER BY id DESC LIMIT 20", [visitor_id]).fetchall()]
+    visitor.pop("ip", None)
+    visitor["conversations"] = previous
+    return visitor

@@ -1,0 +1,87 @@
+"""Payload validation shared by socket handlers and HTTP views. Each helper returns a clean value
+or raises InvalidPayload with a message that names the field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import InvalidPayload
+
+EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,255}\.[A-Za-z]{2,63}$")
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def payload(value: Any, allowed: set[str] | None = None) -> dict:
+    """The payload must be a JSON object; a missing payload counts as {}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidPayload("payload must be a JSON object")
+    return value
+
+
+def text(obj: dict, name: str, max_chars: int, required: bool = True) -> str | None:
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise InvalidPayload(f"'{name}' must be a string", code="invalid_payload")
+    value = value.strip()
+    if "\x00" in value:
+        raise InvalidPayload(f"'{name}' must not contain NUL characters")
+    if not value:
+        if not required:
+            return None
+        raise InvalidPayload(f"'{name}' must not be empty", code="empty_text")
+    if len(value) > max_chars:
+        raise InvalidPayload(f"'{name}' is longer than {max_chars} characters", code="text_too_long")
+    return value
+
+
+def client_id(obj: dict) -> str:
+    value = obj.get("client_id")
+    if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
+        raise InvalidPayload("'client_id' must be a string of 1-64 letters, digits, '_', '-', '.', ':'")
+    return value
+
+
+def integer(obj: dict, name: str, minimum: int | None = None, maximum: int | None = None,
+            required: bool = True) -> int | None:
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidPayload(f"'{name}' must be an integer")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise InvalidPayload(f"'{name}' must be between {minimum} and {maximum}", code="out_of_range")
+    return value
+
+
+def boolean(obj: dict, name: str, required: bool = True) -> bool | None:
+    value = obj.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, bool):
+        raise InvalidPayload(f"'{name}' must be true or false")
+    return value
+
+
+def choice(obj: dict, name: str, options: set[str]) -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or value not in options:
+        raise InvalidPayload(f"'{name}' must be one of: {', '.join(sorted(options))}")
+    return value
+
+
+def email(obj: dict, name: str = "email") -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
+        raise InvalidPayload(f"'{name}' must be a valid email address", code="invalid_email")
+    return value.strip()
+
+
+def slug(obj: dict, name: str = "slug") -> str:
+    value = obj.get(name)
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,119}", value):
+        raise InvalidPayload(f"'{name}' must be an article slug")
+    return value

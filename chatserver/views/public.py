@@ -1,0 +1,187 @@
+"""Public pages: login/logout, rendered KB articles, health; and the security headers every response gets."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+from .. import keys
+from ..auth import (SESSION_COOKIE, agent_for_token, check_csrf, csrf_token, current_agent, hash_password,
+                    require_agent, session_token_from_request, verify_password)
+from ..ratelimit import SlidingWindowLimiter
+from ..store import agents as agent_queries
+
+LOGIN_FAILURES = web.AppKey("login_failures", SlidingWindowLimiter)
+# Paths other sites may load or frame: the widget script and its assets, the demo host page.
+EMBEDDABLE_PREFIXES = ("/widget", "/socket.io/")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler):
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = exc
+        _decorate(request, response)
+        raise
+    _decorate(request, response)
+    return response
+
+
+def _decorate(request: web.Request, response) -> None:
+    if request.path.startswith(EMBEDDABLE_PREFIXES) or getattr(response, "prepared", False):
+        return
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+
+
+def render(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
+    env = request.app[keys.TEMPLATES]
+    context.setdefault("agent", request.get("agent"))
+    context.setdefault("csrf_token", csrf_token(request))
+    html = env.get_template(template).render(**context)
+    return web.Response(text=html, content_type="text/html", status=status)
+
+
+async def index(request: web.Request) -> web.Response:
+    agent = await current_agent(request)
+    raise web.HTTPFound("/console" if agent else "/login")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True, "agents_online": request.app[keys.DISPATCHER].agents_online(),
+                              "queue_length": len(request.app[keys.DISPATCHER].queue)})
+
+
+async def login_page(request: web.Request) -> web.Response:
+    return render(request, "login.html", error=None, email="", next=_safe_next(request.query.get("next")))
+
+
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/console"
+    return target
+
+
+async def login(request: web.Request) -> web.Response:
+    """POST /login with email and password, as a form (browser: sets the session cookie and redirects) or JSON
+    (non-browser clients: returns {"token": ...} for the agent socket's auth)."""
+    is_json = request.content_type == "application/json"
+    if is_json:
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return web.json_response({"ok": False, "error": "invalid_payload", "message": "send a JSON object"},
+                                     status=400)
+    else:
+        body = dict(await request.post())
+    email, password = body.get("email"), body.get("password")
+    if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
+        return _login_failed(request, is_json, "", "Enter your email and password.", status=400)
+    email = email.strip().lower()[:320]
+    limiter = request.app[LOGIN_FAILURES]
+    key = f"{email}|{request.remote}"
+    now = time.time()
+    if limiter.count(key, now) >= limiter.limit:
+        return _login_failed(request, is_json, email, "Too many failed attempts. Wait a few minutes and try again.",
+                             status=429, code="rate_limited")
+    store = request.app[keys.STORE]
+    found = await store.read(agent_queries.password_hash_for, email)
+    valid = verify_password(found[1] if found else None, password) and found is not None and not found[2]
+    if not valid:
+        limiter.allow(key, now)
+        # Same answer whether the account exists, is disabled or the password is wrong.
+        return _login_failed(request, is_json, email, "Wrong email or password.", status=401)
+    limiter.reset(key)
+    token = await store.write(agent_queries.create_session, found[0], now)
+    if is_json:
+        response = web.json_response({"ok": True, "token": token, "agent_id": found[0]})
+    else:
+        response = web.HTTPFound(_safe_next(body.get("next")))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
+                        secure=request.secure, max_age=agent_queries.SESSION_SECONDS)
+    if is_json:
+        return response
+    raise response
+
+
+def _login_failed(request, is_json, email, message, status, code="invalid_credentials"):
+    if is_json:
+        return web.json_response({"ok": False, "error": code, "message": message}, status=status)
+    return render(request, "login.html", status=status, error=message, email=email,
+                  next=_safe_next(request.query.get("next")))
+
+
+async def logout(request: web.Request) -> web.Response:
+    token = session_token_from_request(request)
+    if token and await agent_for_token(request.app, token):
+        request["session_token"] = token
+        form = dict(await request.post()) if request.content_type != "application/json" else {}
+        await check_csrf(request, form)
+        await request.app[keys.STORE].write(agent_queries.delete_session, token)
+    response = web.HTTPFound("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    raise response
+
+
+async def change_password(request: web.Request) -> web.Response:
+    agent = await require_agent(request)
+    form = dict(await request.post())
+    await check_csrf(request, form)
+    store = request.app[keys.STORE]
+    current, new, repeat = form.get("current_password", ""), form.get("new_password", ""), form.get("repeat_password", "")
+    error = None
+    if not verify_password(await store.read(agent_queries.password_hash_of, agent["id"]), current):
+        error = "Your current password is not right."
+    elif len(new) < 10:
+        error = "Choose a new password of at least 10 characters."
+    elif new != repeat:
+        error = "The two new passwords differ."
+    if error:
+        return render(request, "password.html", status=400, error=error, done=False)
+    await store.write(agent_queries.update_agent, agent["id"], password_hash=hash_password(new))
+    await store.write(agent_queries.delete_other_sessions, agent["id"], request.get("session_token"))
+    return render(request, "password.html", error=None, done=True)
+
+
+async def password_page(request: web.Request) -> web.Response:
+    await require_agent(request)
+    return render(request, "password.html", error=None, done=False)
+
+
+async def article_page(request: web.Request) -> web.Response:
+    article = request.app[keys.KB].get(request.match_info["slug"])
+    if article is None or not article.published:
+        raise web.HTTPNotFound(text="No such article")
+    return render(request, "article.html", article=article)
+
+
+async def article_json(request: web.Request) -> web.Response:
+    article = request.app[keys.KB].get(request.match_info["slug"])
+    if article is None or not article.published:
+        return web.json_response({"ok": False, "error": "article_not_found", "message": "no such article"},
+                                 status=404)
+    return web.json_response({"ok": True, "article": {"slug": article.slug, "title": article.title,
+                                                      "html": article.html, "department": article.department}})
+
+
+def setup_routes(app: web.Application) -> None:
+    app[LOGIN_FAILURES] = SlidingWindowLimiter(5, 300.0)
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/login", login_page)
+    app.router.add_post("/login", login)
+    app.router.add_post("/logout", logout)
+    app.router.add_get("/account/password", password_page)
+    app.router.add_post("/account/password", change_password)
+    app.router.add_get("/kb/{slug}", article_page)
+    app.router.add_get("/api/kb/{slug}", article_json)
+    app.router.add_static("/static", Path(__file__).resolve().parent.parent / "static")

@@ -1,0 +1,154 @@
+"""Whole journeys over a real server, real Socket.IO clients and a real SQLite file."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from chatserver.store import conversations as conv_queries
+
+from conftest import ROOT
+
+FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
+
+
+@pytest.fixture
+async def server(server_factory):
+    return await server_factory(kb_dir=FIXTURE_KB)
+
+
+async def test_visitor_queue_agent_exchange_and_close(server):
+    await server.create_agent("dana@example.com", "Dana")
+    visitor = await server.visitor()
+    session = visitor.of("session")[0]
+    assert session["visitor_token"].startswith("v1.")
+    assert session["conversation"] is None
+
+    ack = await visitor.call("message", {"client_id": "m1", "text": "Hello, I need help with an invoice"})
+    assert ack["ok"] is True and ack["seq"] == 1
+    cid = ack["conversation_id"]
+
+    ack = await visitor.call("request_agent", {})
+    assert ack["ok"] and ack["status"] == "queued"
+    queue = await visitor.wait_for("queue", lambda q: q["conversation_id"] == cid)
+    assert queue["position"] == 1
+    assert queue["agents_online"] == 0          # honest: nobody is there yet
+    assert queue["estimated_wait_seconds"] is None
+
+    agent = await server.agent("dana@example.com")
+    assigned = await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == cid)
+    assert "assigned to Dana" in assigned["reason"]
+    texts = [m["text"] for m in assigned["messages"]]
+    assert "Hello, I need help with an invoice" in texts
+    joined = await visitor.wait_for("agent_joined")
+    assert joined["agent_name"] == "Dana"
+
+    ack = await agent.call("message", {"conversation_id": cid, "client_id": "a1", "text": "Hi, Dana here."})
+    assert ack["ok"], ack
+    got = await visitor.wait_for("message", lambda m: m["author"] == "agent")
+    assert got["text"] == "Hi, Dana here." and got["agent_name"] == "Dana"
+
+    ack = await visitor.call("message", {"client_id": "m2", "text": "Thanks! Invoice 42 is wrong."})
+    assert ack["ok"]
+    got = await agent.wait_for("message", lambda m: m["author"] == "visitor" and m["client_id"] == "m2")
+    assert got["seq"] == ack["seq"]
+
+    ack = await agent.call("close", {"conversation_id": cid})
+    assert ack["ok"], ack
+    closed = await visitor.wait_for("conversation_closed")
+    assert closed["conversation_id"] == cid and closed["resolution"] == "resolved"
+
+    events = await server.store.read(conv_queries.conversation_events, cid)
+    assert [e["type"] for e in events] == ["created", "queued", "assigned", "closed"]
+    assert events[2]["reason"].startswith("assigned to Dana: online, 0 of 3 chats")
+
+
+async def test_reconnect_gets_exactly_the_missed_messages(server):
+    await server.create_agent("sam@example.com", "Sam")
+    agent = await server.agent("sam@example.com")
+    visitor = await server.visitor()
+    token = visitor.of("session")[0]["visitor_token"]
+    ack = await visitor.call("message", {"client_id": "c-1", "text": "Where is my order?"})
+    cid = ack["conversation_id"]
+    await visitor.call("request_agent", {})
+    await agent.wait_for("assigned")
+    # The visitor has seen everything so far.
+    sync = await visitor.call("sync", {"after_seq": 0})
+    last_seq = sync["messages"][-1]["seq"]
+    await visitor.disconnect()
+
+    for n, text in enumerate(["First reply while you were away", "Second reply"]):
+        ack = await agent.call("message", {"conversation_id": cid, "client_id": f"a-{n}", "text": text})
+        assert ack["ok"], ack
+
+    again = await server.visitor(token=token, last_seq=last_seq)
+    session = again.of("session")[0]
+    assert session["conversation"]["id"] == cid
+    assert [m["text"] for m in session["messages"]] == ["First reply while you were away", "Second reply"]
+    seqs = [m["seq"] for m in session["messages"]]
+    assert seqs == sorted(seqs) and seqs[0] > last_seq
+
+    # A replayed client_id returns the same ack and stores nothing new.
+    replay = await again.call("message", {"client_id": "c-1", "text": "Where is my order?"})
+    assert replay["ok"] and replay["duplicate"] is True and replay["seq"] == 1
+    all_messages = await server.store.read(conv_queries.messages_after, cid, 0, True)
+    assert sum(1 for m in all_messages if m.get("client_id") == "c-1") == 1
+
+
+async def test_token_never_reaches_another_visitors_conversation(server):
+    alice = await server.visitor()
+    ack = await alice.call("message", {"client_id": "x", "text": "my secret address is 1 Main St"})
+    alice_cid = ack["conversation_id"]
+    mallory = await server.visitor()
+    # Sync of a conversation id that is not hers: not found, nothing leaked.
+    answer = await mallory.call("sync", {"after_seq": 0, "conversation_id": alice_cid})
+    assert answer == {"ok": False, "error": "not_found", "message": answer["message"]}
+    # A forged token gives a fresh anonymous visitor, not Alice.
+    alice_token = alice.of("session")[0]["visitor_token"]
+    forged = alice_token[:-4] + ("aaaa" if not alice_token.endswith("aaaa") else "bbbb")
+    other = await server.visitor(token=forged, last_seq=0)
+    session = other.of("session")[0]
+    assert session["conversation"] is None and session["messages"] == []
+    assert session["visitor_token"] != alice_token
+
+
+async def test_messages_from_one_client_are_stored_in_send_order(server):
+    visitor = await server.visitor()
+    texts = [f"line {n}" for n in range(8)]
+    acks = await asyncio.gather(*(visitor.call("message", {"client_id": f"o{n}", "text": t})
+                                  for n, t in enumerate(texts)))
+    assert all(a["ok"] for a in acks), acks
+    cid = acks[0]["conversation_id"]
+    stored = [m for m in await server.store.read(conv_queries.messages_after, cid, 0, True) if m["author"] == "visitor"]
+    assert [m["text"] for m in stored] == texts
+
+
+async def test_no_agent_online_then_agent_arrives(server):
+    await server.create_agent("lee@example.com", "Lee")
+    visitor = await server.visitor()
+    ack = await visitor.call("request_agent", {})
+    assert ack["ok"] and ack["agents_online"] == 0 and ack["queue"]["position"] == 1
+    agent = await server.agent("lee@example.com", online=False)
+    queue = agent.of("session")[0]["queue"]
+    assert queue["conversations"][0]["conversation_id"] == ack["conversation_id"]
+    assert queue["agents_online"] == 0
+    await agent.call("status", {"status": "online"})
+    await agent.wait_for("assigned")
+    await visitor.wait_for("agent_joined")
+
+
+async def test_agent_socket_requires_login_and_same_origin(server):
+    from conftest import Recorder
+    import socketio
+
+    anonymous = Recorder("/agent")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await anonymous.connect(server.url, auth={"token": "not-a-session"})
+    token = await server.login("admin@localhost", "admin-password-1")
+    foreign = Recorder("/agent")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        await foreign.connect(server.url, auth={"token": token}, headers={"Origin": "https://evil.example"})
+    ok = Recorder("/agent")
+    await ok.connect(server.url, auth={"token": token})
+    server.clients.append(ok)
+    await ok.wait_for("session")
