@@ -14,10 +14,11 @@ from . import jsoncodec, keys
 from .bot import Bot
 from .config import Config
 from .dispatch import Dispatcher
-from .lifetimes import BOOTSTRAP, dispatcher_ctx, first_admin_ctx, kb_ctx, store_ctx
+from .lifetimes import BOOTSTRAP, dispatcher_ctx, first_admin_ctx, kb_ctx, settings_ctx, store_ctx
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .secrets import Secrets
+from .site_settings import SiteSettings
 from .store import Store
 from .views import public
 
@@ -25,14 +26,15 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 
 
-def origin_checker(config: Config):
+def origin_checker(settings: SiteSettings):
     """Engine.IO-level check for every transport request: the server's own pages, plus the sites allowed to
-    embed the widget (CHAT_ALLOWED_ORIGINS). The agent namespace narrows this to same-origin only."""
-    allowed = set(config.allowed_origins)
+    embed the widget (CHAT_ALLOWED_ORIGINS, changeable in the admin settings). The agent namespace narrows this
+    to same-origin only."""
 
     def check(origin, environ=None) -> bool:
         if origin is None:
             return True
+        allowed = settings.get("allowed_origins")
         if "*" in allowed or origin.rstrip("/") in allowed:
             return True
         host = (environ or {}).get("HTTP_HOST")
@@ -50,6 +52,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app[keys.CONFIG] = config
     app[keys.SECRETS] = Secrets.load_or_create(data_dir)
     app[keys.STORE] = Store(config.db_path)
+    app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
     app[BOOTSTRAP] = {}
     app[keys.SESSION_EXTRAS] = []
     kb = KnowledgeBase.load(config.kb_dir)
@@ -61,7 +64,7 @@ def create_app(config: Config | None = None) -> web.Application:
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
-        cors_allowed_origins=origin_checker(config),
+        cors_allowed_origins=origin_checker(app[keys.SETTINGS]),
         max_http_buffer_size=config.max_http_buffer_size,
         # Handlers of one client run one after another, so its messages are stored in the order sent.
         async_handlers=False,
@@ -83,6 +86,7 @@ def create_app(config: Config | None = None) -> web.Application:
         setup(app)
 
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(settings_ctx)
     app.cleanup_ctx.append(first_admin_ctx)
     app.cleanup_ctx.append(dispatcher_ctx)
     app.cleanup_ctx.append(kb_ctx)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .dispatch import Dispatcher
     from .secrets import Secrets
+    from .site_settings import SiteSettings
     from .store import Store
 
 CONFIG = web.AppKey("config", "Config")
@@ -25,5 +26,6 @@ DISPATCHER = web.AppKey("dispatcher", "Dispatcher")
 BOT = web.AppKey("bot", "Bot")
 SECRETS = web.AppKey("secrets", "Secrets")
 TEMPLATES = web.AppKey("templates", "jinja2.Environment")
+SETTINGS = web.AppKey("settings", "SiteSettings")
 # Coroutines (app, visitor_id, open_conversation) -> dict merged into the visitor `session` event (e.g. a pending survey).
 SESSION_EXTRAS = web.AppKey("session_extras", list)

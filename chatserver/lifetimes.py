@@ -23,6 +23,11 @@ async def store_ctx(app: web.Application):
     await store.close()
 
 
+async def settings_ctx(app: web.Application):
+    await app[keys.SETTINGS].load()
+    yield
+
+
 async def first_admin_ctx(app: web.Application):
     """On first start, create the admin account; print a generated password once (it is stored only hashed)."""
     config = app[keys.CONFIG]

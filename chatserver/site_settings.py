@@ -1,0 +1,100 @@
+"""Settings admins change in the browser without editing code. Defaults come from Config; saved values live in
+SQLite (settings table) and are cached here so every request and socket connect reads them without a query."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Config
+from .errors import InvalidPayload
+from .store import Store
+from .store import settings as settings_queries
+
+HEX_COLOUR_LEN = (4, 7)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    label: str
+    kind: str   # "text" | "colour" | "origins" | "bool"
+    help: str
+
+
+SETTINGS = [
+    Setting("widget_greeting", "Widget greeting", "text", "First line visitors see when they open the chat."),
+    Setting("widget_colour", "Widget colour", "colour", "Accent colour of the launcher and header, e.g. #2457d6."),
+    Setting("allowed_origins", "Allowed origins", "origins",
+            "Sites that may embed the widget, comma-separated (https://shop.example.com), or * for any."),
+    Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
+    Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
+    Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
+]
+
+
+def defaults(config: Config) -> dict:
+    return {
+        "widget_greeting": "Hi! Ask us anything. Our assistant answers right away, and a person is one click away.",
+        "widget_colour": "#2457d6",
+        "allowed_origins": list(config.allowed_origins),
+        "business_hours": "Mon-Fri, 9:00-18:00 CET",
+        "survey_enabled": True,
+        "survey_nps_enabled": True,
+    }
+
+
+def clean(name: str, value: object) -> object:
+    """Validate one setting value; raises InvalidPayload naming the field."""
+    setting = next((s for s in SETTINGS if s.name == name), None)
+    if setting is None:
+        raise InvalidPayload(f"unknown setting '{name}'", code="unknown_setting")
+    if setting.kind == "bool":
+        if isinstance(value, str):
+            value = value.lower() in ("1", "true", "on", "yes")
+        if not isinstance(value, bool):
+            raise InvalidPayload(f"'{name}' must be true or false")
+        return value
+    if setting.kind == "origins":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise InvalidPayload(f"'{name}' must be a list of origins")
+        origins = []
+        for item in items:
+            item = str(item).strip().rstrip("/")
+            if not item:
+                continue
+            if item != "*" and not (item.startswith(("http://", "https://")) and "/" not in item.split("://", 1)[1]):
+                raise InvalidPayload(f"'{item}' is not an origin like https://shop.example.com", code="invalid_origin")
+            origins.append(item)
+        return origins or ["*"]
+    if not isinstance(value, str):
+        raise InvalidPayload(f"'{name}' must be text")
+    value = value.strip()
+    if setting.kind == "colour":
+        ok = value.startswith("#") and len(value) in HEX_COLOUR_LEN and all(c in "0123456789abcdefABCDEF" for c in value[1:])
+        if not ok:
+            raise InvalidPayload(f"'{name}' must be a colour like #2457d6", code="invalid_colour")
+        return value
+    if len(value) > 500:
+        raise InvalidPayload(f"'{name}' is longer than 500 characters", code="text_too_long")
+    return value
+
+
+class SiteSettings:
+    def __init__(self, config: Config, store: Store):
+        self._store = store
+        self._values = defaults(config)
+
+    async def load(self) -> None:
+        self._values.update(await self._store.read(settings_queries.all_settings))
+
+    def get(self, name: str):
+        return self._values[name]
+
+    def all(self) -> dict:
+        return dict(self._values)
+
+    async def update(self, changes: dict) -> dict:
+        cleaned = {name: clean(name, value) for name, value in changes.items()}
+        await self._store.write(settings_queries.save_settings, cleaned)
+        self._values.update(cleaned)
+        return self.all()
