@@ -154,3 +154,30 @@ async def server_factory(tmp_path):
 @pytest.fixture
 async def server(server_factory) -> RunningServer:
     return await server_factory()
+
+
+# -- browsers ---------------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+SCREENSHOTS = ROOT / "screenshots"
+
+
+@pytest.fixture
+async def browser():
+    """Debian's Chromium driven by Playwright (async API, same event loop as the server under test)."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+def screenshot_path(name: str) -> str:
+    """Where tests save screenshots of the main states (see README: screenshots/)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return str(SCREENSHOTS / f"{name}.png")

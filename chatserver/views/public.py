@@ -173,6 +173,15 @@ async def article_json(request: web.Request) -> web.Response:
                                                       "html": article.html, "department": article.department}})
 
 
+VENDOR_CLIENT = Path(__file__).resolve().parent.parent.parent / "widget" / "vendor" / "socket.io.min.js"
+
+
+async def vendored_client(request: web.Request) -> web.StreamResponse:
+    """The pinned official socket.io-client build, for the console."""
+    return web.FileResponse(VENDOR_CLIENT, headers={"Cache-Control": "public, max-age=86400",
+                                                    "Content-Type": "application/javascript"})
+
+
 def setup_routes(app: web.Application) -> None:
     app[LOGIN_FAILURES] = SlidingWindowLimiter(5, 300.0)
     app.router.add_get("/", index)
@@ -185,3 +194,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/kb/{slug}", article_page)
     app.router.add_get("/api/kb/{slug}", article_json)
     app.router.add_static("/static", Path(__file__).resolve().parent.parent / "static")
+    app.router.add_get("/vendor/socket.io.min.js", vendored_client)
