@@ -182,7 +182,7 @@ def assign_conversation(db: Database, conversation_id: int, agent_id: int, event
     if conversation is None:
         raise NotFound("no such conversation")
     if conversation["status"] not in expect_status:
-        raise Conflict(f"the conversation is {conversation['status']}", code="conversation_" + conversation["status"])
+        raise Conflict(f"the conversation is {conversation['status']}", code="wrong_state")
     db.execute("UPDATE conversations SET status = 'assigned', agent_id = ?, assigned_at = ?, "
                "first_assigned_at = COALESCE(first_assigned_at, ?) WHERE id = ?",
                [agent_id, now, now, conversation_id])
