@@ -16,6 +16,7 @@ matters more than throughput.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import queue
@@ -83,18 +84,22 @@ class Store:
 
     # -- the facade ---------------------------------------------------------------------------
 
-    def write(self, fn: Callable[..., T], *args: Any) -> "asyncio.Future[T]":
-        """Queue fn(db, *args) for the writer thread; the future resolves after its transaction commits."""
+    def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "asyncio.Future[T]":
+        """Queue fn(db, *args, **kwargs) for the writer thread; the future resolves after its transaction commits."""
         if self._writer is None:
             raise StorageError("the database is not open")
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
         fut = self._loop.create_future()
         self._writes.put((fn, args, fut))
         return fut
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run fn(db, *args) on a read-only connection in the reader pool."""
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run fn(db, *args, **kwargs) on a read-only connection in the reader pool."""
         if self._read_pool is None:
             raise StorageError("the database is not open")
+        if kwargs:
+            fn = functools.partial(fn, **kwargs)
         return await self._loop.run_in_executor(self._read_pool, self._run_read, fn, args)
 
     # -- threads ------------------------------------------------------------------------------
