@@ -1,8 +1,12 @@
 """The triage bot inside real conversations (real server, real sockets, fixture KB)."""
 from __future__ import annotations
 
+import asyncio
+import shutil
+
 import pytest
 
+from chatserver import keys
 from chatserver.store import bot_log
 from chatserver.store import conversations as conv_queries
 
@@ -116,8 +120,6 @@ async def test_agent_searches_the_kb_and_sends_an_article(server):
 
 
 async def test_articles_edited_on_disk_are_picked_up_without_a_restart(server_factory, tmp_path):
-    import shutil
-
     kb_dir = tmp_path / "kb"
     shutil.copytree(FIXTURE_KB, kb_dir)
     server = await server_factory(kb_dir=kb_dir, kb_poll_seconds=0.2)
@@ -126,10 +128,8 @@ async def test_articles_edited_on_disk_are_picked_up_without_a_restart(server_fa
         "  - Can I pay with a gift voucher?\n  - My gift card code does not work\n---\n"
         "Enter the code at checkout under 'Gift card'.\n")
     visitor = await server.visitor()
-    import asyncio
-
     for _ in range(50):
-        if server.app[__import__("chatserver").keys.KB].get("gift-cards") is not None:
+        if server.app[keys.KB].get("gift-cards") is not None:
             break
         await asyncio.sleep(0.1)
     await visitor.call("message", {"client_id": "g1", "text": "how do I redeem my gift card code"})
