@@ -113,11 +113,13 @@ class Dispatcher:
         now = time.time()
         async with self.lock:
             state = self.agents[agent_id]
-            if state.status != status:
+            changed = state.status != status
+            if changed:
                 state.status = status
                 if status == "online":
                     state.idle_since = now
-                self.store.write(agent_queries.log_presence, agent_id, status, now)
+        if changed:
+            await self.store.write(agent_queries.log_presence, agent_id, status, now)
         await self.sio.emit("status", self.agent_status(agent_id), to=rooms.agent(agent_id), namespace=AGENT_NS)
         await self.rebalance()
         return state
@@ -354,15 +356,17 @@ class Dispatcher:
 
     # -- messages -------------------------------------------------------------------------------
 
-    async def deliver(self, message: dict, conversation: dict) -> None:
-        """Send a stored message to the people in the conversation (private notes to agents only)."""
+    async def deliver(self, message: dict, conversation: dict, sender_sid: str | None = None) -> None:
+        """Send a stored message to the people in the conversation (private notes to agents only).
+        The sending socket already has the ack, so it is skipped; the sender's other tabs get the message."""
         cid = conversation["id"]
         if not message.get("private"):
             await self.sio.emit("message", message, to=rooms.visitor(conversation["visitor_id"]),
-                                namespace=VISITOR_NS)
+                                namespace=VISITOR_NS, skip_sid=sender_sid)
         agent_id = self.conversation_agent.get(cid)
         if agent_id is not None:
-            await self.sio.emit("message", message, to=rooms.agent(agent_id), namespace=AGENT_NS)
+            await self.sio.emit("message", message, to=rooms.agent(agent_id), namespace=AGENT_NS,
+                                skip_sid=sender_sid)
 
     async def conversation_snapshot(self, cid: int) -> dict:
         """Everything an agent needs to pick up a chat: the conversation, full history (bot part and notes

@@ -93,7 +93,7 @@ class AgentNamespace(ChatNamespace):
                                         client_id, text, time.time(), private)
         message = stored["message"]
         if not stored["duplicate"]:
-            await self.dispatcher.deliver(message, stored["conversation"])
+            await self.dispatcher.deliver(message, stored["conversation"], sender_sid=sid)
         return {"ok": True, "id": message["id"], "seq": message["seq"], "conversation_id": cid,
                 "created_at": message["created_at"], "duplicate": stored["duplicate"]}
 

@@ -112,7 +112,7 @@ class VisitorNamespace(ChatNamespace):
         message, conversation = stored["message"], stored["conversation"]
         if not stored["duplicate"]:
             # Other tabs of the same visitor and the assigned agent see it; the sender has the ack.
-            await self.dispatcher.deliver(message, conversation)
+            await self.dispatcher.deliver(message, conversation, sender_sid=sid)
             if stored["created"] and initial_status == "queued":
                 await self.dispatcher.enqueue(conversation)
             elif conversation["status"] == "bot":
