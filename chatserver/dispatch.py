@@ -60,6 +60,8 @@ class Dispatcher:
         for cid in list(self.queue):
             await self._summarise_waiting(cid)
         self.recent_waits = await self.store.read(conv_queries.recent_queue_waits)
+        orphaned = [cid for cid, aid in self.conversation_agent.items() if aid not in self.agents]
+        await self._requeue(orphaned, "its agent no longer exists or was disabled")
 
     def _remember_agent(self, agent: dict, now: float) -> AgentState:
         state = self.agents.get(agent["id"])
