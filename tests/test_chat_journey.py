@@ -152,3 +152,29 @@ async def test_agent_socket_requires_login_and_same_origin(server):
     await ok.connect(server.url, auth={"token": token})
     server.clients.append(ok)
     await ok.wait_for("session")
+
+
+async def test_visitor_leaves_contact_details_when_nobody_is_online(server):
+    from chatserver.store import visitors as visitor_queries
+
+    visitor = await server.visitor()
+    ack = await visitor.call("request_agent", {})
+    assert ack["agents_online"] == 0
+    saved = await visitor.call("contact", {"email": "  kim@example.org ", "name": "Kim"})
+    assert saved == {"ok": True, "email": "kim@example.org", "name": "Kim"}
+    visitor_id = visitor.of("session")[0]["visitor_id"]
+    row = await server.store.read(visitor_queries.get_visitor, visitor_id)
+    assert (row["email"], row["name"]) == ("kim@example.org", "Kim")
+    events = await server.store.read(conv_queries.conversation_events, ack["conversation_id"])
+    assert events[-1]["type"] == "contact"
+
+
+async def test_visitor_closing_while_queued_leaves_the_queue(server):
+    first = await server.visitor()
+    second = await server.visitor()
+    cid1 = (await first.call("request_agent", {}))["conversation_id"]
+    cid2 = (await second.call("request_agent", {}))["conversation_id"]
+    await second.wait_for("queue", lambda q: q["conversation_id"] == cid2 and q["position"] == 2)
+    closed = await first.call("close", {})
+    assert closed["resolution"] == "abandoned" and closed["conversation_id"] == cid1
+    await second.wait_for("queue", lambda q: q["conversation_id"] == cid2 and q["position"] == 1)
