@@ -29,22 +29,10 @@ HANDOFF_REASONS = {
 }
 
 
-class Bot:
+class Bot(keys.AppServices):
     def __init__(self, app: web.Application):
         self.app = app
         self.tasks: set[asyncio.Task] = set()
-
-    @property
-    def kb(self):
-        return self.app[keys.KB]
-
-    @property
-    def store(self):
-        return self.app[keys.STORE]
-
-    @property
-    def dispatcher(self):
-        return self.app[keys.DISPATCHER]
 
     def article_card(self, suggestion) -> dict:
         card = suggestion.to_dict() if hasattr(suggestion, "to_dict") else dict(suggestion)

@@ -29,3 +29,21 @@ TEMPLATES = web.AppKey("templates", "jinja2.Environment")
 SETTINGS = web.AppKey("settings", "SiteSettings")
 # Coroutines (app, visitor_id, open_conversation) -> dict merged into the visitor `session` event (e.g. a pending survey).
 SESSION_EXTRAS = web.AppKey("session_extras", list)
+
+
+class AppServices:
+    """Shortcuts to the shared objects, for classes that hold the app (namespaces, the bot)."""
+
+    app: web.Application
+
+    @property
+    def store(self) -> "Store":
+        return self.app[STORE]
+
+    @property
+    def dispatcher(self) -> "Dispatcher":
+        return self.app[DISPATCHER]
+
+    @property
+    def kb(self) -> "KnowledgeBase":
+        return self.app[KB]

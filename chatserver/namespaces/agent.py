@@ -30,14 +30,6 @@ class AgentNamespace(ChatNamespace):
     def __init__(self, app):
         super().__init__("/agent", app)
 
-    @property
-    def store(self):
-        return self.app[keys.STORE]
-
-    @property
-    def dispatcher(self):
-        return self.app[keys.DISPATCHER]
-
     async def on_connect(self, sid, environ, auth=None):
         if not same_origin(environ):
             raise socketio.exceptions.ConnectionRefusedError(

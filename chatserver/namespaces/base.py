@@ -7,11 +7,12 @@ import socketio
 from aiohttp import web
 
 from ..errors import ChatError
+from ..keys import AppServices
 
 log = logging.getLogger(__name__)
 
 
-class ChatNamespace(socketio.AsyncNamespace):
+class ChatNamespace(AppServices, socketio.AsyncNamespace):
     """Every event answers an ack: the handler's result, or {ok: false, error, message}. Nothing a client sends
     can raise into python-socketio, and events nobody handles get `unknown_event`."""
 

@@ -25,14 +25,6 @@ class VisitorNamespace(ChatNamespace):
         self.new_visitor_limiter = SlidingWindowLimiter(config.new_visitors_per_minute_per_ip, 60.0)
         self.event_limiter = SlidingWindowLimiter(60, 10.0)  # every other event: typing, sync, feedback...
 
-    @property
-    def store(self):
-        return self.app[keys.STORE]
-
-    @property
-    def dispatcher(self):
-        return self.app[keys.DISPATCHER]
-
     async def on_connect(self, sid, environ, auth=None):
         auth = auth if isinstance(auth, dict) else {}
         secrets_ = self.app[keys.SECRETS]
