@@ -1,0 +1,10 @@
+"""Triage: a knowledge base of Markdown articles and a matcher that suggests articles for a visitor's question.
+
+This package does not depend on the chat server; the server codes against the names exported here.
+"""
+from .articles import (Article, ArticleError, LoadError, make_excerpt, parse_article, plain_text, render_markdown,
+                       serialize_article)
+from .kb import DEFAULT_THRESHOLD, KnowledgeBase, Suggestion
+
+__all__ = ["Article", "ArticleError", "DEFAULT_THRESHOLD", "KnowledgeBase", "LoadError", "Suggestion",
+           "make_excerpt", "parse_article", "plain_text", "render_markdown", "serialize_article"]

@@ -1,0 +1,244 @@
+"""The matching index: a word-level inverted index for the shortlist, then a fused rerank of the few candidates.
+
+Stage 1 (shortlist): BM25 over one "question document" per article (title + tags + all example questions) and,
+with a low weight, over the article body. Only the posting lists of the query's terms are visited.
+Stage 2 (rerank): for each shortlisted article, features from the best-matching example question (IDF-weighted
+term overlap both ways, rapidfuzz token_set_ratio / ratio on the content words) are fused with the article-level
+BM25 and IDF coverage into one score in 0..1. The fusion weights are few, global and documented in docs/triage.md.
+
+The index is updated in place, article by article (`add` / `remove`); the caller serialises mutation and reads
+with one lock (see KnowledgeBase).
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from . import text as tx
+from .articles import Article, plain_text
+
+K1 = 1.2
+B = 0.75
+SHORTLIST = 40
+TITLE_REPEAT = 1
+BODY_WEIGHT = 0.15          # body words only nudge the shortlist; example questions decide
+BODY_SEARCH_WEIGHT = 0.3   # search (agents) also ranks on the article text
+TYPO_MIN_LEN = 4            # words shorter than this are never "corrected"
+TYPO_CUTOFF = 80            # rapidfuzz ratio needed to treat an unknown word as a known one
+
+# Fusion weights (sum to 1): article-level evidence and best-question evidence.
+W_ART_BM25 = 0.50
+W_ART_COVER = 0.10
+W_Q_OVERLAP = 0.25
+W_Q_FUZZ = 0.15
+
+
+@dataclass(slots=True)
+class _Question:
+    text: str
+    compact: str
+    terms: frozenset
+
+
+@dataclass(slots=True)
+class _Entry:
+    article: Article
+    questions: list
+    doc_terms: Counter
+    body_terms: Counter
+    doc_len: int
+    body_len: int
+
+
+@dataclass(slots=True)
+class Candidate:
+    slug: str
+    score: float
+    question: str | None
+    matched_terms: list
+    matched_words: list
+    via: str            # "question", "title" or "body"
+
+
+class MatchIndex:
+    def __init__(self):
+        self.entries: dict[str, _Entry] = {}
+        self.postings: dict[str, dict[str, int]] = {}
+        self.body_postings: dict[str, dict[str, int]] = {}
+        self.total_len = 0
+        self.total_body_len = 0
+        self.vocab: Counter = Counter()     # content word -> number of articles using it
+        self._vocab_list: list[str] | None = None
+
+    # ----- building ---------------------------------------------------------------------------------------
+    def add(self, article: Article) -> None:
+        if article.slug in self.entries:
+            self.remove(article.slug)
+        questions = []
+        doc_words: list[str] = []
+        for q in article.questions:
+            ws = tx.words(q)
+            doc_words.extend(ws)
+            questions.append(_Question(q, " ".join(ws), frozenset(tx.term(w) for w in ws)))
+        title_words = tx.words(article.title)
+        # The title is also a phrasing of the question ("Track your order"), and tags are short phrasings too.
+        questions.append(_Question(article.title, " ".join(title_words), frozenset(tx.term(w) for w in title_words)))
+        tag_words = [w for tag in article.tags for w in tx.words(tag)]
+        doc_words += title_words * TITLE_REPEAT + tag_words
+        body_words = tx.words(plain_text(article.body))
+        doc_terms = Counter(tx.term(w) for w in doc_words)
+        body_terms = Counter(tx.term(w) for w in body_words)
+        entry = _Entry(article, questions, doc_terms, body_terms, sum(doc_terms.values()), sum(body_terms.values()))
+        self.entries[article.slug] = entry
+        for t, n in doc_terms.items():
+            self.postings.setdefault(t, {})[article.slug] = n
+        for t, n in body_terms.items():
+            self.body_postings.setdefault(t, {})[article.slug] = n
+        self.total_len += entry.doc_len
+        self.total_body_len += entry.body_len
+        for w in set(doc_words) | set(body_words):
+            if w not in self.vocab:
+                self._vocab_list = None
+            self.vocab[w] += 1
+
+    def remove(self, slug: str) -> bool:
+        entry = self.entries.pop(slug, None)
+        if entry is None:
+            return False
+        for t in entry.doc_terms:
+            plist = self.postings.get(t)
+            if plist is not None:
+                plist.pop(slug, None)
+                if not plist:
+                    del self.postings[t]
+        for t in entry.body_terms:
+            plist = self.body_postings.get(t)
+            if plist is not None:
+                plist.pop(slug, None)
+                if not plist:
+                    del self.body_postings[t]
+        self.total_len -= entry.doc_len
+        self.total_body_len -= entry.body_len
+        used = {w for q in entry.questions for w in q.compact.split()}
+        used |= set(tx.words(plain_text(entry.article.body))) | {w for tag in entry.article.tags for w in tx.words(tag)}
+        for w in used:
+            self.vocab[w] -= 1
+            if self.vocab[w] <= 0:
+                del self.vocab[w]
+                self._vocab_list = None
+        return True
+
+    # ----- querying ---------------------------------------------------------------------------------------
+    def _idf(self, t: str) -> float:
+        n = len(self.entries)
+        df = len(self.postings.get(t, ())) or len(self.body_postings.get(t, ()))
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def query_words(self, text: str) -> list[str]:
+        """Content words of the query, with unknown words replaced by a close known word (typo tolerance)."""
+        out = []
+        for w in tx.words(text):
+            t = tx.term(w)
+            if t in self.postings or t in self.body_postings or len(w) < TYPO_MIN_LEN or w.isdigit():
+                out.append(w)
+                continue
+            if self._vocab_list is None:
+                self._vocab_list = list(self.vocab)
+            best = process.extractOne(w, self._vocab_list, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
+            out.append(best[0] if best else w)
+        return out
+
+    def rank(self, text: str, limit: int, *, include_body: bool = False, allowed=None) -> list[Candidate]:
+        """Rank articles for the text. `allowed(article) -> bool` filters (e.g. published only)."""
+        n = len(self.entries)
+        if not n:
+            return []
+        q_words = self.query_words(text)
+        if not q_words:
+            return []
+        q_terms = Counter(tx.term(w) for w in q_words)
+        term_word = {}
+        for w in q_words:
+            term_word.setdefault(tx.term(w), w)
+        idf = {t: self._idf(t) for t in q_terms}
+        idf_total = sum(idf[t] * c for t, c in q_terms.items()) or 1.0
+
+        # Stage 1: BM25 over the question documents (and the body, weakly), visiting only the query's postings.
+        scores: dict[str, float] = {}
+        avgdl = self.total_len / n or 1.0
+        for t, qc in q_terms.items():
+            plist = self.postings.get(t)
+            if not plist:
+                continue
+            w = idf[t] * qc
+            get = scores.get
+            for slug, tf in plist.items():
+                dl = self.entries[slug].doc_len
+                scores[slug] = get(slug, 0.0) + w * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
+        body_weight = 1.0 if include_body else BODY_WEIGHT
+        avg_body = (self.total_body_len / n) or 1.0
+        for t, qc in q_terms.items():
+            plist = self.body_postings.get(t)
+            if not plist:
+                continue
+            w = idf[t] * qc * body_weight
+            get = scores.get
+            for slug, tf in plist.items():
+                dl = self.entries[slug].body_len
+                scores[slug] = get(slug, 0.0) + w * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avg_body))
+        if not scores:
+            return []
+        bm25_max = idf_total * (K1 + 1)
+        if allowed is not None:
+            shortlist = heapq.nlargest(SHORTLIST, (s for s in scores if allowed(self.entries[s].article)),
+                                       key=scores.__getitem__)
+        else:
+            shortlist = heapq.nlargest(SHORTLIST, scores, key=scores.__getitem__)
+
+        # Stage 2: rerank the shortlist with per-question evidence.
+        q_compact = " ".join(q_words)
+        q_set = set(q_terms)
+        out = []
+        for slug in shortlist:
+            entry = self.entries[slug]
+            art_bm25 = min(1.0, scores[slug] / bm25_max * 1.6)
+            art_terms = entry.doc_terms
+            cover = sum(idf[t] * c for t, c in q_terms.items() if t in art_terms) / idf_total
+            best_q, best_qs, best_fz = None, -1.0, 0.0
+            for q in entry.questions:
+                common = q_set & q.terms
+                if not common:
+                    overlap = 0.0
+                else:
+                    inter = sum(idf[t] for t in common)
+                    q_side = sum(idf[t] for t in q_set)
+                    a_side = sum(self._idf(t) for t in q.terms)
+                    p, r = inter / q_side, inter / a_side
+                    overlap = 2 * p * r / (p + r)
+                fz = fuzz.token_set_ratio(q_compact, q.compact) / 100 if q.compact else 0.0
+                qs = 0.6 * overlap + 0.4 * fz
+                if qs > best_qs:
+                    best_q, best_qs, best_overlap, best_fz = q, qs, overlap, fz
+            score = (W_ART_BM25 * art_bm25 + W_ART_COVER * cover
+                     + W_Q_OVERLAP * best_overlap + W_Q_FUZZ * best_fz)
+            if include_body:
+                body_cover = sum(idf[t] * c for t, c in q_terms.items() if t in entry.body_terms) / idf_total
+                score += BODY_SEARCH_WEIGHT * body_cover
+            matched = [t for t in q_terms if t in art_terms]
+            if best_q is not None and best_q.terms & q_set:
+                matched_terms = [t for t in q_terms if t in best_q.terms]
+                via = "title" if best_q is entry.questions[-1] else "question"
+                question = best_q.text
+            elif matched:
+                matched_terms, via, question = matched, "question", best_q.text if best_q else None
+            else:
+                matched_terms = [t for t in q_terms if t in entry.body_terms]
+                via, question = "body", None
+            out.append(Candidate(slug, max(0.0, min(1.0, score)), question, matched_terms,
+                                 [term_word[t] for t in matched_terms], via))
+        out.sort(key=lambda c: -c.score)
+        return out[:limit]

@@ -1,0 +1,178 @@
+"""The knowledge base: a folder of article files, kept loaded and indexed, with suggestions for visitor questions."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .articles import Article, ArticleError, LoadError, parse_article
+from .index import Candidate, MatchIndex
+
+DEFAULT_THRESHOLD = 0.40
+
+
+@dataclass
+class Suggestion:
+    slug: str
+    title: str
+    excerpt: str
+    score: float
+    department: str | None = None
+    explanation: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _explain(candidate: Candidate, article: Article) -> dict:
+    words = candidate.matched_words
+    listed = f" (words: {', '.join(words)})" if words else ""
+    if candidate.via == "title":
+        reason = f'matches the article title "{article.title}"{listed}'
+    elif candidate.via == "body":
+        reason = f"the article text mentions {', '.join(words)}" if words else "the article text is similar"
+    elif candidate.question:
+        reason = f'matches the example question "{candidate.question}"{listed}'
+    else:
+        reason = f"shares words with the article{listed}"
+    return {"matched_question": candidate.question or "", "matched_words": words, "reason": reason,
+            "via": candidate.via}
+
+
+class KnowledgeBase:
+    """Articles loaded from `folder`, indexed for `suggest` (visitors) and `search` (agents).
+
+    Loading never fails because of one bad file: it is listed in `errors` and the others load. One lock guards
+    the index: `suggest` and `search` hold it while ranking, and `refresh`, `upsert_article` and
+    `remove_article` hold it while changing one article's postings, so readers never see a half-updated index.
+    """
+
+    def __init__(self, folder: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD):
+        self.folder = Path(folder) if folder is not None else None
+        self.threshold = threshold
+        self.articles: dict[str, Article] = {}
+        self.errors: list[LoadError] = []
+        self._index = MatchIndex()
+        self._lock = threading.RLock()
+        self._files: dict[str, tuple[float, int]] = {}        # path -> (mtime, size) as last read
+        self._file_slug: dict[str, str] = {}                   # path -> slug it provided
+        self._file_errors: dict[str, LoadError] = {}           # path -> why it was not loaded
+
+    # ----- loading ----------------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, folder: str | Path, threshold: float = DEFAULT_THRESHOLD) -> "KnowledgeBase":
+        kb = cls(folder, threshold)
+        kb.refresh()
+        return kb
+
+    @classmethod
+    def from_articles(cls, articles, threshold: float = DEFAULT_THRESHOLD) -> "KnowledgeBase":
+        """A knowledge base held in memory only (tests, benchmarks, previews)."""
+        kb = cls(None, threshold)
+        for article in articles:
+            kb.upsert_article(article)
+        return kb
+
+    def _scan(self) -> dict[str, tuple[float, int]]:
+        found = {}
+        if self.folder is None or not self.folder.is_dir():
+            return found
+        for entry in os.scandir(self.folder):
+            if entry.name.endswith(".md") and not entry.name.startswith(".") and entry.is_file():
+                st = entry.stat()
+                found[entry.path] = (st.st_mtime, st.st_size)
+        return found
+
+    def refresh(self) -> bool:
+        """Rescan the folder and re-index only added, changed (mtime+size) and removed files."""
+        with self._lock:
+            current = self._scan()
+            changed = sorted(p for p, sig in current.items() if self._files.get(p) != sig)
+            removed = [p for p in self._files if p not in current]
+            if not changed and not removed:
+                return False
+            for path in removed + changed:
+                self._files.pop(path, None)
+                self._file_errors.pop(path, None)
+                slug = self._file_slug.pop(path, None)
+                if slug is not None:
+                    self._drop(slug)
+            for path in changed:
+                self._files[path] = current[path]
+                self._load_file(path)
+            # A file that lost a duplicate-slug contest may now be loadable (the winner was removed or renamed).
+            for path, error in list(self._file_errors.items()):
+                if error.reason.startswith("duplicate slug") and path not in changed:
+                    self._file_errors.pop(path)
+                    self._load_file(path)
+            self.errors = sorted(self._file_errors.values(), key=lambda e: e.path)
+            return True
+
+    def _load_file(self, path: str) -> None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+            article = parse_article(text, path)
+        except ArticleError as exc:
+            self._file_errors[path] = LoadError(path, exc.reason)
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self._file_errors[path] = LoadError(path, f"cannot read file: {exc}")
+            return
+        if article.slug in self.articles:
+            other = self.articles[article.slug].path
+            self._file_errors[path] = LoadError(path, f"duplicate slug '{article.slug}' (already used by {other})")
+            return
+        self._file_slug[path] = article.slug
+        self._put(article)
+
+    def _put(self, article: Article) -> None:
+        self.articles[article.slug] = article
+        self._index.add(article)
+
+    def _drop(self, slug: str) -> bool:
+        self._index.remove(slug)
+        return self.articles.pop(slug, None) is not None
+
+    def upsert_article(self, article: Article) -> None:
+        """Add or replace one article in the index (no rebuild of the others)."""
+        with self._lock:
+            self._put(article)
+
+    def remove_article(self, slug: str) -> bool:
+        with self._lock:
+            return self._drop(slug)
+
+    def get(self, slug: str) -> Article | None:
+        return self.articles.get(slug)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+    # ----- matching ---------------------------------------------------------------------------------------
+    def _suggestions(self, candidates: list[Candidate]) -> list[Suggestion]:
+        out = []
+        for c in candidates:
+            article = self.articles[c.slug]
+            out.append(Suggestion(article.slug, article.title, article.excerpt, round(c.score, 3),
+                                  article.department, _explain(c, article)))
+        return out
+
+    def suggest(self, text: str, limit: int = 3, threshold: float | None = None) -> list[Suggestion]:
+        """Published articles that answer the visitor's question, best first; [] when none is confident."""
+        threshold = self.threshold if threshold is None else threshold
+        with self._lock:
+            found = self._index.rank(text, limit, allowed=_is_published)
+            found = [c for c in found if c.score >= threshold and c.via != "body"]
+            return self._suggestions(found)
+
+    def search(self, text: str, limit: int = 10, include_drafts: bool = False) -> list[Suggestion]:
+        """The same ranking for agents and admins, without the threshold and with full weight on the body."""
+        with self._lock:
+            found = self._index.rank(text, limit, include_body=True,
+                                     allowed=None if include_drafts else _is_published)
+            return self._suggestions([c for c in found if c.score > 0])
+
+
+def _is_published(article: Article) -> bool:
+    return article.published
