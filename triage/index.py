@@ -27,6 +27,7 @@ SHORTLIST = 40
 TITLE_REPEAT = 1
 BODY_WEIGHT = 0.15          # body words only nudge the shortlist; example questions decide
 BODY_SEARCH_WEIGHT = 0.3   # search (agents) also ranks on the article text
+CONTENT_FLOOR = 0.3         # confidence multiplier when none of the query's content words is matched
 TYPO_MIN_LEN = 4            # words shorter than this are never "corrected"
 TYPO_CUTOFF = 80            # rapidfuzz ratio needed to treat an unknown word as a known one
 
@@ -57,7 +58,8 @@ class _Entry:
 @dataclass(slots=True)
 class Candidate:
     slug: str
-    score: float
+    score: float        # ranking score
+    confidence: float   # the score discounted by how much of the query's content the article covers
     question: str | None
     matched_terms: list
     matched_words: list
@@ -136,20 +138,24 @@ class MatchIndex:
     def _idf(self, t: str) -> float:
         n = len(self.entries)
         df = len(self.postings.get(t, ())) or len(self.body_postings.get(t, ()))
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        # A word no article uses gets the weight of a rare word, not infinite surprise: one unknown extra word
+        # ("... for my jacket") must not sink an otherwise good match.
+        return math.log(1 + (n - max(df, 1) + 0.5) / (max(df, 1) + 0.5))
 
     def query_words(self, text: str) -> list[str]:
         """Content words of the query, with unknown words replaced by a close known word (typo tolerance)."""
         out = []
         for w in tx.words(text):
             t = tx.term(w)
-            if t in self.postings or t in self.body_postings or len(w) < TYPO_MIN_LEN or w.isdigit():
+            if t in self.postings or t in self.body_postings or len(w) < TYPO_MIN_LEN or not w.isalpha():
                 out.append(w)
                 continue
             if self._vocab_list is None:
                 self._vocab_list = list(self.vocab)
-            best = process.extractOne(w, self._vocab_list, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF)
-            out.append(best[0] if best else w)
+            # Typos rarely hit the first letter; requiring it keeps "sing" from becoming "using".
+            best = process.extractOne(w, self._vocab_list, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF,
+                                      processor=None) if self._vocab_list else None
+            out.append(best[0] if best and best[0][0] == w[0] else w)
         return out
 
     def rank(self, text: str, limit: int, *, include_body: bool = False, allowed=None) -> list[Candidate]:
@@ -201,6 +207,10 @@ class MatchIndex:
 
         # Stage 2: rerank the shortlist with per-question evidence.
         q_compact = " ".join(q_words)
+        # Question words, negations and numbers help rank but are not evidence on their own: "what time is it
+        # in Tokyo" shares "what" with many articles and nothing else.
+        content = [t for t in q_terms if t not in tx.WEAK_TERMS and t.isalpha()]
+        content_total = sum(idf[t] for t in content)
         q_set = set(q_terms)
         out = []
         for slug in shortlist:
@@ -225,6 +235,12 @@ class MatchIndex:
                     best_q, best_qs, best_overlap, best_fz = q, qs, overlap, fz
             score = (W_ART_BM25 * art_bm25 + W_ART_COVER * cover
                      + W_Q_OVERLAP * best_overlap + W_Q_FUZZ * best_fz)
+            if content_total:
+                evidence = sum(idf[t] for t in content if t in art_terms)
+                evidence += 0.5 * sum(idf[t] for t in content if t not in art_terms and t in entry.body_terms)
+                evidence /= content_total
+            else:
+                evidence = 0.0
             if include_body:
                 body_cover = sum(idf[t] * c for t, c in q_terms.items() if t in entry.body_terms) / idf_total
                 score += BODY_SEARCH_WEIGHT * body_cover
@@ -238,7 +254,9 @@ class MatchIndex:
             else:
                 matched_terms = [t for t in q_terms if t in entry.body_terms]
                 via, question = "body", None
-            out.append(Candidate(slug, max(0.0, min(1.0, score)), question, matched_terms,
+            score = max(0.0, min(1.0, score))
+            confidence = score * (CONTENT_FLOOR + (1 - CONTENT_FLOOR) * evidence)
+            out.append(Candidate(slug, score, confidence, question, matched_terms,
                                  [term_word[t] for t in matched_terms], via))
         out.sort(key=lambda c: -c.score)
         return out[:limit]

@@ -9,7 +9,7 @@ from pathlib import Path
 from .articles import Article, ArticleError, LoadError, parse_article
 from .index import Candidate, MatchIndex
 
-DEFAULT_THRESHOLD = 0.40
+DEFAULT_THRESHOLD = 0.30
 
 
 @dataclass
@@ -37,7 +37,7 @@ def _explain(candidate: Candidate, article: Article) -> dict:
     else:
         reason = f"shares words with the article{listed}"
     return {"matched_question": candidate.question or "", "matched_words": words, "reason": reason,
-            "via": candidate.via}
+            "via": candidate.via, "confidence": round(candidate.confidence, 3)}
 
 
 class KnowledgeBase:
@@ -163,7 +163,7 @@ class KnowledgeBase:
         threshold = self.threshold if threshold is None else threshold
         with self._lock:
             found = self._index.rank(text, limit, allowed=_is_published)
-            found = [c for c in found if c.score >= threshold and c.via != "body"]
+            found = [c for c in found if c.confidence >= threshold and c.via != "body"]
             return self._suggestions(found)
 
     def search(self, text: str, limit: int = 10, include_drafts: bool = False) -> list[Suggestion]:

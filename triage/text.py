@@ -20,8 +20,12 @@ or other our ours ourselves out over own same she should so some such than that 
 then there these they this those through to too under until up very was we were while who
 whom will with would you your yours yourself yourselves s t d ll m re ve can may might must shall
 please hi hello hey thanks thank ok okay yes also still already even really get got getting im ive id
-want wanted need needed like know tell help way something anything thing things one much many again
+want wanted need needed like know tell help way something anything thing things one much many again anymore
+any ever someone somebody anyone anybody maybe perhaps actually now today right
 """.split())
+
+# Kept for ranking, but a match on these alone is no evidence that an article answers the question.
+WEAK_WORDS = frozenset("how why when where what which who not no never nothing".split())
 
 _CONTRACTIONS = [
     (re.compile(r"\bwon'?t\b"), "will not"),
@@ -143,6 +147,7 @@ def _synonym_table() -> dict[str, str]:
 
 
 SYNONYMS = _synonym_table()
+WEAK_TERMS = frozenset(SYNONYMS.get(stem(w), stem(w)) for w in WEAK_WORDS)
 
 _TOKEN_RE = re.compile(r"[a-z0-9]+")
 
