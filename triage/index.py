@@ -73,10 +73,29 @@ class MatchIndex:
         self.body_postings: dict[str, dict[str, int]] = {}
         self.total_len = 0
         self.total_body_len = 0
+        self.avgdl: float | None = None       # reference lengths for BM25, fixed by the first batch indexed
+        self.avg_body: float | None = None
         self.vocab: Counter = Counter()     # content word -> number of articles using it
         self._vocab_list: list[str] | None = None
 
     # ----- building ---------------------------------------------------------------------------------------
+    def add_many(self, articles) -> None:
+        """Index a batch; the first batch also fixes the reference document lengths used by BM25."""
+        articles = list(articles)
+        if self.avgdl is None and articles:
+            # Whitespace words less the usual share of stopwords: close enough for a reference length.
+            lengths = [0.6 * len(" ".join(a.questions + [a.title] + a.tags).split()) for a in articles]
+            self.avgdl = max(1.0, sum(lengths) / len(lengths))
+            bodies = [len(plain_text(a.body).split()) for a in articles]
+            self.avg_body = max(1.0, 0.6 * sum(bodies) / len(bodies))
+        for article in articles:
+            self.add(article)
+
+    @staticmethod
+    def _tf_weight(tf: int, dl: int, avgdl: float) -> float:
+        # The BM25 term-frequency part is precomputed per posting, so a query only multiplies by the IDF.
+        return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
+
     def add(self, article: Article) -> None:
         if article.slug in self.entries:
             self.remove(article.slug)
@@ -96,10 +115,13 @@ class MatchIndex:
         body_terms = Counter(tx.term(w) for w in body_words)
         entry = _Entry(article, questions, doc_terms, body_terms, sum(doc_terms.values()), sum(body_terms.values()))
         self.entries[article.slug] = entry
+        if self.avgdl is None:
+            self.avgdl = float(max(1, entry.doc_len))
+            self.avg_body = float(max(1, entry.body_len))
         for t, n in doc_terms.items():
-            self.postings.setdefault(t, {})[article.slug] = n
+            self.postings.setdefault(t, {})[article.slug] = self._tf_weight(n, entry.doc_len, self.avgdl)
         for t, n in body_terms.items():
-            self.body_postings.setdefault(t, {})[article.slug] = n
+            self.body_postings.setdefault(t, {})[article.slug] = self._tf_weight(n, entry.body_len, self.avg_body)
         self.total_len += entry.doc_len
         self.total_body_len += entry.body_len
         for w in set(doc_words) | set(body_words):
@@ -175,27 +197,16 @@ class MatchIndex:
 
         # Stage 1: BM25 over the question documents (and the body, weakly), visiting only the query's postings.
         scores: dict[str, float] = {}
-        avgdl = self.total_len / n or 1.0
-        for t, qc in q_terms.items():
-            plist = self.postings.get(t)
-            if not plist:
-                continue
-            w = idf[t] * qc
-            get = scores.get
-            for slug, tf in plist.items():
-                dl = self.entries[slug].doc_len
-                scores[slug] = get(slug, 0.0) + w * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
         body_weight = 1.0 if include_body else BODY_WEIGHT
-        avg_body = (self.total_body_len / n) or 1.0
-        for t, qc in q_terms.items():
-            plist = self.body_postings.get(t)
-            if not plist:
-                continue
-            w = idf[t] * qc * body_weight
-            get = scores.get
-            for slug, tf in plist.items():
-                dl = self.entries[slug].body_len
-                scores[slug] = get(slug, 0.0) + w * tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avg_body))
+        for plists, weight in ((self.postings, 1.0), (self.body_postings, body_weight)):
+            for t, qc in q_terms.items():
+                plist = plists.get(t)
+                if not plist:
+                    continue
+                w = idf[t] * qc * weight
+                get = scores.get
+                for slug, tfw in plist.items():
+                    scores[slug] = get(slug, 0.0) + w * tfw
         if not scores:
             return []
         bm25_max = idf_total * (K1 + 1)

@@ -70,8 +70,10 @@ class KnowledgeBase:
     def from_articles(cls, articles, threshold: float = DEFAULT_THRESHOLD) -> "KnowledgeBase":
         """A knowledge base held in memory only (tests, benchmarks, previews)."""
         kb = cls(None, threshold)
-        for article in articles:
-            kb.upsert_article(article)
+        with kb._lock:
+            articles = list(articles)
+            kb._index.add_many(articles)
+            kb.articles.update((a.slug, a) for a in articles)
         return kb
 
     def _scan(self) -> dict[str, tuple[float, int]]:
@@ -98,33 +100,37 @@ class KnowledgeBase:
                 slug = self._file_slug.pop(path, None)
                 if slug is not None:
                     self._drop(slug)
+            batch = []
             for path in changed:
                 self._files[path] = current[path]
-                self._load_file(path)
+                batch += self._load_file(path)
             # A file that lost a duplicate-slug contest may now be loadable (the winner was removed or renamed).
             for path, error in list(self._file_errors.items()):
                 if error.reason.startswith("duplicate slug") and path not in changed:
                     self._file_errors.pop(path)
-                    self._load_file(path)
+                    batch += self._load_file(path)
+            self._index.add_many(batch)
             self.errors = sorted(self._file_errors.values(), key=lambda e: e.path)
             return True
 
-    def _load_file(self, path: str) -> None:
+    def _load_file(self, path: str) -> list[Article]:
+        """Parse one file and claim its slug; the caller indexes the returned article."""
         try:
             text = Path(path).read_text(encoding="utf-8")
             article = parse_article(text, path)
         except ArticleError as exc:
             self._file_errors[path] = LoadError(path, exc.reason)
-            return
+            return []
         except (OSError, UnicodeDecodeError) as exc:
             self._file_errors[path] = LoadError(path, f"cannot read file: {exc}")
-            return
+            return []
         if article.slug in self.articles:
             other = self.articles[article.slug].path
             self._file_errors[path] = LoadError(path, f"duplicate slug '{article.slug}' (already used by {other})")
-            return
+            return []
         self._file_slug[path] = article.slug
-        self._put(article)
+        self.articles[article.slug] = article
+        return [article]
 
     def _put(self, article: Article) -> None:
         self.articles[article.slug] = article

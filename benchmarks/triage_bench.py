@@ -1,0 +1,134 @@
+"""Triage benchmark: dev-set quality, and speed on a synthetic 10,000-article knowledge base.
+
+    python benchmarks/triage_bench.py [--articles 10000] [--queries 500] [--dev ../shared/data/triage-dev]
+
+Prints dev-set top-1/top-3 (when the dev set is present), index build time, suggest p50/p99 on the big KB,
+re-index time of one changed article, and a last line of JSON with every figure.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from triage import Article, KnowledgeBase  # noqa: E402
+from triage.cli import evaluate, percentile  # noqa: E402
+
+# Vocabulary for synthetic support questions: realistic words recombined, so posting lists have the skewed
+# lengths of a real KB (a few very common words such as "order", many rare product and topic words).
+SUBJECTS = ("order parcel package refund return payment card invoice account password email address delivery "
+            "voucher coupon subscription gift balance receipt item product size colour warranty battery charger "
+            "screen cable jacket shoe bag lamp chair table sofa mattress pillow kettle blender phone laptop tablet "
+            "watch camera printer router speaker headphone keyboard mouse monitor desk shelf curtain rug towel "
+            "bottle cup plate knife fork spoon pan pot oven fridge freezer washer dryer vacuum iron fan heater").split()
+PROBLEMS = ("arrive late missing broken damaged wrong charged twice declined refused stuck pending cancelled lost "
+            "stolen expired blocked locked slow faulty cracked leaking noisy dead empty incomplete delayed "
+            "returned exchanged reset changed updated deleted duplicated frozen overcharged unpaid").split()
+TOPICS = ("express standard international customs tracking courier pickup locker weekend holiday student "
+          "business premium loyalty points klarna paypal transfer instalment currency tax vat discount sale "
+          "clearance bundle preorder backorder restock recall safety manual assembly installation cleaning "
+          "care material cotton wool leather plastic steel glass wood organic vegan recycled").split()
+TEMPLATES = ["my {s} is {p}", "why is my {s} {p}", "how do i fix a {p} {s}", "{s} {p} after {t} delivery",
+             "can i get a refund for a {p} {s}", "what happens if my {t} {s} is {p}", "{t} {s} {p} again",
+             "where is my {t} {s}", "how long until my {s} {t}", "the {s} i bought is {p} and {t}"]
+
+
+def synthetic_kb(n_articles: int, seed: int = 7) -> list[Article]:
+    rng = random.Random(seed)
+    articles = []
+    for i in range(n_articles):
+        s, p, t = rng.choice(SUBJECTS), rng.choice(PROBLEMS), rng.choice(TOPICS)
+        extra = rng.choice(SUBJECTS)
+        questions = [rng.choice(TEMPLATES).format(s=s, p=p, t=t) for _ in range(5)]
+        questions[-1] += f" with {extra} {rng.choice(TOPICS)}"
+        articles.append(Article(
+            slug=f"a{i:05d}-{s}-{p}", title=f"{s.title()} {p} ({t})", department="orders",
+            body=f"If your {s} is {p}, check the {t} options and the {extra} section. Contact us with order {i}.",
+            questions=questions, tags=[s, t], html="<p>x</p>"))
+    return articles
+
+
+def synthetic_queries(articles: list[Article], n: int, seed: int = 11) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for article in rng.sample(articles, n):
+        words = rng.choice(article.questions).split()
+        rng.shuffle(words)
+        if len(words) > 3 and rng.random() < 0.5:      # a typo in one word
+            k = rng.randrange(len(words))
+            w = words[k]
+            if len(w) > 4:
+                j = rng.randrange(1, len(w) - 1)
+                words[k] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+        out.append({"query": "please " + " ".join(words) + " thanks", "expected": article.slug})
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--dev", default=str(ROOT.parent / "shared" / "data" / "triage-dev"))
+    args = parser.parse_args()
+    figures: dict = {}
+
+    dev = Path(args.dev)
+    if (dev / "kb").is_dir():
+        dev_kb = KnowledgeBase.load(dev / "kb")
+        queries = [json.loads(line) for line in (dev / "queries_dev.jsonl").read_text().splitlines() if line.strip()]
+        result = evaluate(dev_kb, queries)
+        figures.update({"dev_n": result["n"], "dev_top1": result["top1"], "dev_top3": result["top3"],
+                        "dev_p50_ms": result["p50_ms"], "dev_p99_ms": result["p99_ms"]})
+        print(f"dev set: {result['n']} queries, {len(dev_kb.articles)} articles: top1 {result['top1']:.3f} "
+              f"top3 {result['top3']:.3f}  (p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms)")
+    else:
+        print(f"dev set not found at {dev}: skipping quality figures")
+
+    articles = synthetic_kb(args.articles)
+    n_questions = sum(len(a.questions) for a in articles)
+    start = time.perf_counter()
+    kb = KnowledgeBase.from_articles(articles)
+    figures["build_s"] = round(time.perf_counter() - start, 3)
+    figures["articles"], figures["questions"] = len(articles), n_questions
+    print(f"build: {len(articles)} articles, {n_questions} questions in {figures['build_s']:.2f} s")
+
+    queries = synthetic_queries(articles, args.queries)
+    for q in queries[:20]:                      # warm caches (stemmer, typo vocabulary list)
+        kb.suggest(q["query"])
+    latencies, hits = [], 0
+    for q in queries:
+        start = time.perf_counter()
+        found = kb.suggest(q["query"], limit=3, threshold=0.0)
+        latencies.append((time.perf_counter() - start) * 1000)
+        hits += any(s.slug == q["expected"] for s in found)
+    figures["suggest_p50_ms"] = round(percentile(latencies, 50), 3)
+    figures["suggest_p99_ms"] = round(percentile(latencies, 99), 3)
+    figures["suggest_max_ms"] = round(max(latencies), 3)
+    figures["synthetic_top3"] = round(hits / len(queries), 3)
+    print(f"suggest on {len(articles)} articles: p50 {figures['suggest_p50_ms']:.2f} ms, "
+          f"p99 {figures['suggest_p99_ms']:.2f} ms, max {figures['suggest_max_ms']:.2f} ms "
+          f"(synthetic top3 {figures['synthetic_top3']:.3f})")
+
+    reindex = []
+    for i in range(50):
+        old = articles[i * 37]
+        changed = Article(slug=old.slug, title=old.title + " updated", body=old.body + " Updated.",
+                          questions=old.questions + ["is there an update about this"], tags=old.tags, html="<p>x</p>")
+        start = time.perf_counter()
+        kb.upsert_article(changed)
+        reindex.append((time.perf_counter() - start) * 1000)
+    figures["reindex_p50_ms"] = round(percentile(reindex, 50), 3)
+    figures["reindex_max_ms"] = round(max(reindex), 3)
+    print(f"re-index one changed article: p50 {figures['reindex_p50_ms']:.2f} ms, "
+          f"max {figures['reindex_max_ms']:.2f} ms")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
