@@ -75,6 +75,7 @@ class MatchIndex:
         self.total_body_len = 0
         self.avgdl: float | None = None       # reference lengths for BM25, fixed by the first batch indexed
         self.avg_body: float | None = None
+        self.drafts: set[str] = set()       # unpublished slugs, left out of the shortlist unless asked for
         self.vocab: Counter = Counter()     # content word -> number of articles using it
         self._vocab_list: list[str] | None = None
 
@@ -115,6 +116,8 @@ class MatchIndex:
         body_terms = Counter(tx.term(w) for w in body_words)
         entry = _Entry(article, questions, doc_terms, body_terms, sum(doc_terms.values()), sum(body_terms.values()))
         self.entries[article.slug] = entry
+        if not article.published:
+            self.drafts.add(article.slug)
         if self.avgdl is None:
             self.avgdl = float(max(1, entry.doc_len))
             self.avg_body = float(max(1, entry.body_len))
@@ -133,6 +136,7 @@ class MatchIndex:
         entry = self.entries.pop(slug, None)
         if entry is None:
             return False
+        self.drafts.discard(slug)
         for t in entry.doc_terms:
             plist = self.postings.get(t)
             if plist is not None:
@@ -180,8 +184,9 @@ class MatchIndex:
             out.append(best[0] if best and best[0][0] == w[0] else w)
         return out
 
-    def rank(self, text: str, limit: int, *, include_body: bool = False, allowed=None) -> list[Candidate]:
-        """Rank articles for the text. `allowed(article) -> bool` filters (e.g. published only)."""
+    def rank(self, text: str, limit: int, *, include_body: bool = False, include_drafts: bool = False
+             ) -> list[Candidate]:
+        """Rank published articles (and drafts when asked) for the text, best first."""
         n = len(self.entries)
         if not n:
             return []
@@ -194,6 +199,7 @@ class MatchIndex:
             term_word.setdefault(tx.term(w), w)
         idf = {t: self._idf(t) for t in q_terms}
         idf_total = sum(idf[t] * c for t, c in q_terms.items()) or 1.0
+        q_idf = dict(idf)       # `idf` grows into a per-query cache of question terms below
 
         # Stage 1: BM25 over the question documents (and the body, weakly), visiting only the query's postings.
         scores: dict[str, float] = {}
@@ -210,11 +216,12 @@ class MatchIndex:
         if not scores:
             return []
         bm25_max = idf_total * (K1 + 1)
-        if allowed is not None:
-            shortlist = heapq.nlargest(SHORTLIST, (s for s in scores if allowed(self.entries[s].article)),
-                                       key=scores.__getitem__)
-        else:
+        if include_drafts or not self.drafts:
             shortlist = heapq.nlargest(SHORTLIST, scores, key=scores.__getitem__)
+        else:
+            # Take a few more than needed and drop drafts, rather than testing every scored article.
+            wider = heapq.nlargest(SHORTLIST + min(len(self.drafts), 1000), scores, key=scores.__getitem__)
+            shortlist = [s for s in wider if s not in self.drafts][:SHORTLIST]
 
         # Stage 2: rerank the shortlist with per-question evidence.
         q_compact = " ".join(q_words)
@@ -223,6 +230,7 @@ class MatchIndex:
         content = [t for t in q_terms if t not in tx.WEAK_TERMS and t.isalpha()]
         content_total = sum(idf[t] for t in content)
         q_set = set(q_terms)
+        q_side_total = sum(q_idf.values())
         out = []
         for slug in shortlist:
             entry = self.entries[slug]
@@ -236,8 +244,13 @@ class MatchIndex:
                     overlap = 0.0
                 else:
                     inter = sum(idf[t] for t in common)
-                    q_side = sum(idf[t] for t in q_set)
-                    a_side = sum(self._idf(t) for t in q.terms)
+                    q_side = q_side_total
+                    a_side = 0.0
+                    for t in q.terms:
+                        v = idf.get(t)
+                        if v is None:
+                            v = idf[t] = self._idf(t)
+                        a_side += v
                     p, r = inter / q_side, inter / a_side
                     overlap = 2 * p * r / (p + r)
                 fz = fuzz.token_set_ratio(q_compact, q.compact) / 100 if q.compact else 0.0

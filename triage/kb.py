@@ -168,17 +168,13 @@ class KnowledgeBase:
         """Published articles that answer the visitor's question, best first; [] when none is confident."""
         threshold = self.threshold if threshold is None else threshold
         with self._lock:
-            found = self._index.rank(text, limit, allowed=_is_published)
+            found = self._index.rank(text, limit)
             found = [c for c in found if c.confidence >= threshold and c.via != "body"]
             return self._suggestions(found)
 
     def search(self, text: str, limit: int = 10, include_drafts: bool = False) -> list[Suggestion]:
         """The same ranking for agents and admins, without the threshold and with full weight on the body."""
         with self._lock:
-            found = self._index.rank(text, limit, include_body=True,
-                                     allowed=None if include_drafts else _is_published)
+            found = self._index.rank(text, limit, include_body=True, include_drafts=include_drafts)
             return self._suggestions([c for c in found if c.score > 0])
 
-
-def _is_published(article: Article) -> bool:
-    return article.published
