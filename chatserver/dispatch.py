@@ -344,6 +344,8 @@ class Dispatcher:
         """Tell each waiting visitor their position and wait (only when it changed) and agents the whole queue."""
         for cid in queue_order(list(self.queue.values())):
             state = self.visitor_queue_state(cid)
+            if state is None:  # assigned or closed while an earlier emit was awaited
+                continue
             key = (state["position"], state["estimated_wait_seconds"], state["agents_online"])
             if self._last_queue_state.get(cid) == key:
                 continue
