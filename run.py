@@ -1,13 +1,13 @@
 """Start the support server: `python run.py` serves on 127.0.0.1:8080 with its data under ./data."""
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 
 from aiohttp import web
 
 from chatserver import create_app, load_config
+from chatserver.tuning import tune_gc
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,8 +32,7 @@ def main(argv: list[str] | None = None) -> None:
 
     app.on_startup.append(announce)
     # Start-up objects (templates, KB index, modules) never die: keep the collector from rescanning them.
-    gc.collect()
-    gc.freeze()
+    tune_gc()
     web.run_app(app, host=config.host, port=config.port, print=None, access_log=None,
                 loop=uvloop.new_event_loop() if uvloop else None)
 

@@ -20,6 +20,7 @@ from .namespaces.visitor import VisitorNamespace
 from .secrets import Secrets
 from .site_settings import SiteSettings
 from .store import Store
+from .tuning import disable_websocket_compression
 from .views import public
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ def create_app(config: Config | None = None) -> web.Application:
         engineio_logger=False,
     )
     sio.attach(app)
+    # Chat frames are small; per-connection deflate contexts cost ~90 KB of RSS each (docs/performance.md).
+    disable_websocket_compression(sio)
     app[keys.SIO] = sio
     app[keys.DISPATCHER] = Dispatcher(config, app[keys.STORE], sio)
     app[keys.BOT] = Bot(app)
