@@ -22,15 +22,16 @@ from test_chat_journey import FIXTURE_KB
 class ServerProcess:
     """`python run.py` as a subprocess on its own port and data dir."""
 
-    def __init__(self, data_dir, port: int):
+    def __init__(self, data_dir, port: int, env: dict | None = None):
         self.data_dir = data_dir
+        self.env = env or {}
         self.port = port
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{port}"
 
     async def start(self) -> "ServerProcess":
         env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, "CHAT_RATE_LIMIT_MESSAGES": "100000",
-               "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING"}
+               "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING", **self.env}
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
                                       "--data-dir", str(self.data_dir)], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
