@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ import socketio
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+SIO = web.AppKey("sio", socketio.AsyncServer)
 
 
 class Relay:
@@ -34,9 +38,14 @@ class Relay:
 
 
 def create_baseline_app() -> web.Application:
-    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*")
+    # Defaults, except the ping timing when a run sets it for both servers (the idle run uses 5 s + 5 s).
+    pings = {name: float(os.environ[env]) for name, env in (("ping_interval", "CHAT_PING_INTERVAL_SECONDS"),
+                                                             ("ping_timeout", "CHAT_PING_TIMEOUT_SECONDS"))
+             if os.environ.get(env)}
+    sio = socketio.AsyncServer(async_mode="aiohttp", cors_allowed_origins="*", **pings)
     app = web.Application()
     sio.attach(app)
+    app[SIO] = sio
     relay = Relay(sio)
 
     async def healthz(request):
@@ -102,17 +111,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-deflate", action="store_true", help="refuse permessage-deflate (chatserver.tuning)")
     parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() + higher thresholds (chatserver.tuning)")
     args = parser.parse_args(argv)
+    app = create_baseline_app()
     if args.no_deflate or args.gc_freeze:
         from chatserver import tuning
         if args.no_deflate:
-            tuning.disable_websocket_compression()
+            tuning.disable_websocket_compression(app[SIO])
         if args.gc_freeze:
             tuning.tune_gc()
     loop = None
     if args.uvloop:
         import uvloop
         loop = uvloop.new_event_loop()
-    web.run_app(create_baseline_app(), host=args.host, port=args.port, print=None, access_log=None, loop=loop)
+    web.run_app(app, host=args.host, port=args.port, print=None, access_log=None, loop=loop)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -35,6 +36,11 @@ LOAD_ENV = {
     "CHAT_LOG_LEVEL": "WARNING",
     "CHAT_KB_POLL_SECONDS": "3600",
 }
+
+
+# Server kinds that run the product; the value is BENCH_TUNING for benchmarks/variant_server.py.
+PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc",
+                 "checkpoint": "deflate,gc,checkpoint"}
 
 
 def free_port() -> int:
@@ -81,7 +87,7 @@ def http_json(url: str, body: dict | None = None, timeout: float = 10.0) -> tupl
 class ServerProcess:
     """One server subprocess started by us; `stop()` ends it (and only it)."""
 
-    kind: str  # "product" | "tuned" | "baseline" | "baseline-uvloop"
+    kind: str  # "product" | "untuned" | "deflate-only" | "gc-only" | "baseline" | "baseline-uvloop"
     port: int
     data_dir: Path | None
     proc: subprocess.Popen | None = None
@@ -98,14 +104,15 @@ class ServerProcess:
         return self.proc.pid
 
     def command(self) -> list[str]:
-        if self.kind in ("product", "tuned"):
-            script = ROOT / "run.py" if self.kind == "product" else BENCH / "tuned_server.py"
+        if self.kind in PRODUCT_KINDS:
+            script = ROOT / "run.py" if self.kind == "product" else BENCH / "variant_server.py"
             return [sys.executable, str(script), "--port", str(self.port), "--data-dir", str(self.data_dir)]
         extra = ["--uvloop"] if self.kind == "baseline-uvloop" else []
         return [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(self.port), *extra]
 
     def start(self, core: str | None = SERVER_CORE, timeout: float = 30.0) -> "ServerProcess":
-        env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, **LOAD_ENV, **self.env}
+        env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, **LOAD_ENV,
+               "BENCH_TUNING": PRODUCT_KINDS.get(self.kind) or "", **self.env}
         env.pop("PYTHONPATH", None) if (ROOT / "triage" / "__init__.py").exists() else None
         self.log_path = Path(tempfile.mkstemp(prefix=f"bench-{self.kind}-", suffix=".log")[1])
         log = open(self.log_path, "wb")
@@ -181,11 +188,11 @@ def start_server(kind: str, agents: int = 0, max_chats: int = 3, env: dict | Non
     """Start `kind` on a free port with `agents` agents; returns the server and the agents' auth tokens."""
     data_dir = None
     emails: list[str] = []
-    if kind in ("product", "tuned"):
+    if kind in PRODUCT_KINDS:
         data_dir = Path(tempfile.mkdtemp(prefix="bench-data-", dir=workdir))
         emails = create_agents(data_dir, agents, max_chats) if agents else []
     server = ServerProcess(kind, free_port(), data_dir, env=env or {}).start()
-    if kind in ("product", "tuned"):
+    if kind in PRODUCT_KINDS:
         return server, login_agents(server.url, emails)
     return server, [f"agent-{i}" for i in range(agents)]
 
@@ -209,3 +216,7 @@ def rss_kb(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def shutil_rmtree(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

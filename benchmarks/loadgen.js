@@ -77,9 +77,10 @@ const errors = {};
 function countError(kind) { errors[kind] = (errors[kind] || 0) + 1; }
 const allSockets = [];
 
-function connectSocket(namespace, auth) {
+function connectSocket(namespace, auth, localAddress) {
   const socket = io(opts.url + namespace, {
     transports: ["websocket"], forceNew: true, reconnection: false, auth, timeout: 20000,
+    ...(localAddress ? { localAddress } : {}),
   });
   allSockets.push(socket);
   return socket;
@@ -237,6 +238,55 @@ async function closedLoop(visitors, seconds) {
     errors: { ...errors }, server_cpu_pct: cpuBetween(p0, p1), server_rss_kb: p1 && p1.rssKb };
 }
 
+
+// -- floods from one address (flood option) ----------------------------------------------------------------
+// Normal visitors chat at a gentle rate from 127.0.0.1 while one abuser on `flood.address` (127.0.0.2) sends
+// thousands of messages without waiting, reconnects over and over, and asks for many new visitor tokens.
+async function flood(visitors) {
+  const f = Object.assign({ address: "127.0.0.2", messages: 3000, reconnects: 200, newTokens: 200, rate: 10,
+    seconds: 6 }, opts.flood);
+  const quiet = await openLoopStep(visitors, f.rate, f.seconds);
+  out({ type: "flood_phase", phase: "normal", delivery_ms: quiet.delivery_ms, lost: quiet.lost, errors: quiet.errors });
+
+  const abuse = { messages: {}, reconnects: {}, new_tokens: {} };
+  const tally = (bucket, key) => { bucket[key] = (bucket[key] || 0) + 1; };
+  const abuser = connectSocket("/visitor", { visitor_token: null, last_seq: null }, f.address);
+  const abuserSession = await waitEvent(abuser, "session");
+  const attacks = [
+    (async () => {  // thousands of messages, none awaited before the next
+      const acks = [];
+      for (let n = 0; n < f.messages; n++) {
+        acks.push(emitAck(abuser, "message", { client_id: `flood-${n}`, text: `flood ${n}` }, 30000)
+          .then((a) => tally(abuse.messages, a && a.ok ? "ok" : (a && a.error) || "none")));
+        if (n % 100 === 99) await sleep(1);
+      }
+      await Promise.all(acks);
+    })(),
+    (async () => {  // reconnect storm with one token
+      for (let n = 0; n < f.reconnects; n++) {
+        const s = connectSocket("/visitor", { visitor_token: abuserSession.visitor_token, last_seq: 0 }, f.address);
+        try { await waitEvent(s, "session", 10000); tally(abuse.reconnects, "session"); }
+        catch (e) { tally(abuse.reconnects, /rate_limited/.test(e.message) ? "rate_limited" : "refused"); }
+        s.disconnect();
+      }
+    })(),
+    (async () => {  // a new anonymous visitor token every time
+      await inBatches(f.newTokens, 20, async () => {
+        const s = connectSocket("/visitor", { visitor_token: null, last_seq: null }, f.address);
+        try { await waitEvent(s, "session", 10000); tally(abuse.new_tokens, "session"); }
+        catch (e) { tally(abuse.new_tokens, /rate_limited|too many/.test(e.message) ? "rate_limited" : e.message.slice(0, 60)); }
+        s.disconnect();
+      });
+    })(),
+  ];
+  const during = await openLoopStep(visitors, f.rate, f.seconds);
+  await Promise.all(attacks);
+  out({ type: "flood_phase", phase: "during_flood", delivery_ms: during.delivery_ms, lost: during.lost,
+    errors: during.errors, server_cpu_pct: during.server_cpu_pct });
+  out({ type: "flood", normal_p99_ms: quiet.delivery_ms.p99, flood_p99_ms: during.delivery_ms.p99,
+    normal_lost: quiet.lost + during.lost, abuse });
+}
+
 // -- runs -------------------------------------------------------------------------------------------------
 
 async function main() {
@@ -277,14 +327,21 @@ async function main() {
     out({ type: "step", ...(await openLoopStep(visitors, step.rate, step.seconds)) });
   }
   if (opts.search) {
-    const s = Object.assign({ start: 200, factor: 1.25, seconds: 5, p99LimitMs: 50, maxSteps: 12, refine: true }, opts.search);
+    const s = Object.assign({ start: 200, factor: 1.25, seconds: 5, p99LimitMs: 50, maxSteps: 12, refine: true, retry: true }, opts.search);
     let rate = s.start, best = null, failed = null, refined = false;
     for (let k = 0; k < s.maxSteps; k++) {
-      const result = await openLoopStep(visitors, Math.round(rate), s.seconds);
-      const errorCount = Object.values(result.errors).reduce((a, b) => a + b, 0);
-      result.pass = result.lost === 0 && errorCount === 0 && result.delivery_ms.p99 !== null &&
-        result.delivery_ms.p99 < s.p99LimitMs && result.throughput >= 0.95 * result.rate;
+      const passes = (r) => r.lost === 0 && Object.values(r.errors).reduce((a, b) => a + b, 0) === 0 &&
+        r.delivery_ms.p99 !== null && r.delivery_ms.p99 < s.p99LimitMs && r.throughput >= 0.95 * r.rate;
+      let result = await openLoopStep(visitors, Math.round(rate), s.seconds);
+      result.pass = passes(result);
       out({ type: "step", ...result });
+      if (!result.pass && s.retry) {  // the machine is shared: a failing rate gets one more try before it counts
+        await sleep(500);
+        result = await openLoopStep(visitors, Math.round(rate), s.seconds);
+        result.pass = passes(result);
+        result.retried = true;
+        out({ type: "step", ...result });
+      }
       if (result.pass) best = result; else failed = result.rate;
       await sleep(500);
       if (failed === null) { rate *= s.factor; continue; }          // still going up
@@ -296,6 +353,7 @@ async function main() {
     }
     out({ type: "max", rate: best ? best.rate : 0, best, first_failed: failed });
   }
+  if (opts.flood) await flood(visitors);
   if (opts.closedSeconds > 0) {
     out({ type: "step", ...(await closedLoop(visitors, opts.closedSeconds)) });
   }

@@ -3,7 +3,7 @@
 
     python benchmarks/run_all.py --quick          # about 3 minutes
     python benchmarks/run_all.py                  # the full set (10,000 idle visitors, longer steps)
-    python benchmarks/run_all.py --with tuned     # adds a column for run.py + chatserver/tuning.py
+    python benchmarks/run_all.py --with untuned   # adds a column for run.py without chatserver/tuning.py
     python benchmarks/run_all.py --only idle,startup --json results.json
 
 The server runs on core 0 and the Node load generator (official socket.io-client) on core 1 (taskset), both on
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter steps, 2,000 idle visitors instead of 10,000")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {SCENARIOS}")
-    parser.add_argument("--with", dest="extra", default="", help="extra server kinds: tuned, baseline-uvloop")
+    parser.add_argument("--with", dest="extra", default="", help="extra server kinds: untuned, deflate-only, gc-only, baseline-uvloop")
     parser.add_argument("--idle-visitors", type=int, default=None)
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     args = parser.parse_args(argv)
