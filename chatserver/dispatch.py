@@ -41,6 +41,8 @@ class Dispatcher:
         self.recent_waits: list[float] = []
         self.lock = asyncio.Lock()
         self._last_queue_state: dict[int, tuple] = {}
+        # Set by chatserver.surveys: conversation -> the survey to offer ({"nps": bool}) or None.
+        self.survey_offer = None
 
     # -- start-up -------------------------------------------------------------------------------
 
@@ -284,7 +286,7 @@ class Dispatcher:
                 self.agents[agent_id].idle_since = now
             self._track(conversation)
         closed = {"conversation_id": cid, "closed_by": closed_by, "resolution": resolution,
-                  "survey": {"nps": True}}
+                  "survey": self.survey_offer(conversation) if self.survey_offer else None}
         await self.sio.emit("conversation_closed", closed, to=rooms.visitor(conversation["visitor_id"]),
                             namespace=VISITOR_NS)
         if agent_id is not None:

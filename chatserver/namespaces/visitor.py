@@ -7,7 +7,7 @@ import time
 
 import socketio
 
-from .. import keys, rooms, validation
+from .. import keys, rooms, surveys, validation
 from ..errors import Conflict, NotFound, RateLimited
 from ..ratelimit import SlidingWindowLimiter
 from ..store import conversations as conv_queries
@@ -182,6 +182,12 @@ class VisitorNamespace(ChatNamespace):
         self._limit_events(session)
         conversation = await self._open_conversation(session)
         return await self.app[keys.BOT].feedback(conversation, slug, helpful, reason)
+
+    async def on_survey(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        self._limit_events(session)
+        return await surveys.submit(self.app, session["visitor_id"], body)
 
 
 def _remote(environ: dict) -> str:
