@@ -327,3 +327,37 @@ async def test_half_open_agent_and_visitor_are_noticed_requeued_and_lose_nothing
         agent_proxy.frozen = visitor_proxy.frozen = False
         await agent_proxy.close()
         await visitor_proxy.close()
+
+
+# -- floods -------------------------------------------------------------------------------------------------
+
+async def _raw_visitor_connect(url: str, auth: dict) -> dict:
+    """Open /visitor over a raw Engine.IO WebSocket and return the CONNECT answer (accepted or refused)."""
+    import json
+
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket") as ws:
+            assert (await ws.receive_str()).startswith("0")
+            await ws.send_str("40/visitor," + json.dumps(auth))
+            while True:
+                packet = await asyncio.wait_for(ws.receive_str(), 5)
+                if packet.startswith("40/visitor,"):
+                    return {"accepted": True}
+                if packet.startswith("44/visitor,"):
+                    return {"accepted": False, **json.loads(packet[len("44/visitor,"):])}
+
+
+async def test_many_new_visitor_tokens_from_one_address_are_refused_with_rate_limited(server_factory):
+    """A flood of new anonymous visitors from one address: the first N are accepted, then each connect is refused
+    with the documented `rate_limited` (not a server error); a known visitor token still connects."""
+    server = await server_factory(kb_dir=FIXTURE_KB, new_visitors_per_minute_per_ip=3)
+    known = await server.visitor()
+    answers = [await _raw_visitor_connect(server.url, {"visitor_token": None}) for _ in range(6)]
+    print(f"6 new visitors from one address with a limit of 3 per minute (1 used): {answers}")
+    assert [a["accepted"] for a in answers] == [True, True, False, False, False, False]
+    # python-socketio puts a dict given to ConnectionRefusedError into `message` as text; with (message, data) it
+    # would be in `data`. Either way the code must be the documented rate_limited, not server_error.
+    assert all((a.get("data") or {}).get("error") == "rate_limited" or "'error': 'rate_limited'" in a["message"]
+               for a in answers[2:]), answers
+    again = await _raw_visitor_connect(server.url, {"visitor_token": known.of("session")[0]["visitor_token"]})
+    assert again["accepted"]

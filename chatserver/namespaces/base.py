@@ -48,7 +48,7 @@ class ChatNamespace(AppServices, socketio.AsyncNamespace):
                 return None
         try:
             return await self.on_connect(*args)
-        except ConnectionRefusedError:
+        except socketio.exceptions.ConnectionRefusedError:  # a documented refusal (not the builtin of that name)
             raise
         except Exception:
             # A connect handler that fails for any reason refuses: never a half-connected client.
