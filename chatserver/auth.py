@@ -13,6 +13,9 @@ from . import keys
 from .store import agents as agent_queries
 
 SESSION_COOKIE = "chat_session"
+# Per-request cache of the logged-in agent (RequestKeys: aiohttp warns about plain string keys).
+AGENT = web.RequestKey("agent", object)
+SESSION_TOKEN = web.RequestKey("session_token", object)
 _hasher = PasswordHasher()
 # A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
@@ -56,11 +59,11 @@ async def agent_for_token(app: web.Application, token: str | None) -> dict | Non
 
 
 async def current_agent(request: web.Request) -> dict | None:
-    if "agent" not in request:
+    if AGENT not in request:
         token = session_token_from_request(request)
-        request["session_token"] = token
-        request["agent"] = await agent_for_token(request.app, token)
-    return request["agent"]
+        request[SESSION_TOKEN] = token
+        request[AGENT] = await agent_for_token(request.app, token)
+    return request[AGENT]
 
 
 async def require_agent(request: web.Request, admin: bool = False) -> dict:
@@ -77,7 +80,7 @@ async def require_agent(request: web.Request, admin: bool = False) -> dict:
 
 
 def csrf_token(request: web.Request) -> str:
-    token = request.get("session_token") or session_token_from_request(request) or ""
+    token = request.get(SESSION_TOKEN) or session_token_from_request(request) or ""
     return request.app[keys.SECRETS].csrf_token(token)
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import keys
-from ..auth import (SESSION_COOKIE, agent_for_token, check_csrf, csrf_token, current_agent, hash_password,
-                    require_agent, session_token_from_request, verify_password)
+from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
+                    hash_password, require_agent, session_token_from_request, verify_password)
 from ..ratelimit import SlidingWindowLimiter
 from ..store import agents as agent_queries
 
@@ -43,7 +43,7 @@ def _decorate(request: web.Request, response) -> None:
 
 def render(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
     env = request.app[keys.TEMPLATES]
-    context.setdefault("agent", request.get("agent"))
+    context.setdefault("agent", request.get(AGENT))
     context.setdefault("csrf_token", csrf_token(request))
     html = env.get_template(template).render(**context)
     return web.Response(text=html, content_type="text/html", status=status)
@@ -123,7 +123,7 @@ def _login_failed(request, is_json, email, message, status, code="invalid_creden
 async def logout(request: web.Request) -> web.Response:
     token = session_token_from_request(request)
     if token and await agent_for_token(request.app, token):
-        request["session_token"] = token
+        request[SESSION_TOKEN] = token
         form = dict(await request.post()) if request.content_type != "application/json" else {}
         await check_csrf(request, form)
         await request.app[keys.STORE].write(agent_queries.delete_session, token)
@@ -148,7 +148,7 @@ async def change_password(request: web.Request) -> web.Response:
     if error:
         return render(request, "password.html", status=400, error=error, done=False)
     await store.write(agent_queries.update_agent, agent["id"], password_hash=hash_password(new))
-    await store.write(agent_queries.delete_other_sessions, agent["id"], request.get("session_token"))
+    await store.write(agent_queries.delete_other_sessions, agent["id"], request.get(SESSION_TOKEN))
     return render(request, "password.html", error=None, done=True)
 
 
