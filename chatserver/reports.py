@@ -1,0 +1,538 @@
+"""Report figures as pure functions over plain rows (dicts from chatserver/store/reports.py): no sockets, no
+SQL, no clock, so every figure can be checked by hand. Definitions are in docs/reports.md.
+
+Conventions: days are UTC; durations are seconds; percentages are 0-100 with one decimal; `None` means "no data"
+(never 0, which would be a real value). Medians average the two middle values; p90 is the nearest-rank 90th
+percentile (the value at position ceil(0.9 n) of the sorted list), so it is always a value that happened.
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Mapping
+
+from rapidfuzz import fuzz, process, utils
+
+from .errors import ChatError
+
+REPORTS = ("satisfaction", "speed", "breaches", "bot", "articles", "gaps", "load", "comments")
+GROUPED_REPORTS = ("satisfaction", "speed", "bot")
+GROUP_BY = ("day", "agent", "department", "handled_by")
+DEFAULT_DAYS = 30
+MAX_DAYS = 731
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# An article is flagged when it was suggested in at least this many chats and helped in fewer than this share.
+FLAG_MIN_SUGGESTED = 5
+FLAG_MAX_HELPFUL_RATE = 0.2
+# Two unanswered questions belong together when their content words are this similar (rapidfuzz token sort, 0-100).
+GAP_SIMILARITY = 62
+GAP_STOP_WORDS = frozenset(
+    "a an the i im me my we our you your do does did is are was be been can could would should will to of in on at "
+    "for with and or but it its this that there have has had how what when where which who why please hi hello hey "
+    "any some get".split())
+
+
+class ReportError(ChatError):
+    """The report parameters are not valid."""
+    code = "invalid_date"
+    http_status = 400
+
+
+# -- parameters -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportParams:
+    start: date          # first day, inclusive (UTC)
+    end: date            # last day, inclusive (UTC)
+    group_by: str | None
+
+    @property
+    def start_ts(self) -> float:
+        return _midnight(self.start)
+
+    @property
+    def end_ts(self) -> float:
+        """Exclusive: midnight after the last day."""
+        return _midnight(self.end + timedelta(days=1))
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+
+def _midnight(day: date) -> float:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
+
+
+def day_of(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).date().isoformat()
+
+
+def parse_params(query: Mapping[str, str], today: date) -> ReportParams:
+    """`from`, `to` (YYYY-MM-DD, inclusive, UTC; default the last 30 days) and `group_by`."""
+    def parse_day(name: str) -> date | None:
+        raw = query.get(name)
+        if raw in (None, ""):
+            return None
+        try:
+            if len(raw) != 10:
+                raise ValueError
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise ReportError(f"'{name}' must be a date like 2025-01-31", code="invalid_date") from None
+
+    end = parse_day("to") or today
+    start = parse_day("from") or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ReportError("'from' is after 'to'", code="invalid_range")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ReportError(f"the range is longer than {MAX_DAYS} days", code="invalid_range")
+    group_by = query.get("group_by") or None
+    if group_by is not None and group_by not in GROUP_BY:
+        raise ReportError(f"'group_by' must be one of: {', '.join(GROUP_BY)}", code="invalid_group_by")
+    return ReportParams(start, end, group_by)
+
+
+# -- statistics -----------------------------------------------------------------------------------------------
+
+def median(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return round(statistics.median(values), 1) if values else None
+
+
+def p90(values: Iterable[float]) -> float | None:
+    """Nearest-rank 90th percentile."""
+    values = sorted(values)
+    if not values:
+        return None
+    return round(values[math.ceil(0.9 * len(values)) - 1], 1)
+
+
+def mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return round(statistics.fmean(values), 2) if values else None
+
+
+def percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+# -- what a conversation was ------------------------------------------------------------------------------------
+
+def handled_by(conversation: dict) -> str:
+    """`agent` (a person joined), `queue` (asked for a person, left before one joined) or `bot` (never asked)."""
+    if conversation["first_assigned_at"] is not None:
+        return "agent"
+    if conversation["queued_at"] is not None or conversation["handoff_reason"] is not None:
+        return "queue"
+    return "bot"
+
+
+def waiting_since(conversation: dict) -> float | None:
+    """When the visitor started waiting for a person: their first message, or joining the queue if later
+    (time spent with the bot first is not an agent's delay)."""
+    starts = [t for t in (conversation["first_visitor_message_at"], conversation["queued_at"]) if t is not None]
+    if not starts:
+        return conversation["created_at"] if conversation["first_assigned_at"] is not None else None
+    return max(starts)
+
+
+def first_response_seconds(conversation: dict) -> float | None:
+    start = waiting_since(conversation)
+    if start is None or conversation["first_agent_response_at"] is None:
+        return None
+    return max(0.0, conversation["first_agent_response_at"] - start)
+
+
+def queue_seconds(conversation: dict) -> float | None:
+    if conversation["first_assigned_at"] is None:
+        return None
+    start = conversation["queued_at"] if conversation["queued_at"] is not None else conversation["created_at"]
+    return max(0.0, conversation["first_assigned_at"] - start)
+
+
+def response_after_assignment_seconds(conversation: dict) -> float | None:
+    if conversation["first_agent_response_at"] is None or conversation["first_assigned_at"] is None:
+        return None
+    return max(0.0, conversation["first_agent_response_at"] - conversation["first_assigned_at"])
+
+
+def resolution_seconds(conversation: dict) -> float | None:
+    """From the visitor's first message to the close, for chats that ended resolved or deflected."""
+    if conversation["closed_at"] is None or conversation["resolution"] not in ("resolved", "deflected"):
+        return None
+    start = conversation["first_visitor_message_at"] or conversation["created_at"]
+    return max(0.0, conversation["closed_at"] - start)
+
+
+def sla_breach(conversation: dict, sla_seconds: float, now: float) -> float | None:
+    """Seconds waited when the first response missed the SLA (also when nobody answered for longer than the
+    SLA before the chat ended); None when the SLA was met or does not apply."""
+    frt = first_response_seconds(conversation)
+    if frt is not None:
+        return frt if frt > sla_seconds else None
+    start = waiting_since(conversation)
+    if start is None or handled_by(conversation) == "bot":
+        return None
+    end = conversation["closed_at"] if conversation["closed_at"] is not None else now
+    waited = end - start
+    return waited if waited > sla_seconds else None
+
+
+def is_survey_response(conversation: dict) -> bool:
+    return any(conversation.get(k) is not None for k in ("csat", "ces", "nps", "comment"))
+
+
+# -- grouping -------------------------------------------------------------------------------------------------
+
+def group_key(conversation: dict, group_by: str) -> str:
+    if group_by == "day":
+        return day_of(conversation["created_at"])
+    if group_by == "agent":
+        return conversation["agent_name"] or "(no agent)"
+    if group_by == "department":
+        return conversation["department"] or "(none)"
+    return handled_by(conversation)
+
+
+def grouped(conversations: list[dict], params: ReportParams, metric) -> dict:
+    """`total` over every conversation plus, with group_by, one row per group (every day of the range for `day`)."""
+    result = {"total": metric(conversations), "groups": []}
+    if params.group_by is None:
+        return result
+    buckets: dict[str, list[dict]] = defaultdict(list)
+    for conversation in conversations:
+        buckets[group_key(conversation, params.group_by)].append(conversation)
+    keys = [d.isoformat() for d in params.days()] if params.group_by == "day" else sorted(buckets)
+    result["groups"] = [{"group": key, **metric(buckets.get(key, []))} for key in keys]
+    return result
+
+
+# -- the reports ----------------------------------------------------------------------------------------------
+
+def satisfaction_figures(conversations: list[dict]) -> dict:
+    closed = [c for c in conversations if c["closed_at"] is not None]
+    responses = [c for c in closed if is_survey_response(c)]
+    csat = [c["csat"] for c in responses if c["csat"] is not None]
+    ces = [c["ces"] for c in responses if c["ces"] is not None]
+    nps = [c["nps"] for c in responses if c["nps"] is not None]
+    promoters = sum(1 for n in nps if n >= 9)
+    detractors = sum(1 for n in nps if n <= 6)
+    return {
+        "closed": len(closed),
+        "responses": len(responses),
+        "dismissed": sum(1 for c in closed if c["survey_at"] is not None and not is_survey_response(c)),
+        "response_rate": percent(len(responses), len(closed)),
+        "csat_count": len(csat),
+        "csat_satisfied": sum(1 for v in csat if v >= 4),
+        "csat_pct": percent(sum(1 for v in csat if v >= 4), len(csat)),
+        "csat_mean": mean(csat),
+        "ces_count": len(ces),
+        "ces_agree": sum(1 for v in ces if v >= 5),
+        "ces_agree_pct": percent(sum(1 for v in ces if v >= 5), len(ces)),
+        "ces_mean": mean(ces),
+        "nps_count": len(nps),
+        "promoters": promoters,
+        "passives": len(nps) - promoters - detractors,
+        "detractors": detractors,
+        "nps": round(100.0 * (promoters - detractors) / len(nps), 1) if nps else None,
+    }
+
+
+def satisfaction(conversations: list[dict], params: ReportParams) -> dict:
+    return grouped(conversations, params, satisfaction_figures)
+
+
+def speed_figures(conversations: list[dict], sla_seconds: float, now: float) -> dict:
+    queue = [v for v in map(queue_seconds, conversations) if v is not None]
+    frt = [v for v in map(first_response_seconds, conversations) if v is not None]
+    after_assignment = [v for v in map(response_after_assignment_seconds, conversations) if v is not None]
+    resolution = [v for v in map(resolution_seconds, conversations) if v is not None]
+    breaches = sum(1 for c in conversations if sla_breach(c, sla_seconds, now) is not None)
+    met = sum(1 for v in frt if v <= sla_seconds)
+    return {
+        "conversations": len(conversations),
+        "with_agent": sum(1 for c in conversations if c["first_assigned_at"] is not None),
+        "queue_median": median(queue), "queue_p90": p90(queue),
+        "first_response_median": median(frt), "first_response_p90": p90(frt),
+        "first_response_after_assignment_median": median(after_assignment),
+        "first_response_after_assignment_p90": p90(after_assignment),
+        "resolution_median": median(resolution), "resolution_p90": p90(resolution),
+        "sla_met": met,
+        "sla_breaches": breaches,
+        "sla_pct": percent(met, met + breaches),
+    }
+
+
+def breach_list(conversations: list[dict], sla_seconds: float, now: float) -> list[dict]:
+    rows = []
+    for c in conversations:
+        waited = sla_breach(c, sla_seconds, now)
+        if waited is None:
+            continue
+        rows.append({"conversation_id": c["id"], "date": day_of(c["created_at"]), "agent": c["agent_name"],
+                     "department": c["department"], "waited_seconds": round(waited, 1),
+                     "answered": c["first_agent_response_at"] is not None})
+    return sorted(rows, key=lambda r: -r["waited_seconds"])
+
+
+def speed(conversations: list[dict], params: ReportParams, sla_seconds: float, now: float) -> dict:
+    result = grouped(conversations, params, lambda cs: speed_figures(cs, sla_seconds, now))
+    result["sla_seconds"] = sla_seconds
+    result["breaches"] = breach_list(conversations, sla_seconds, now)
+    return result
+
+
+def bot_figures(conversations: list[dict]) -> dict:
+    reasons = Counter(c["handoff_reason"] for c in conversations if c["handoff_reason"])
+    deflected = sum(1 for c in conversations if c["resolution"] == "deflected")
+    return {
+        "conversations": len(conversations),
+        "deflected": deflected,
+        "deflection_rate": percent(deflected, len(conversations)),
+        "handed_off": sum(reasons.values()),
+        "visitor_asked": reasons.get("visitor_asked", 0),
+        "not_helpful": reasons.get("not_helpful", 0),
+        "no_match": reasons.get("no_match", 0),
+        "abandoned": sum(1 for c in conversations if c["resolution"] == "abandoned"),
+    }
+
+
+def bot(conversations: list[dict], params: ReportParams) -> dict:
+    return grouped(conversations, params, bot_figures)
+
+
+def article_funnel(article_events: list[dict], conversations: list[dict]) -> list[dict]:
+    """Per article, counted in conversations: suggested -> opened -> helpful / not helpful -> escalated anyway
+    (the chat entered the queue after the suggestion), and the CSAT of those chats."""
+    by_id = {c["id"]: c for c in conversations}
+    stages: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
+    first_suggested: dict[tuple[str, int], float] = {}
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    for event in article_events:
+        cid = event["conversation_id"]
+        if cid not in by_id:
+            continue
+        stages[event["slug"]][event["type"]].add(cid)
+        if event["type"] == "suggested":
+            key = (event["slug"], cid)
+            first_suggested[key] = min(first_suggested.get(key, event["created_at"]), event["created_at"])
+        if event["type"] == "not_helpful" and event["reason"]:
+            reasons[event["slug"]][event["reason"].strip()] += 1
+    rows = []
+    for slug, by_type in stages.items():
+        suggested = by_type["suggested"]
+        escalated = {cid for cid in suggested if by_id[cid]["queued_at"] is not None
+                     and by_id[cid]["queued_at"] >= first_suggested[(slug, cid)]}
+        csat = [by_id[cid]["csat"] for cid in suggested if by_id[cid]["csat"] is not None]
+        escalated_csat = [by_id[cid]["csat"] for cid in escalated if by_id[cid]["csat"] is not None]
+        helpful_rate = len(by_type["helpful"] & suggested) / len(suggested) if suggested else None
+        rows.append({
+            "slug": slug,
+            "suggested": len(suggested),
+            "opened": len(by_type["opened"]),
+            "helpful": len(by_type["helpful"]),
+            "not_helpful": len(by_type["not_helpful"]),
+            "escalated": len(escalated),
+            "sent_by_agent": len(by_type["sent_by_agent"]),
+            "helpful_pct": percent(len(by_type["helpful"] & suggested), len(suggested)),
+            "csat_count": len(csat),
+            "csat_pct": percent(sum(1 for v in csat if v >= 4), len(csat)),
+            "escalated_csat_pct": percent(sum(1 for v in escalated_csat if v >= 4), len(escalated_csat)),
+            "not_helpful_reasons": [{"reason": r, "count": n} for r, n in reasons[slug].most_common(5)],
+            "flagged": bool(suggested) and len(suggested) >= FLAG_MIN_SUGGESTED
+                       and helpful_rate is not None and helpful_rate < FLAG_MAX_HELPFUL_RATE,
+        })
+    return sorted(rows, key=lambda r: (-r["suggested"], -r["sent_by_agent"], r["slug"]))
+
+
+def _gap_words(text: str) -> str:
+    return " ".join(w for w in utils.default_process(text).split() if w not in GAP_STOP_WORDS)
+
+
+def gap_list(questions: list[dict]) -> list[dict]:
+    """Unanswered visitor questions grouped by similarity of their content words, biggest groups first.
+    Each question joins the first group whose opening question is similar enough (in the order asked)."""
+    groups: list[dict] = []
+    openers: list[str] = []
+    for question in sorted(questions, key=lambda q: (q["created_at"], q["id"])):
+        words = _gap_words(question["text"]) or utils.default_process(question["text"])
+        found = process.extractOne(words, openers, scorer=fuzz.token_sort_ratio, score_cutoff=GAP_SIMILARITY) \
+            if openers else None
+        if found is None:
+            openers.append(words)
+            groups.append({"questions": []})
+            group = groups[-1]
+        else:
+            group = groups[found[2]]
+        group["questions"].append(question)
+    rows = []
+    for group in groups:
+        items = group["questions"]
+        texts = Counter(q["text"].strip() for q in items)
+        label = max(texts.items(), key=lambda kv: kv[1])[0] if texts else ""
+        best = Counter(q["best_slug"] for q in items if q.get("best_slug"))
+        rows.append({
+            "question": label,
+            "count": len(items),
+            "conversations": len({q["conversation_id"] for q in items}),
+            "examples": [t for t, _ in texts.most_common(6) if t != label][:5],
+            "closest_article": best.most_common(1)[0][0] if best else None,
+            "first_asked": day_of(items[0]["created_at"]),
+            "last_asked": day_of(items[-1]["created_at"]),
+        })
+    return sorted(rows, key=lambda r: (-r["count"], r["question"].lower()))
+
+
+def _peaks_by_day(intervals: list[tuple[float, float]], params: ReportParams) -> dict[str, int]:
+    """Highest number of overlapping intervals at any moment of each day (an end and a start at the same
+    instant do not overlap)."""
+    days = [d.isoformat() for d in params.days()]
+    peaks = dict.fromkeys(days, 0)
+    points = sorted([(s, 1) for s, e in intervals if e > s] + [(e, -1) for s, e in intervals if e > s],
+                    key=lambda p: (p[0], p[1]))
+    level = 0
+    day_index = 0
+    for ts, delta in points:
+        index = int((ts - params.start_ts) // 86400)
+        while day_index < min(index, len(days)):   # days passed with the level unchanged
+            day_index += 1
+            if day_index < len(days):
+                peaks[days[day_index]] = max(peaks[days[day_index]], level)
+        level += delta
+        if 0 <= index < len(days):
+            peaks[days[index]] = max(peaks[days[index]], level)
+    return peaks
+
+
+def _online_intervals(presence: list[dict], start: float, end: float) -> list[tuple[float, float, int]]:
+    """(from, to, agent_id) spans in which an agent was online, clipped to [start, end)."""
+    spans = []
+    by_agent: dict[int, list[dict]] = defaultdict(list)
+    for row in sorted(presence, key=lambda r: (r["created_at"], r["id"])):
+        by_agent[row["agent_id"]].append(row)
+    for agent_id, rows in by_agent.items():
+        online_since = None
+        for row in rows:
+            if row["status"] == "online" and online_since is None:
+                online_since = row["created_at"]
+            elif row["status"] != "online" and online_since is not None:
+                spans.append((online_since, row["created_at"], agent_id))
+                online_since = None
+        if online_since is not None:
+            spans.append((online_since, end, agent_id))
+    return [(max(s, start), min(e, end), a) for s, e, a in spans if min(e, end) > max(s, start)]
+
+
+def load(conversations: list[dict], presence: list[dict], params: ReportParams, now: float) -> dict:
+    """Conversations per hour of day and weekday (UTC), peak concurrent chats and agents online per day."""
+    by_hour = [0] * 24
+    by_weekday = [0] * 7
+    per_day: Counter = Counter()
+    for c in conversations:
+        moment = datetime.fromtimestamp(c["created_at"], timezone.utc)
+        by_hour[moment.hour] += 1
+        by_weekday[moment.weekday()] += 1
+        per_day[moment.date().isoformat()] += 1
+    end = min(params.end_ts, max(now, params.start_ts))
+    chats = [(c["created_at"], c["closed_at"] if c["closed_at"] is not None else end) for c in conversations]
+    with_agent = [(c["first_assigned_at"], c["closed_at"] if c["closed_at"] is not None else end)
+                  for c in conversations if c["first_assigned_at"] is not None]
+    online = _online_intervals(presence, params.start_ts, end)
+    chat_peaks = _peaks_by_day(chats, params)
+    agent_chat_peaks = _peaks_by_day(with_agent, params)
+    online_peaks = _peaks_by_day([(s, e) for s, e, _ in online], params)
+    online_seconds: Counter = Counter()
+    hour_seconds = [0.0] * 24
+    for s, e, _ in online:
+        t = s
+        while t < e:
+            hour_end = (math.floor(t / 3600) + 1) * 3600
+            piece = min(e, hour_end) - t
+            online_seconds[day_of(t)] += piece
+            hour_seconds[datetime.fromtimestamp(t, timezone.utc).hour] += piece
+            t = min(e, hour_end)
+    n_days = len(params.days())
+    by_day = [{"date": d.isoformat(), "conversations": per_day.get(d.isoformat(), 0),
+               "peak_concurrent_chats": chat_peaks[d.isoformat()],
+               "peak_concurrent_agent_chats": agent_chat_peaks[d.isoformat()],
+               "peak_agents_online": online_peaks[d.isoformat()],
+               "agent_hours_online": round(online_seconds.get(d.isoformat(), 0) / 3600, 1)}
+              for d in params.days()]
+    return {
+        "timezone": "UTC",
+        "by_hour": [{"hour": h, "conversations": by_hour[h], "agents_online_avg": round(hour_seconds[h] / (3600 * n_days), 2)}
+                    for h in range(24)],
+        "by_weekday": [{"weekday": WEEKDAYS[d], "conversations": by_weekday[d]} for d in range(7)],
+        "by_day": by_day,
+        "peak_concurrent_chats": max(chat_peaks.values(), default=0),
+        "peak_agents_online": max(online_peaks.values(), default=0),
+    }
+
+
+def comment_list(conversations: list[dict], limit: int = 200) -> list[dict]:
+    rows = [{"conversation_id": c["id"], "date": day_of(c["survey_at"]), "agent": c["agent_name"],
+             "csat": c["csat"], "ces": c["ces"], "nps": c["nps"], "comment": c["comment"]}
+            for c in conversations if c["comment"]]
+    rows.sort(key=lambda r: (r["date"], r["conversation_id"]), reverse=True)
+    return rows[:limit]
+
+
+# -- one entry point ------------------------------------------------------------------------------------------
+
+def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float) -> dict:
+    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset."""
+    conversations = dataset["conversations"]
+    if name == "satisfaction":
+        body = satisfaction(conversations, params)
+    elif name == "speed":
+        body = speed(conversations, params, sla_seconds, now)
+    elif name == "breaches":
+        body = {"sla_seconds": sla_seconds, "breaches": breach_list(conversations, sla_seconds, now)}
+    elif name == "bot":
+        body = bot(conversations, params)
+    elif name == "articles":
+        body = {"articles": article_funnel(dataset["article_events"], conversations),
+                "flag_rule": {"min_suggested": FLAG_MIN_SUGGESTED, "max_helpful_pct": FLAG_MAX_HELPFUL_RATE * 100}}
+    elif name == "gaps":
+        body = {"gaps": gap_list(dataset["unanswered"])}
+    elif name == "load":
+        body = load(conversations, dataset["presence"], params, now)
+    elif name == "comments":
+        body = {"comments": comment_list(conversations)}
+    else:
+        raise ReportError(f"no report named '{name}'", code="unknown_report")
+    grouped_by = params.group_by if name in GROUPED_REPORTS else None
+    return {"ok": True, "report": name, "from": params.start.isoformat(), "to": params.end.isoformat(),
+            "group_by": grouped_by, "timezone": "UTC", **body}
+
+
+def csv_table(report: dict) -> tuple[list[str], list[dict]]:
+    """The rows a report's CSV download holds (one table per report)."""
+    name = report["report"]
+    if name in GROUPED_REPORTS:
+        rows = [*report["groups"], {"group": "total", **report["total"]}]
+        return ["group", *report["total"].keys()], rows
+    if name == "breaches":
+        return ["conversation_id", "date", "agent", "department", "waited_seconds", "answered"], report["breaches"]
+    if name == "articles":
+        rows = [{**r, "not_helpful_reasons": "; ".join(f"{x['reason']} ({x['count']})" for x in r["not_helpful_reasons"])}
+                for r in report["articles"]]
+        columns = ["slug", "suggested", "opened", "helpful", "not_helpful", "escalated", "sent_by_agent", "helpful_pct",
+                   "csat_count", "csat_pct", "escalated_csat_pct", "not_helpful_reasons", "flagged"]
+        return columns, rows
+    if name == "gaps":
+        rows = [{**r, "examples": " | ".join(r["examples"])} for r in report["gaps"]]
+        return ["question", "count", "conversations", "examples", "closest_article", "first_asked", "last_asked"], rows
+    if name == "load":
+        rows = ([{"section": "hour", "key": r["hour"], **{k: v for k, v in r.items() if k != "hour"}}
+                 for r in report["by_hour"]]
+                + [{"section": "weekday", "key": r["weekday"], "conversations": r["conversations"]}
+                   for r in report["by_weekday"]]
+                + [{"section": "day", "key": r["date"], **{k: v for k, v in r.items() if k != "date"}}
+                   for r in report["by_day"]])
+        return ["section", "key", "conversations", "agents_online_avg", "peak_concurrent_chats",
+                "peak_concurrent_agent_chats", "peak_agents_online", "agent_hours_online"], rows
+    return ["conversation_id", "date", "agent", "csat", "ces", "nps", "comment"], report["comments"]
