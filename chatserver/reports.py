@@ -210,6 +210,20 @@ def grouped(conversations: list[dict], params: ReportParams, metric) -> dict:
     return result
 
 
+def rolling(conversations: list[dict], params: ReportParams, metric, window_days: int = 7) -> list[dict]:
+    """For each day of the range, `metric` over the conversations of that day and the `window_days - 1` before it
+    (inside the range): smooth trend lines even when a day has only a few answers."""
+    by_day: dict[str, list[dict]] = defaultdict(list)
+    for conversation in conversations:
+        by_day[day_of(conversation["created_at"])].append(conversation)
+    days = [d.isoformat() for d in params.days()]
+    rows = []
+    for i, day in enumerate(days):
+        window = [c for d in days[max(0, i - window_days + 1): i + 1] for c in by_day.get(d, [])]
+        rows.append({"group": day, **metric(window)})
+    return rows
+
+
 # -- the reports ----------------------------------------------------------------------------------------------
 
 def satisfaction_figures(conversations: list[dict]) -> dict:
@@ -346,6 +360,23 @@ def article_funnel(article_events: list[dict], conversations: list[dict]) -> lis
                        and helpful_rate is not None and helpful_rate < FLAG_MAX_HELPFUL_RATE,
         })
     return sorted(rows, key=lambda r: (-r["suggested"], -r["sent_by_agent"], r["slug"]))
+
+
+def funnel_totals(article_events: list[dict], conversations: list[dict]) -> dict:
+    """The same funnel counted in distinct conversations, whatever the article."""
+    by_id = {c["id"]: c for c in conversations}
+    stages: dict[str, set] = defaultdict(set)
+    first_suggested: dict[int, float] = {}
+    for event in article_events:
+        cid = event["conversation_id"]
+        if cid in by_id:
+            stages[event["type"]].add(cid)
+            if event["type"] == "suggested":
+                first_suggested[cid] = min(first_suggested.get(cid, event["created_at"]), event["created_at"])
+    escalated = {cid for cid, at in first_suggested.items()
+                 if by_id[cid]["queued_at"] is not None and by_id[cid]["queued_at"] >= at}
+    return {"suggested": len(stages["suggested"]), "opened": len(stages["opened"]), "helpful": len(stages["helpful"]),
+            "not_helpful": len(stages["not_helpful"]), "escalated": len(escalated)}
 
 
 def _gap_words(text: str) -> str:
@@ -495,6 +526,7 @@ def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, no
         body = bot(conversations, params)
     elif name == "articles":
         body = {"articles": article_funnel(dataset["article_events"], conversations),
+                "totals": funnel_totals(dataset["article_events"], conversations),
                 "flag_rule": {"min_suggested": FLAG_MIN_SUGGESTED, "max_helpful_pct": FLAG_MAX_HELPFUL_RATE * 100}}
     elif name == "gaps":
         body = {"gaps": gap_list(dataset["unanswered"])}

@@ -50,3 +50,7 @@ def report_dataset(db: Database, start: float, end: float) -> dict:
         "unanswered": unanswered_between(db, start, end),
         "presence": presence_between(db, start, end),
     }
+
+
+def count_conversations(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM conversations").fetchone()[0]

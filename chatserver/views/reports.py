@@ -113,27 +113,26 @@ async def reports_page(request: web.Request) -> web.Response:
         return reports.build(name, dataset, p, config.sla_seconds, now)
 
     satisfaction, speed, bot = build("satisfaction"), build("speed"), build("bot")
-    satisfaction_daily, speed_daily = build("satisfaction", daily), build("speed", daily)
+    satisfaction_daily = reports.rolling(dataset["conversations"], daily, reports.satisfaction_figures)
+    speed_daily = reports.rolling(dataset["conversations"], daily,
+                                  lambda cs: reports.speed_figures(cs, config.sla_seconds, now))
     articles, gaps, load, comments = build("articles"), build("gaps"), build("load"), build("comments")
-    days = [g["group"][5:] for g in satisfaction_daily["groups"]]
+    days = [g["group"][5:] for g in satisfaction_daily]
     charts = {
         "satisfaction": report_charts.line_chart(
-            "Satisfaction by day", days,
-            [("CSAT % satisfied", [g["csat_pct"] for g in satisfaction_daily["groups"]]),
-             ("CES % agreeing", [g["ces_agree_pct"] for g in satisfaction_daily["groups"]]),
-             ("NPS", [g["nps"] for g in satisfaction_daily["groups"]])], y_max=100),
+            "Satisfaction, 7-day rolling", days,
+            [("CSAT % satisfied", [g["csat_pct"] for g in satisfaction_daily]),
+             ("CES % agreeing", [g["ces_agree_pct"] for g in satisfaction_daily]),
+             ("NPS", [g["nps"] for g in satisfaction_daily])], y_max=100),
         "speed": report_charts.line_chart(
-            "Median waits by day (seconds)", days,
-            [("Time in queue", [g["queue_median"] for g in speed_daily["groups"]]),
-             ("First response", [g["first_response_median"] for g in speed_daily["groups"]]),
-             ("First response p90", [g["first_response_p90"] for g in speed_daily["groups"]])], unit=" s"),
+            "Waits, 7-day rolling", days,
+            [("Time in queue", [g["queue_median"] for g in speed_daily]),
+             ("First response", [g["first_response_median"] for g in speed_daily]),
+             ("First response p90", [g["first_response_p90"] for g in speed_daily])], unit=" s"),
         "funnel": report_charts.funnel_chart("Article funnel (conversations)", [
-            ("Suggested", sum(a["suggested"] for a in articles["articles"])),
-            ("Opened", sum(a["opened"] for a in articles["articles"])),
-            ("Helpful", sum(a["helpful"] for a in articles["articles"])),
-            ("Not helpful", sum(a["not_helpful"] for a in articles["articles"])),
-            ("Escalated anyway", sum(a["escalated"] for a in articles["articles"])),
-        ]),
+            ("Suggested", articles["totals"]["suggested"]), ("Opened", articles["totals"]["opened"]),
+            ("Helpful", articles["totals"]["helpful"]), ("Not helpful", articles["totals"]["not_helpful"]),
+            ("Escalated anyway", articles["totals"]["escalated"])]),
         "hours": report_charts.bar_chart(
             "Conversations by hour of day (UTC)", [f"{h:02d}" for h in range(24)],
             [r["conversations"] for r in load["by_hour"]], "conversations",
