@@ -144,6 +144,13 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait(5)
 
+    def remove_files(self) -> None:
+        """The temp data dir and log this run made (call after stop)."""
+        if self.data_dir is not None and Path(self.data_dir).name.startswith("bench-data-"):
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.log_path is not None:
+            self.log_path.unlink(missing_ok=True)
+
     def kill9(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()

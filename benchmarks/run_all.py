@@ -37,6 +37,7 @@ def throughput(kind: str, visitors: int, agents: int, start_rate: int, step_seco
         lines = harness.run_loadgen(options, timeout=240)
     finally:
         server.stop()
+        server.remove_files()
     setup = next(line for line in lines if line["type"] == "setup")
     steps = [line for line in lines if line["type"] == "step"]
     best = next(line for line in lines if line["type"] == "max")
@@ -61,6 +62,7 @@ def idle(kind: str, visitors: int, hold_seconds: float) -> dict:
                                      "connectConcurrency": 200}, timeout=300)
     finally:
         server.stop()
+        server.remove_files()
     out = {line["type"]: line for line in lines}
     return {"idle": out["idle"], "hold": out.get("hold")}
 
