@@ -27,8 +27,8 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # An article is flagged when it was suggested in at least this many chats and helped in fewer than this share.
 FLAG_MIN_SUGGESTED = 5
 FLAG_MAX_HELPFUL_RATE = 0.2
-# Two unanswered questions belong together when their content words are this similar (rapidfuzz token sort, 0-100).
-GAP_SIMILARITY = 62
+# Two unanswered questions belong together when their content words are this similar (rapidfuzz, 0-100).
+GAP_SIMILARITY = 70
 GAP_STOP_WORDS = frozenset(
     "a an the i im me my we our you your do does did is are was be been can could would should will to of in on at "
     "for with and or but it its this that there have has had how what when where which who why please hi hello hey "
@@ -383,6 +383,14 @@ def _gap_words(text: str) -> str:
     return " ".join(w for w in utils.default_process(text).split() if w not in GAP_STOP_WORDS)
 
 
+def gap_similarity(a: str, b: str, **_) -> float:
+    """Word-order-free similarity of two questions' content words. Subset matching (token set) only when both
+    have two words or more, so a one-word question ("order") does not swallow every question containing it."""
+    if len(a.split()) >= 2 and len(b.split()) >= 2:
+        return max(fuzz.token_set_ratio(a, b), fuzz.token_sort_ratio(a, b))
+    return fuzz.token_sort_ratio(a, b)
+
+
 def gap_list(questions: list[dict]) -> list[dict]:
     """Unanswered visitor questions grouped by similarity of their content words, biggest groups first.
     Each question joins the first group whose opening question is similar enough (in the order asked)."""
@@ -390,7 +398,7 @@ def gap_list(questions: list[dict]) -> list[dict]:
     openers: list[str] = []
     for question in sorted(questions, key=lambda q: (q["created_at"], q["id"])):
         words = _gap_words(question["text"]) or utils.default_process(question["text"])
-        found = process.extractOne(words, openers, scorer=fuzz.token_sort_ratio, score_cutoff=GAP_SIMILARITY) \
+        found = process.extractOne(words, openers, scorer=gap_similarity, score_cutoff=GAP_SIMILARITY) \
             if openers else None
         if found is None:
             openers.append(words)
