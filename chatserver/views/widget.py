@@ -1,0 +1,135 @@
+"""The embeddable visitor widget: /widget.js (one bundle: the vendored socket.io client, the widget code and its
+stylesheet), /widget/config.json (the admin settings the widget shows) and /widget/demo (a host page to try it).
+See docs/widget.md."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from .. import keys
+from ..app import origin_checker
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
+VENDOR_CLIENT = WIDGET_DIR / "vendor" / "socket.io.min.js"
+# The URL has no version in it, so caches revalidate (ETag) after an hour to pick up a new release.
+BUNDLE_MAX_AGE = 3600
+
+
+@dataclass(frozen=True)
+class Bundle:
+    text: bytes
+    gzipped: bytes
+    etag: str
+
+
+BUNDLE = web.AppKey("widget_bundle", Bundle)
+
+
+def compact_css(css: str) -> str:
+    """Comments and runs of whitespace out; enough for a hand-written stylesheet without a CSS toolchain."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    css = re.sub(r"\s+", " ", css)
+    return re.sub(r"\s*([{};,>])\s*", r"\1", css).replace(";}", "}").strip()
+
+
+def compact_js(source: str) -> str:
+    """Indentation, blank lines and whole-line comments out (about 10% off the gzipped widget). Line-based on
+    purpose, so it cannot break code; widget.js therefore keeps no multi-line strings or template literals."""
+    lines, in_comment = [], False
+    for line in source.splitlines():
+        line = line.strip()
+        if in_comment or line.startswith("/*"):
+            in_comment = not line.endswith("*/")
+            continue
+        if line and not line.startswith("//"):
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def build_bundle(defaults: dict) -> str:
+    """widget.js as served: one script whose only global is window.ChatWidget.
+
+    The vendored UMD client runs with local `module`/`exports` and an undefined `define`, so it neither sets
+    `window.io` nor registers itself with a host page's AMD or CommonJS loader; we take `module.exports`."""
+    client = re.sub(r"^//# sourceMappingURL=.*$", "", VENDOR_CLIENT.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    css = compact_css((WIDGET_DIR / "widget.css").read_text(encoding="utf-8"))
+    source = compact_js((WIDGET_DIR / "widget.js").read_text(encoding="utf-8"))
+    return ("(function () {\n\"use strict\";\n"
+            "if (window.ChatWidget) return;\n"
+            "var WIDGET_SCRIPT = document.currentScript;\n"
+            "var io = (function (module) { var exports = module.exports, define;\n"
+            f"{client.strip()}\n"
+            ";return module.exports; })({exports: {}});\n"
+            f"var WIDGET_CSS = {json.dumps(css)};\n"
+            f"var WIDGET_DEFAULTS = {json.dumps(defaults)};\n"
+            f"{source}\n}})();\n")
+
+
+def make_bundle(app: web.Application) -> Bundle:
+    settings = app[keys.SETTINGS]
+    defaults = {"base_url": app[keys.CONFIG].base_url, "greeting": settings.get("widget_greeting"),
+                "colour": settings.get("widget_colour")}
+    text = build_bundle(defaults).encode("utf-8")
+    return Bundle(text=text, gzipped=gzip.compress(text, compresslevel=9, mtime=0),
+                  etag='"' + hashlib.sha256(text).hexdigest()[:20] + '"')
+
+
+async def widget_js(request: web.Request) -> web.Response:
+    bundle = request.app[BUNDLE]
+    headers = {"Cache-Control": f"public, max-age={BUNDLE_MAX_AGE}", "ETag": bundle.etag, "Vary": "Accept-Encoding",
+               # Any site may load the script itself; which sites may chat is decided by allowed_origins.
+               "Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin",
+               "X-Content-Type-Options": "nosniff"}
+    if bundle.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    body = bundle.text
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        body = bundle.gzipped
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=body, headers=headers, content_type="application/javascript", charset="utf-8")
+
+
+async def widget_config(request: web.Request) -> web.Response:
+    """The settings the widget shows, for the sites allowed to embed it (CORS), never cached."""
+    origin = request.headers.get("Origin")
+    headers = {"Cache-Control": "no-cache", "Vary": "Origin"}
+    if origin:
+        headers["Access-Control-Allow-Origin"] = origin
+    allowed = origin_checker(request.app[keys.SETTINGS])(origin, {"HTTP_HOST": request.host})
+    if not allowed:
+        return web.json_response({"ok": False, "error": "forbidden_origin",
+                                  "message": f"{origin} is not allowed to embed the chat widget "
+                                             "(allowed origins in the admin settings)"},
+                                 status=403, headers=headers)
+    settings = request.app[keys.SETTINGS]
+    config = request.app[keys.CONFIG]
+    return web.json_response({"ok": True, "config": {
+        "greeting": settings.get("widget_greeting"),
+        "colour": settings.get("widget_colour"),
+        "business_hours": settings.get("business_hours"),
+        "max_message_chars": config.max_message_chars,
+        "agents_online": request.app[keys.DISPATCHER].agents_online(),
+    }}, headers=headers)
+
+
+async def demo_page(request: web.Request) -> web.StreamResponse:
+    return web.FileResponse(WIDGET_DIR / "demo.html", headers={"Cache-Control": "no-cache",
+                                                               "Content-Type": "text/html; charset=utf-8"})
+
+
+async def build_on_startup(app: web.Application) -> None:
+    # After the settings are loaded, so the built-in defaults are the admins' current greeting and colour.
+    app[BUNDLE] = make_bundle(app)
+
+
+def setup(app: web.Application) -> None:
+    app.on_startup.append(build_on_startup)
+    app.router.add_get("/widget.js", widget_js)
+    app.router.add_get("/widget/config.json", widget_config)
+    app.router.add_get("/widget/demo", demo_page)
