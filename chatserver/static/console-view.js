@@ -1,0 +1,236 @@
+// Keeping the screen in step with the state: the toolbar, the lists, the open conversation, unread counts and
+// the alerts for new chats and messages. User actions are wired in through setViewActions.
+import { $, clear, clockTime, hue, initials, isNearBottom, visitorName } from "./console-dom.js";
+import { beep, notify, setUnreadTitle } from "./console-alerts.js";
+import { messageElement } from "./console-messages.js";
+import { renderBotSuggestions, renderConversationList, renderKbResults, renderQueue, renderRoutingLog,
+  renderVisitor } from "./console-panels.js";
+import { focusComposer, setComposerConversation } from "./console-composer.js";
+import { state } from "./console-state.js";
+
+const TYPING_SHOWN_MS = 8000;   // hide "typing…" if the visitor's "stopped" never arrives
+const actions = { claim: () => {}, sendArticle: () => {}, showEarlierConversation: () => {} };
+
+export function setViewActions(handlers) {
+  Object.assign(actions, handlers);
+}
+
+let toastTimer = null;
+export function toast(text) {
+  const el = $("toast");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 6000);
+}
+
+// -- unread counts and alerts -------------------------------------------------------------------------------
+
+export function viewing(conversation) {
+  return conversation.id === state.activeId && document.visibilityState === "visible";
+}
+
+export function updateTitle() {
+  let unread = 0;
+  for (const conversation of state.conversations.values()) unread += conversation.unread;
+  setUnreadTitle(unread);
+}
+
+export function alertAssignment(conversation, why) {
+  const first = [...conversation.messages.values()].find((m) => m.author === "visitor");
+  if (!viewing(conversation)) conversation.unread = Math.max(conversation.unread, 1);
+  beep();
+  notify("New chat assigned", `${visitorName(conversation)}: ${first ? first.text : why}`, `conversation-${conversation.id}`,
+    () => openConversation(conversation.id));
+}
+
+/** Show new messages; count and announce the visitor's when the agent is not looking at that chat. */
+export function afterNewMessages(conversation, added) {
+  const fromVisitor = added.filter((m) => m.author === "visitor");
+  if (fromVisitor.length) setTyping(conversation, false);
+  if (fromVisitor.length && !conversation.ended && !viewing(conversation)) {
+    conversation.unread += fromVisitor.length;
+    const last = fromVisitor[fromVisitor.length - 1];
+    beep();
+    notify(`New message from ${visitorName(conversation)}`, last.text, `conversation-${conversation.id}`,
+      () => openConversation(conversation.id));
+  }
+  if (conversation.id === state.activeId) {
+    const list = $("messages");
+    const stick = isNearBottom(list);
+    for (const message of added) {
+      if (message.client_id) pendingElement(message.client_id)?.remove();
+      insertMessage(message, conversation);
+    }
+    if (added.some((m) => m.kind === "suggestions")) renderBotSuggestions(conversation);
+    if (stick) list.scrollTop = list.scrollHeight;
+  }
+  renderConversations();
+  updateTitle();
+}
+
+export function setTyping(conversation, typing) {
+  clearTimeout(conversation.typingTimer);
+  conversation.typing = typing;
+  if (typing) conversation.typingTimer = setTimeout(() => setTyping(conversation, false), TYPING_SHOWN_MS);
+  if (conversation.id === state.activeId) {
+    $("typing-text").textContent = `${visitorName(conversation)} is typing…`;
+    $("typing").hidden = !typing;
+  }
+  renderConversations();
+}
+
+/** The chat is no longer ours to answer (closed, transferred, requeued): read-only, out of the counts. */
+export function endConversation(conversation, ended) {
+  conversation.ended = ended;
+  conversation.typing = false;
+  conversation.unread = 0;
+  for (const pending of conversation.pending.values()) {
+    pending.status = "failed";
+    pending.error = "the chat is no longer yours";
+  }
+  renderLists();
+  if (conversation.id === state.activeId) renderPane();
+}
+
+// -- messages -------------------------------------------------------------------------------------------------
+
+function pendingElement(clientId) {
+  return document.querySelector(`#messages [data-client-id="${CSS.escape(clientId)}"]`);
+}
+
+function insertMessage(message, conversation) {
+  const list = $("messages");
+  const element = messageElement(message, state.me.id, visitorName(conversation));
+  if (!message.seq) { list.append(element); return; }
+  const after = [...list.children].find((el) => !el.dataset.seq || Number(el.dataset.seq) > message.seq);
+  list.insertBefore(element, after || null);
+}
+
+/** One of our messages on its way (or failed): shown at the bottom with its status. */
+export function showPending(conversation, pending) {
+  if (conversation.id !== state.activeId) return;
+  const existing = pendingElement(pending.client_id);
+  const element = messageElement(pending, state.me.id);
+  if (existing) existing.replaceWith(element);
+  else { insertMessage(pending, conversation); $("messages").scrollTop = $("messages").scrollHeight; }
+}
+
+// -- panels ---------------------------------------------------------------------------------------------------
+
+function renderToolbar() {
+  const status = state.status;
+  if (!status) return;
+  for (const button of document.querySelectorAll(".cs-status-btn")) {
+    button.setAttribute("aria-pressed", String(button.dataset.status === status.status));
+  }
+  $("capacity").textContent = `${status.open_chats} of ${status.max_chats} chats`;
+  $("capacity").classList.toggle("cs-capacity-full", status.open_chats >= status.max_chats);
+  const online = state.queue.agentsOnline;
+  $("agents-online").textContent = `${online} agent${online === 1 ? "" : "s"} online`;
+}
+
+/** The toolbar and the queue (status, load or queue changed). */
+export function renderPresence() {
+  renderToolbar();
+  const canClaim = Boolean(state.status) && state.status.open_chats < state.status.max_chats;
+  renderQueue(state.queue, { canClaim, onClaim: actions.claim });
+}
+
+function renderConversations() {
+  renderConversationList(state.conversations, state.activeId, openConversation, state.me.id);
+}
+
+/** Everything but the conversation pane (which is re-rendered only when the open chat changes). */
+export function renderLists() {
+  renderPresence();
+  renderConversations();
+  updateTitle();
+}
+
+export function renderKbPanel() {
+  const conversation = state.conversations.get(state.activeId);
+  renderKbResults(state.kbResults, { canSend: Boolean(conversation && !conversation.ended), onSend: actions.sendArticle });
+}
+
+let closeTimer = null;
+/** Closing takes two clicks: "Close chat", then "Confirm close" within 4 s. Returns true on the second. */
+export function confirmClose() {
+  const button = $("close-chat");
+  if (button.classList.contains("cs-armed")) { disarmClose(); return true; }
+  button.classList.add("cs-armed");
+  button.textContent = "Confirm close";
+  closeTimer = setTimeout(disarmClose, 4000);
+  return false;
+}
+
+function disarmClose() {
+  clearTimeout(closeTimer);
+  $("close-chat").textContent = "Close chat";
+  $("close-chat").classList.remove("cs-armed");
+}
+
+export function renderPane() {
+  const conversation = state.conversations.get(state.activeId) || null;
+  $("pane-empty").hidden = Boolean(conversation);
+  $("pane").hidden = !conversation;
+  renderVisitor(conversation, actions.showEarlierConversation);
+  renderBotSuggestions(conversation);
+  renderRoutingLog(conversation);
+  renderKbPanel();
+  setComposerConversation(conversation);
+  if (!conversation) return;
+  const name = visitorName(conversation);
+  $("pane-avatar").textContent = initials(name);
+  $("pane-avatar").className = `cs-avatar cs-avatar-large ${hue(conversation.id)}`;
+  $("pane-title").textContent = name;
+  const c = conversation.conversation;
+  $("pane-subtitle").textContent = [`#${conversation.id}`, c.department, c.created_at && `started ${clockTime(c.created_at)}`]
+    .filter(Boolean).join(" · ");
+  $("pane-ended").hidden = !conversation.ended;
+  $("pane-ended").textContent = conversation.ended ? conversation.ended.text : "";
+  $("transfer-open").disabled = Boolean(conversation.ended);
+  $("close-chat").hidden = Boolean(conversation.ended);
+  $("dismiss-chat").hidden = !conversation.ended;
+  disarmClose();
+  const list = clear($("messages"));
+  for (const message of [...conversation.messages.values()].sort((a, b) => a.seq - b.seq)) insertMessage(message, conversation);
+  for (const pending of conversation.pending.values()) insertMessage(pending, conversation);
+  list.scrollTop = list.scrollHeight;
+  $("typing-text").textContent = `${name} is typing…`;
+  $("typing").hidden = !conversation.typing;
+}
+
+export function renderAll() {
+  renderLists();
+  renderPane();
+}
+
+export function openConversation(id) {
+  const conversation = state.conversations.get(id);
+  if (!conversation) return;
+  state.activeId = id;
+  if (document.visibilityState === "visible") conversation.unread = 0;
+  renderConversations();
+  renderPane();
+  updateTitle();
+  focusComposer();
+}
+
+/** Keep the newest message in view when the list changes size (banner, typing line, window) if it was. */
+export function keepMessagesAtBottom() {
+  const list = $("messages");
+  let atBottom = true;
+  list.addEventListener("scroll", () => { atBottom = isNearBottom(list, 24); });
+  new ResizeObserver(() => { if (atBottom) list.scrollTop = list.scrollHeight; }).observe(list);
+}
+
+/** Back in the tab: what is on screen counts as read. */
+export function markActiveRead() {
+  const conversation = state.conversations.get(state.activeId);
+  if (document.visibilityState === "visible" && conversation && conversation.unread) {
+    conversation.unread = 0;
+    renderConversations();
+    updateTitle();
+  }
+}

@@ -1,0 +1,91 @@
+"""The admin operations as JSON under /api/admin/ (scripts with a bearer token, or fetch with X-CSRF-Token).
+Same validation and effects as the pages; errors are the documented codes (docs/admin.md)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from .. import keys
+from ..errors import InvalidPayload, NotFound
+from ..store import agents as agent_queries
+from ..store import settings as settings_queries
+from . import admin_agents, admin_settings
+from .admin_common import admin_json, api_errors, require_admin
+
+
+def _agent_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["agent_id"])
+    except ValueError:
+        raise NotFound("no such agent", code="agent_not_found") from None
+
+
+@api_errors
+async def list_agents(request: web.Request) -> web.Response:
+    await require_admin(request)
+    agents = await request.app[keys.STORE].read(agent_queries.list_agents)
+    return web.json_response({"ok": True, "agents": [{**a, **admin_agents.presence(request.app, a)} for a in agents]})
+
+
+@api_errors
+async def create_agent(request: web.Request) -> web.Response:
+    _, payload = await admin_json(request)
+    agent, generated = await admin_agents.create_agent(request.app, payload)
+    answer = {"ok": True, "agent": agent}
+    if generated:
+        answer["password"] = generated
+    return web.json_response(answer, status=201, headers={"Cache-Control": "no-store"})
+
+
+@api_errors
+async def update_agent(request: web.Request) -> web.Response:
+    admin, payload = await admin_json(request)
+    agent = await admin_agents.update_agent(request.app, admin, _agent_id(request), payload)
+    return web.json_response({"ok": True, "agent": agent})
+
+
+@api_errors
+async def get_settings(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return web.json_response({"ok": True, "settings": request.app[keys.SETTINGS].all()})
+
+
+@api_errors
+async def update_settings(request: web.Request) -> web.Response:
+    _, payload = await admin_json(request)
+    return web.json_response({"ok": True, "settings": await admin_settings.update_settings(request.app, payload)})
+
+
+@api_errors
+async def list_replies(request: web.Request) -> web.Response:
+    await require_admin(request)
+    replies = await request.app[keys.STORE].read(settings_queries.canned_replies)
+    return web.json_response({"ok": True, "canned_replies": replies})
+
+
+@api_errors
+async def add_reply(request: web.Request) -> web.Response:
+    _, payload = await admin_json(request)
+    reply = await admin_settings.add_canned_reply(request.app, payload)
+    return web.json_response({"ok": True, "canned_reply": reply}, status=201)
+
+
+@api_errors
+async def delete_reply(request: web.Request) -> web.Response:
+    await admin_json(request)
+    try:
+        reply_id = int(request.match_info["reply_id"])
+    except ValueError:
+        raise InvalidPayload("the canned reply id must be a number") from None
+    await admin_settings.delete_canned_reply(request.app, reply_id)
+    return web.json_response({"ok": True})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/admin/agents", list_agents)
+    app.router.add_post("/api/admin/agents", create_agent)
+    app.router.add_patch("/api/admin/agents/{agent_id}", update_agent)
+    app.router.add_get("/api/admin/settings", get_settings)
+    app.router.add_patch("/api/admin/settings", update_settings)
+    app.router.add_get("/api/admin/canned-replies", list_replies)
+    app.router.add_post("/api/admin/canned-replies", add_reply)
+    app.router.add_delete("/api/admin/canned-replies/{reply_id}", delete_reply)

@@ -1,0 +1,112 @@
+"""What every admin page and admin endpoint shares: the admin check, the CSRF check, form and JSON bodies,
+field errors, and how errors are answered (a page for browsers, JSON for /api/ and fetch callers)."""
+from __future__ import annotations
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from ..auth import check_csrf, require_agent
+from ..errors import ChatError, InvalidPayload
+from .public import render
+
+
+class InvalidFields(InvalidPayload):
+    """One or more fields are not valid; `errors` maps each field to a readable message."""
+
+    def __init__(self, errors: dict[str, str], code: str = "invalid_payload"):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()), code=code)
+
+    def ack(self) -> dict:
+        return {**super().ack(), "fields": self.errors}
+
+
+def collect_fields(checks: dict) -> dict:
+    """Run each field's check (name -> zero-argument function) and gather every failure, so a form can show
+    all its errors at once; the error code is that of the first failing field."""
+    values, errors, first_code = {}, {}, None
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except InvalidPayload as exc:
+            errors[name] = exc.message
+            first_code = first_code or exc.code
+    if errors:
+        raise InvalidFields(errors, code=first_code)
+    return values
+
+
+def wants_json(request: web.Request) -> bool:
+    return request.path.startswith("/api/") or request.headers.get("Accept", "").startswith("application/json")
+
+
+def json_error(exc: ChatError) -> web.Response:
+    return web.json_response(exc.ack(), status=exc.http_status)
+
+
+def admin_page(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
+    """An admin page; never cached (it can show a one-time password or unsaved form values)."""
+    response = render(request, template, status=status, **context)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refused_page(request: web.Request, exc: web.HTTPException, title: str, message: str):
+    """Browsers get a readable page for a refusal; JSON callers keep auth.py's JSON body."""
+    if wants_json(request):
+        return exc
+    page = render(request, "admin_refused.html", status=exc.status, title=title, message=message)
+    return type(exc)(text=page.text, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+
+async def require_admin(request: web.Request) -> dict:
+    """The logged-in admin; logged-out browsers go to /login, other agents get 403."""
+    try:
+        return await require_agent(request, admin=True)
+    except web.HTTPForbidden as exc:
+        raise _refused_page(request, exc, "Admins only",
+                            "This page is for administrators. Ask an admin if you need access.") from None
+
+
+async def admin_form(request: web.Request) -> tuple[dict, MultiDictProxy]:
+    """(admin, form fields) of a form POST whose CSRF token is right (a multidict: checkboxes repeat names)."""
+    admin = await require_admin(request)
+    form = await request.post()
+    await _checked_csrf(request, form)
+    return admin, form
+
+
+async def admin_json(request: web.Request) -> tuple[dict, dict]:
+    """(admin, JSON object) of a fetch/API call whose CSRF header is right (bearer-token clients are exempt)."""
+    admin = await require_admin(request)
+    await _checked_csrf(request, None)
+    if request.method == "DELETE" and not request.can_read_body:
+        return admin, {}
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidPayload("send a JSON object")
+    return admin, body
+
+
+async def _checked_csrf(request: web.Request, form) -> None:
+    try:
+        await check_csrf(request, form)
+    except web.HTTPForbidden as exc:
+        raise _refused_page(request, exc, "This form has expired",
+                            "The page was open too long or you signed in again elsewhere. Go back, reload the page "
+                            "and try again; nothing was changed.") from None
+
+
+def api_errors(handler):
+    """Translate domain errors raised by a JSON handler into the documented error answer."""
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except ChatError as exc:
+            return json_error(exc)
+    wrapped.__name__ = handler.__name__
+    wrapped.__doc__ = handler.__doc__
+    return wrapped

@@ -1,0 +1,155 @@
+"""Admin → Knowledge base: the article list (search, published/draft), the editor with a live preview rendered by
+the same code visitors get (triage.render_markdown), saving to the article folder, and "try it": what the bot would
+suggest for a question, and why."""
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from triage import render_markdown
+
+from .. import keys, validation
+from ..errors import ChatError
+from .admin_common import InvalidFields, admin_form, admin_json, admin_page, api_errors, require_admin
+from .admin_kb_files import LIMITS, ArticleForm, save, validate
+
+SAVE_LOCK = web.AppKey("admin_kb_save_lock", asyncio.Lock)
+STATES = ("all", "published", "draft")
+TRY_LIMIT = 3
+
+
+# -- list -----------------------------------------------------------------------------------------------------
+
+def _matching(kb, query: str) -> list:
+    """Articles whose title or slug contains the query first, then the rest of the KB's own ranking."""
+    articles = sorted(list(kb.articles.values()), key=lambda a: a.title.lower())
+    if not query:
+        return articles
+    needle = query.lower()
+    direct = [a for a in articles if needle in a.title.lower() or needle in a.slug]
+    ranked = [kb.get(s.slug) for s in kb.search(query, limit=50, include_drafts=True)]
+    return direct + [a for a in ranked if a is not None and a not in direct]
+
+
+async def kb_page(request: web.Request) -> web.Response:
+    await require_admin(request)
+    kb = request.app[keys.KB]
+    query = request.query.get("q", "").strip()[:200]
+    state = request.query.get("state", "all")
+    state = state if state in STATES else "all"
+    found = await asyncio.get_running_loop().run_in_executor(None, _matching, kb, query)
+    if state != "all":
+        found = [a for a in found if a.published == (state == "published")]
+    counts = {"published": sum(1 for a in list(kb.articles.values()) if a.published)}
+    counts["draft"] = len(kb) - counts["published"]
+    return admin_page(request, "admin_kb.html", section="kb", articles=found, query=query, state=state,
+                      states=STATES, counts=counts, load_errors=list(kb.errors), notice=request.query.get("done"))
+
+
+# -- editor ---------------------------------------------------------------------------------------------------
+
+def _original(request: web.Request):
+    slug = request.match_info.get("slug")
+    if slug is None:
+        return None
+    article = request.app[keys.KB].get(slug)
+    if article is None:
+        raise web.HTTPNotFound(text="No such article")
+    return article
+
+
+def _editor(request: web.Request, draft: ArticleForm, original, status: int = 200, **context) -> web.Response:
+    kb = request.app[keys.KB]
+    departments = sorted({a.department for a in list(kb.articles.values()) if a.department}, key=str.lower)
+    return admin_page(request, "admin_kb_edit.html", status=status, section="kb", draft=draft, original=original,
+                      preview_html=render_markdown(draft.body), departments=departments, limits=LIMITS,
+                      errors=context.pop("errors", {}), saved=request.query.get("done") == "saved", **context)
+
+
+async def new_article_page(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return _editor(request, ArticleForm(published=False), None)
+
+
+async def article_page(request: web.Request) -> web.Response:
+    await require_admin(request)
+    original = _original(request)
+    return _editor(request, ArticleForm.from_article(original), original)
+
+
+async def save_article_form(request: web.Request) -> web.Response:
+    """Validate with the loader's rules; on any error show it inline and leave the disk alone."""
+    _, form = await admin_form(request)
+    original = _original(request)
+    draft = ArticleForm.from_form(form)
+    kb = request.app[keys.KB]
+    try:
+        async with request.app[SAVE_LOCK]:
+            text, article = validate(draft, kb, original)
+            await asyncio.to_thread(save, kb, text, article, original)
+    except InvalidFields as exc:
+        return _editor(request, draft, original, status=400, errors=exc.errors)
+    except (ChatError, OSError) as exc:
+        message = exc.message if isinstance(exc, ChatError) else f"could not write the article file: {exc.strerror}"
+        return _editor(request, draft, original, status=500, errors={"form": message})
+    raise web.HTTPSeeOther(f"/admin/kb/{article.slug}?done=saved")
+
+
+# -- preview and "try it" (JSON, called by admin.js) -------------------------------------------------------
+
+@api_errors
+async def preview(request: web.Request) -> web.Response:
+    """POST /admin/kb/preview {body}: the body as visitors will see it (sanitised HTML)."""
+    _, payload = await admin_json(request)
+    body = payload.get("body", "")
+    if not isinstance(body, str):
+        raise InvalidFields({"body": "'body' must be a string"})
+    if len(body) > LIMITS["body"]:
+        raise InvalidFields({"body": f"at most {LIMITS['body']:,} characters"}, code="text_too_long")
+    html = await asyncio.get_running_loop().run_in_executor(None, render_markdown, body)
+    return web.json_response({"ok": True, "html": html})
+
+
+def _card(suggestion, kb) -> dict:
+    article = kb.get(suggestion.slug)
+    return {**suggestion.to_dict(), "published": bool(article and article.published)}
+
+
+def _why_not(card: dict, threshold: float) -> str:
+    explanation = card["explanation"]
+    if not card["published"]:
+        return "it is a draft: drafts are never suggested"
+    if explanation.get("via") == "body":
+        return "only the article text matches; the bot suggests articles whose title or example questions match"
+    return (f"confidence {explanation.get('confidence', 0):.2f} is below the bot's threshold {threshold:.2f}: "
+            f"add an example question worded like this one")
+
+
+@api_errors
+async def try_question(request: web.Request) -> web.Response:
+    """POST /admin/kb/try {question}: the bot's suggestions for it right now, with its reasons; when it would
+    suggest nothing, the closest articles and why they fell short."""
+    _, payload = await admin_json(request)
+    question = validation.text(payload, "question", 500)
+    kb = request.app[keys.KB]
+    loop = asyncio.get_running_loop()
+    suggested = await loop.run_in_executor(None, lambda: kb.suggest(question, limit=TRY_LIMIT))
+    cards = [_card(s, kb) for s in suggested]
+    closest = []
+    if not cards:
+        found = await loop.run_in_executor(None, lambda: kb.search(question, limit=TRY_LIMIT, include_drafts=True))
+        closest = [{**card, "why_not": _why_not(card, kb.threshold)} for card in (_card(s, kb) for s in found)]
+    return web.json_response({"ok": True, "question": question, "threshold": kb.threshold,
+                              "suggestions": cards, "closest": closest})
+
+
+def setup(app: web.Application) -> None:
+    app[SAVE_LOCK] = asyncio.Lock()     # one save at a time: validation and the write see the same folder
+    app.router.add_get("/admin/kb", kb_page)
+    app.router.add_post("/admin/kb/preview", preview)
+    app.router.add_post("/admin/kb/try", try_question)
+    app.router.add_get("/admin/kb/new", new_article_page)
+    app.router.add_post("/admin/kb/new", save_article_form)
+    app.router.add_get("/admin/kb/{slug}", article_page)
+    app.router.add_post("/admin/kb/{slug}", save_article_form)
