@@ -4,7 +4,9 @@ Stage 1 (shortlist): BM25 over one "question document" per article (title + tags
 with a low weight, over the article body. Only the posting lists of the query's terms are visited.
 Stage 2 (rerank): for each shortlisted article, features from the best-matching example question (IDF-weighted
 term overlap both ways, rapidfuzz token_set_ratio / ratio on the content words) are fused with the article-level
-BM25 and IDF coverage into one score in 0..1. The fusion weights are few, global and documented in docs/triage.md.
+BM25 and IDF coverage into one score in 0..1, which is then blended with the closest example question in meaning
+(cosine of static word-vector means, see vectors.py). The fusion weights are few, global and documented in
+docs/triage.md.
 
 The index is updated in place, article by article (`add` / `remove`); the caller serialises mutation and reads
 with one lock (see KnowledgeBase).
@@ -20,6 +22,7 @@ from rapidfuzz import fuzz, process
 
 from . import text as tx
 from .articles import Article, plain_text
+from .vectors import WordVectors, shared
 
 K1 = 1.2
 B = 0.75
@@ -36,6 +39,9 @@ W_ART_BM25 = 0.50
 W_ART_COVER = 0.10
 W_Q_OVERLAP = 0.25
 W_Q_FUZZ = 0.15
+# Share of the final score given to meaning: the best cosine between the query and one example question (or the
+# title), from static word vectors. The lexical score above keeps the rest.
+W_MEANING = 0.30
 
 
 @dataclass(slots=True)
@@ -53,6 +59,7 @@ class _Entry:
     body_terms: Counter
     doc_len: int
     body_len: int
+    vectors: object = None      # numpy array, one unit row per entry of `questions` (set after the entry is built)
 
 
 @dataclass(slots=True)
@@ -63,11 +70,12 @@ class Candidate:
     question: str | None
     matched_terms: list
     matched_words: list
-    via: str            # "question", "title" or "body"
+    via: str            # "question", "title", "meaning" (no shared word, close in meaning) or "body"
 
 
 class MatchIndex:
-    def __init__(self):
+    def __init__(self, vectors: WordVectors | None = None):
+        self.vectors = vectors if vectors is not None else shared()
         self.entries: dict[str, _Entry] = {}
         self.postings: dict[str, dict[str, int]] = {}
         self.body_postings: dict[str, dict[str, int]] = {}
@@ -89,15 +97,20 @@ class MatchIndex:
             self.avgdl = max(1.0, sum(lengths) / len(lengths))
             bodies = [len(plain_text(a.body).split()) for a in articles]
             self.avg_body = max(1.0, 0.6 * sum(bodies) / len(bodies))
-        for article in articles:
-            self.add(article)
+        entries = [self.add(article, embed=False) for article in articles]
+        # One numpy pass for the whole batch: per-article calls would cost more than the arithmetic.
+        matrix = self.vectors.embed_many([q.compact.split() for e in entries for q in e.questions])
+        row = 0
+        for entry in entries:
+            entry.vectors = matrix[row: row + len(entry.questions)]
+            row += len(entry.questions)
 
     @staticmethod
     def _tf_weight(tf: int, dl: int, avgdl: float) -> float:
         # The BM25 term-frequency part is precomputed per posting, so a query only multiplies by the IDF.
         return tf * (K1 + 1) / (tf + K1 * (1 - B + B * dl / avgdl))
 
-    def add(self, article: Article) -> None:
+    def add(self, article: Article, embed: bool = True) -> _Entry:
         if article.slug in self.entries:
             self.remove(article.slug)
         questions = []
@@ -115,6 +128,8 @@ class MatchIndex:
         doc_terms = Counter(tx.term(w) for w in doc_words)
         body_terms = Counter(tx.term(w) for w in body_words)
         entry = _Entry(article, questions, doc_terms, body_terms, sum(doc_terms.values()), sum(body_terms.values()))
+        if embed:
+            entry.vectors = self.vectors.embed_many([q.compact.split() for q in questions])
         self.entries[article.slug] = entry
         if not article.published:
             self.drafts.add(article.slug)
@@ -131,6 +146,7 @@ class MatchIndex:
             if w not in self.vocab:
                 self._vocab_list = None
             self.vocab[w] += 1
+        return entry
 
     def remove(self, slug: str) -> bool:
         entry = self.entries.pop(slug, None)
@@ -231,6 +247,7 @@ class MatchIndex:
         content_total = sum(idf[t] for t in content)
         q_set = set(q_terms)
         q_side_total = sum(q_idf.values())
+        q_vector = self.vectors.embed(q_words)
         out = []
         for slug in shortlist:
             entry = self.entries[slug]
@@ -259,6 +276,11 @@ class MatchIndex:
                     best_q, best_qs, best_overlap, best_fz = q, qs, overlap, fz
             score = (W_ART_BM25 * art_bm25 + W_ART_COVER * cover
                      + W_Q_OVERLAP * best_overlap + W_Q_FUZZ * best_fz)
+            meaning, near_q = 0.0, None
+            if q_vector is not None and entry.vectors is not None and len(entry.vectors):
+                sims = entry.vectors @ q_vector
+                k = int(sims.argmax())
+                meaning, near_q = max(0.0, float(sims[k])), entry.questions[k]
             if content_total:
                 evidence = sum(idf[t] for t in content if t in art_terms)
                 evidence += 0.5 * sum(idf[t] for t in content if t not in art_terms and t in entry.body_terms)
@@ -275,10 +297,12 @@ class MatchIndex:
                 question = best_q.text
             elif matched:
                 matched_terms, via, question = matched, "question", best_q.text if best_q else None
+            elif near_q is not None and meaning > 0.5:
+                matched_terms, via, question = [], "meaning", near_q.text
             else:
                 matched_terms = [t for t in q_terms if t in entry.body_terms]
                 via, question = "body", None
-            score = max(0.0, min(1.0, score))
+            score = (1 - W_MEANING) * max(0.0, min(1.0, score)) + W_MEANING * meaning
             confidence = score * (CONTENT_FLOOR + (1 - CONTENT_FLOOR) * evidence)
             out.append(Candidate(slug, score, confidence, question, matched_terms,
                                  [term_word[t] for t in matched_terms], via))

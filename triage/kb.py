@@ -30,6 +30,8 @@ def _explain(candidate: Candidate, article: Article) -> dict:
     listed = f" (words: {', '.join(words)})" if words else ""
     if candidate.via == "title":
         reason = f'matches the article title "{article.title}"{listed}'
+    elif candidate.via == "meaning":
+        reason = f'close in meaning to the example question "{candidate.question}"'
     elif candidate.via == "body":
         reason = f"the article text mentions {', '.join(words)}" if words else "the article text is similar"
     elif candidate.question:
