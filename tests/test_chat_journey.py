@@ -7,7 +7,7 @@ import pytest
 
 from chatserver.store import conversations as conv_queries
 
-from conftest import ROOT
+from conftest import ROOT, Recorder
 
 FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 
@@ -178,3 +178,48 @@ async def test_visitor_closing_while_queued_leaves_the_queue(server):
     closed = await first.call("close", {})
     assert closed["resolution"] == "abandoned" and closed["conversation_id"] == cid1
     await second.wait_for("queue", lambda q: q["conversation_id"] == cid2 and q["position"] == 1)
+
+
+async def test_a_visitors_other_tabs_see_its_messages_and_the_sending_tab_only_gets_the_ack(server):
+    first_tab = await server.visitor()
+    token = first_tab.of("session")[0]["visitor_token"]
+    second_tab = await server.visitor(token=token)
+    stranger = await server.visitor()
+
+    ack = await first_tab.call("message", {"client_id": "t1", "text": "Where is my parcel?"})
+    assert ack["ok"], ack
+    echoed = await second_tab.wait_for("message", lambda m: m.get("client_id") == "t1")
+    assert echoed["seq"] == ack["seq"] and echoed["author"] == "visitor"
+    # The bot answers both tabs; by then the sender would have had its own message too if it were echoed.
+    await first_tab.wait_for("message", lambda m: m["author"] == "bot")
+    await asyncio.sleep(0.2)
+    assert not [m for m in first_tab.of("message") if m.get("client_id") == "t1"]
+    assert not stranger.of("message")
+
+
+async def test_session_snapshot_comes_before_what_the_visitors_first_events_cause(server, monkeypatch):
+    """A widget asks for a person the moment it connects; the `session` snapshot must not arrive after (and so
+    overwrite) the `agent_joined` that request caused. A slow disk is simulated by delaying the snapshot's read."""
+    await server.create_agent("sam@example.com", "Sam", max_chats=10)
+    await server.agent("sam@example.com")
+    store_read = server.store.read
+
+    async def slow_snapshot_read(query, *args):
+        if query is conv_queries.open_conversation_of:
+            await asyncio.sleep(0.3)
+        return await store_read(query, *args)
+
+    monkeypatch.setattr(server.store, "read", slow_snapshot_read)
+    visitors = []
+    for _ in range(8):
+        client = Recorder("/visitor")
+        server.clients.append(client)
+        await client.connect(server.url, auth={})
+        visitors.append(client)
+    acks = await asyncio.gather(*(client.call("request_agent", {}) for client in visitors))
+    assert all(ack["ok"] for ack in acks), acks
+    for client in visitors:
+        await client.wait_for("agent_joined")
+        names = [name for name, _ in client.events]
+        assert names.index("session") < names.index("agent_joined"), names
+        assert client.of("session")[0]["conversation"] is None

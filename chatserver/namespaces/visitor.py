@@ -5,14 +5,13 @@ import asyncio
 import secrets
 import time
 
-import socketio
 
 from .. import keys, rooms, surveys, validation
-from ..errors import Conflict, NotFound, RateLimited
+from ..errors import NotFound, RateLimited
 from ..ratelimit import SlidingWindowLimiter
 from ..store import conversations as conv_queries
 from ..store import visitors as visitor_queries
-from .base import ChatNamespace
+from .base import ChatNamespace, refusal
 
 SYNC_LIMIT = 1000
 
@@ -24,6 +23,9 @@ class VisitorNamespace(ChatNamespace):
         self.message_limiter = SlidingWindowLimiter(config.rate_limit_messages, config.rate_limit_window_seconds)
         self.new_visitor_limiter = SlidingWindowLimiter(config.new_visitors_per_minute_per_ip, 60.0)
         self.event_limiter = SlidingWindowLimiter(60, 10.0)  # every other event: typing, sync, feedback...
+        # sid -> set once that socket's `session` event is out. A visitor's own events wait for it, so the snapshot
+        # in `session` is never older than what those events cause (e.g. `agent_joined` after `request_agent`).
+        self.session_pending: dict[str, asyncio.Event] = {}
 
     async def on_connect(self, sid, environ, auth=None):
         auth = auth if isinstance(auth, dict) else {}
@@ -32,8 +34,7 @@ class VisitorNamespace(ChatNamespace):
         visitor_id = secrets_.visitor_id_from_token(auth.get("visitor_token"))
         if visitor_id is None:
             if not self.new_visitor_limiter.allow(ip, time.time()):
-                raise socketio.exceptions.ConnectionRefusedError(
-                    {"error": "rate_limited", "message": "too many new visitors from this address; try again later"})
+                raise refusal("rate_limited", "too many new visitors from this address; try again later")
             visitor_id = secrets.token_hex(12)
         last_seq = auth.get("last_seq")
         if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
@@ -47,10 +48,17 @@ class VisitorNamespace(ChatNamespace):
         await self.save_session(sid, {"visitor_id": visitor_id, "ip": ip, "page_url": page_url})
         await self.enter_room(sid, rooms.visitor(visitor_id))
         # The session event must follow the CONNECT packet, which python-socketio sends after this returns.
+        self.session_pending[sid] = asyncio.Event()
         asyncio.get_running_loop().create_task(
             self._send_session(sid, visitor_id, last_seq, known_conversation))
 
     async def _send_session(self, sid, visitor_id, last_seq, known_conversation):
+        try:
+            await self._emit_session(sid, visitor_id, last_seq, known_conversation)
+        finally:
+            self.session_pending.pop(sid).set()
+
+    async def _emit_session(self, sid, visitor_id, last_seq, known_conversation):
         await asyncio.sleep(0)
         conversation = await self.store.read(conv_queries.open_conversation_of, visitor_id)
         messages = []
@@ -77,6 +85,9 @@ class VisitorNamespace(ChatNamespace):
         return None
 
     async def _visitor(self, sid) -> dict:
+        pending = self.session_pending.get(sid)
+        if pending is not None:
+            await pending.wait()
         return await self.get_session(sid)
 
     def _limit_events(self, session: dict) -> None:
