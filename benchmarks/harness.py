@@ -39,8 +39,7 @@ LOAD_ENV = {
 
 
 # Server kinds that run the product; the value is BENCH_TUNING for benchmarks/variant_server.py.
-PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc",
-                 "checkpoint": "deflate,gc,checkpoint"}
+PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc"}
 
 
 def free_port() -> int:

@@ -20,7 +20,7 @@ from .namespaces.visitor import VisitorNamespace
 from .secrets import Secrets
 from .site_settings import SiteSettings
 from .store import Store
-from .tuning import disable_websocket_compression
+from .tuning import InlineSendManager, disable_websocket_compression
 from .views import public
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def create_app(config: Config | None = None) -> web.Application:
         ping_interval=config.ping_interval_seconds,
         ping_timeout=config.ping_timeout_seconds,
         json=jsoncodec,
+        client_manager=InlineSendManager(),
         logger=False,
         engineio_logger=False,
     )

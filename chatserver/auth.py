@@ -1,6 +1,7 @@
 """Agent authentication: argon2 password hashes, session tokens (cookie or bearer), CSRF tokens, login throttling."""
 from __future__ import annotations
 
+import functools
 import hmac
 import time
 from http.cookies import SimpleCookie
@@ -17,8 +18,13 @@ SESSION_COOKIE = "chat_session"
 AGENT = web.RequestKey("agent", object)
 SESSION_TOKEN = web.RequestKey("session_token", object)
 _hasher = PasswordHasher()
-# A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
+    Made on first use: hashing takes ~0.1 s, which start-up should not pay."""
+    return _hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -27,7 +33,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

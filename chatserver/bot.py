@@ -95,9 +95,10 @@ class Bot(keys.AppServices):
             department = await self._department_for(cid)
             conversation = await self.store.write(conv_queries.queue_conversation, cid, visitor_id, department,
                                                   reason, now, "visitor")
-            await self._say(cid, "Connecting you with a person. You can keep writing while you wait.", "handoff",
-                            {"reason": reason})
-            await self.dispatcher.enqueue(conversation)
+            if conversation.pop("just_queued"):
+                await self._say(cid, "Connecting you with a person. You can keep writing while you wait.", "handoff",
+                                {"reason": reason})
+                await self.dispatcher.enqueue(conversation)
         return {"ok": True, "conversation_id": cid, "status": conversation["status"],
                 "queue": self.dispatcher.visitor_queue_state(cid), "agents_online": self.dispatcher.agents_online()}
 

@@ -14,7 +14,7 @@ import socketio
 from . import rooms
 from .config import Config
 from .errors import Conflict, Forbidden, NotFound
-from .routing import (AgentState, WaitingChat, agents_to_requeue, choose_agent, estimate_wait_seconds,
+from .routing import (AgentState, WaitingChat, agents_to_requeue, estimate_wait_seconds,
                       plan_assignments, queue_order)
 from .store import Store
 from .store import agents as agent_queries
@@ -102,6 +102,8 @@ class Dispatcher:
             state.open_chats = sum(1 for a in self.conversation_agent.values() if a == agent["id"])
         await self.sio.enter_room(sid, rooms.agent(agent["id"]), namespace=AGENT_NS)
         await self.sio.enter_room(sid, rooms.AGENTS, namespace=AGENT_NS)
+        # An agent who comes back online (a reconnect keeps their status) takes what waited meanwhile.
+        await self.rebalance()
 
     async def agent_disconnected(self, agent_id: int, sid: str) -> None:
         async with self.lock:
@@ -154,6 +156,8 @@ class Dispatcher:
             return
         async with self.lock:
             self._remember_agent(agent, time.time())
+        # Their console shows "2 of 3 chats": tell it the new capacity now.
+        await self.sio.emit("status", self.agent_status(agent["id"]), to=rooms.agent(agent["id"]), namespace=AGENT_NS)
         await self.rebalance()
 
     # -- the queue ------------------------------------------------------------------------------
@@ -161,6 +165,8 @@ class Dispatcher:
     async def enqueue(self, conversation: dict) -> None:
         """A conversation just entered the queue (store already says so)."""
         async with self.lock:
+            if conversation["id"] in self.conversation_agent:
+                return  # a stale snapshot: it was assigned meanwhile
             self._track(conversation)
         await self._summarise_waiting(conversation["id"])
         await self.rebalance()
@@ -366,9 +372,11 @@ class Dispatcher:
         """Send a stored message to the people in the conversation (private notes to agents only).
         The sending socket already has the ack, so it is skipped; the sender's other tabs get the message."""
         cid = conversation["id"]
-        if not message.get("private"):
-            await self.sio.emit("message", message, to=rooms.visitor(conversation["visitor_id"]),
-                                namespace=VISITOR_NS, skip_sid=sender_sid)
+        visitor_room = rooms.visitor(conversation["visitor_id"])
+        # Usually the sender is the visitor's only socket: skip the emit (python-socketio encodes before it looks).
+        if not message.get("private") and any(
+                sid != sender_sid for sid, _ in self.sio.manager.get_participants(VISITOR_NS, visitor_room)):
+            await self.sio.emit("message", message, to=visitor_room, namespace=VISITOR_NS, skip_sid=sender_sid)
         agent_id = self.conversation_agent.get(cid)
         if agent_id is not None:
             await self.sio.emit("message", message, to=rooms.agent(agent_id), namespace=AGENT_NS,

@@ -135,3 +135,23 @@ async def test_articles_edited_on_disk_are_picked_up_without_a_restart(server_fa
     await visitor.call("message", {"client_id": "g1", "text": "how do I redeem my gift card code"})
     reply = await visitor.wait_for("message", bot_says("suggestions"))
     assert reply["payload"]["articles"][0]["slug"] == "gift-cards"
+
+
+async def test_typed_handoff_and_request_agent_at_once_queue_the_chat_once(server):
+    """The bot reading "talk to a person" and the visitor's request_agent race to hand off the same chat: it is
+    queued, announced and assigned once, and the agent keeps it (closing it reaches the agent)."""
+    await server.create_agent("dana@example.com", "Dana")
+    agent = await server.agent("dana@example.com")
+    visitor = await server.visitor()
+    for attempt in range(5):
+        ack = await visitor.call("message", {"client_id": f"race-{attempt}", "text": "Let me talk to a person please"})
+        cid = ack["conversation_id"]
+        await visitor.call("request_agent", {})
+        await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == cid)
+        await asyncio.sleep(0.2)  # let the slower hand-off finish
+        messages = await server.store.read(conv_queries.messages_after, cid, 0, False)
+        assert [m["kind"] for m in messages].count("handoff") == 1
+        assert len([a for a in agent.of("assigned") if a["conversation"]["id"] == cid]) == 1
+        assert (await agent.call("close", {"conversation_id": cid}))["ok"]
+        closed = await agent.wait_for("conversation_closed", lambda c: c["conversation_id"] == cid)
+        assert closed["closed_by"] == "agent"

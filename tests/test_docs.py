@@ -53,7 +53,8 @@ def test_every_error_code_is_in_the_error_table():
         codes |= set(re.findall(r"code=\"([a-z_]+)\"", source))
         codes |= set(re.findall(r"^\s+code = \"([a-z_]+)\"", source, re.MULTILINE))
         codes |= set(re.findall(r"\"error\": \"([a-z_]+)\"", source))
-    assert {"invalid_payload", "rate_limited", "not_found"} <= codes
+        codes |= set(re.findall(r"refusal\(\"([a-z_]+)\"", source))
+    assert {"invalid_payload", "rate_limited", "not_found", "unauthorized", "server_error"} <= codes
     table = section("## Error codes")
     missing = [c for c in sorted(codes) if f"| `{c}` |" not in table]
     assert not missing, f"error codes missing from the table in docs/protocol.md: {missing}"

@@ -6,7 +6,7 @@ import asyncio
 from chatserver import Config
 from chatserver.demo_data import fill_demo_data
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, screenshot_path
+from conftest import ADMIN_PASSWORD, ROOT, record_page_problems, screenshot_path, sign_in
 
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> Slow reply"
 
@@ -26,14 +26,10 @@ async def test_reports_page_renders_charts_and_escapes_comments(server_factory, 
     assert survey["ok"], survey
 
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    problems = record_page_problems(page)
     await page.goto(server.url + "/admin/reports")
     assert page.url.startswith(server.url + "/login")
-    await page.fill("input[name=email]", ADMIN_EMAIL)
-    await page.fill("input[name=password]", ADMIN_PASSWORD)
-    await page.click("button[type=submit]")
+    await sign_in(page)
     await page.wait_for_url("**/admin/reports")
 
     assert await page.locator("svg.chart").count() >= 6

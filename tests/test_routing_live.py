@@ -100,3 +100,18 @@ async def test_disabling_an_agent_drops_their_socket_and_requeues(server_factory
     conversation = await server.store.read(conv_queries.get_conversation, cid)
     assert conversation["status"] == "queued"
     assert not dee.sio.connected or dee.sio.namespaces == {}
+
+
+async def test_an_agent_who_reconnects_within_the_grace_takes_the_chats_that_waited_meanwhile(server_factory):
+    server = await server_factory(kb_dir=FIXTURE_KB, agent_grace_seconds=30)
+    await server.create_agent("one@example.com", "One")
+    agent = await server.agent("one@example.com")
+    await agent.disconnect()
+    visitor, cid = await queued_visitor(server)
+    waiting = await visitor.wait_for("queue", lambda q: q["conversation_id"] == cid)
+    assert waiting["agents_online"] == 0
+    # Back on a new socket, without sending `status` again: still online, and the waiting chat is theirs.
+    back = await server.agent("one@example.com", online=False)
+    assigned = await back.wait_for("assigned", lambda a: a["conversation"]["id"] == cid)
+    assert "assigned to One" in assigned["reason"]
+    await visitor.wait_for("agent_joined")

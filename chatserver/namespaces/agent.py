@@ -5,13 +5,12 @@ import asyncio
 import time
 from urllib.parse import urlsplit
 
-import socketio
 
 from .. import keys, rooms, validation
 from ..auth import agent_for_token, session_token_from_environ
 from ..errors import Forbidden, NotFound
 from ..store import conversations as conv_queries
-from .base import ChatNamespace
+from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
 
@@ -32,12 +31,10 @@ class AgentNamespace(ChatNamespace):
 
     async def on_connect(self, sid, environ, auth=None):
         if not same_origin(environ):
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": "forbidden_origin", "message": "agent sockets are only accepted from this server's pages"})
+            raise refusal("forbidden_origin", "agent sockets are only accepted from this server's pages")
         agent = await agent_for_token(self.app, session_token_from_environ(environ, auth))
         if agent is None:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"error": "unauthorized", "message": "log in first"})
+            raise refusal("unauthorized", "log in first")
         await self.save_session(sid, {"agent": agent})
         await self.dispatcher.agent_connected(agent, sid)
         asyncio.get_running_loop().create_task(self._send_session(sid, agent))

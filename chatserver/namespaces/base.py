@@ -12,6 +12,12 @@ from ..keys import AppServices
 log = logging.getLogger(__name__)
 
 
+def refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+    """A connect refusal clients can read: socket.io's connect_error carries `message` (human text) and
+    `data = {"error": code, "message": ...}` (python-socketio turns a lone dict argument into text)."""
+    return socketio.exceptions.ConnectionRefusedError(message, {"error": code, "message": message})
+
+
 class ChatNamespace(AppServices, socketio.AsyncNamespace):
     """Every event answers an ack: the handler's result, or {ok: false, error, message}. Nothing a client sends
     can raise into python-socketio, and events nobody handles get `unknown_event`."""
@@ -53,8 +59,7 @@ class ChatNamespace(AppServices, socketio.AsyncNamespace):
         except Exception:
             # A connect handler that fails for any reason refuses: never a half-connected client.
             log.exception("connect handler failed on %s", self.namespace)
-            raise socketio.exceptions.ConnectionRefusedError({"error": "server_error",
-                                                              "message": "could not start the session"})
+            raise refusal("server_error", "could not start the session")
 
     async def session_of(self, sid: str) -> dict:
         return await self.get_session(sid)

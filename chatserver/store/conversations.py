@@ -75,8 +75,18 @@ def _insert_message(db: Database, conversation: dict, author: str, text: str, no
          json.dumps(payload) if payload is not None else None, now])
     db.execute("UPDATE conversations SET last_seq = ? WHERE id = ?", [seq, conversation["id"]])
     conversation["last_seq"] = seq
-    row = db.execute(_MESSAGE_SELECT + "WHERE m.id = ?", [cur.lastrowid]).fetchone()
-    return message_dict(row)
+    if agent_id is not None:  # the agent's name comes from a join
+        return message_dict(db.execute(_MESSAGE_SELECT + "WHERE m.id = ?", [cur.lastrowid]).fetchone())
+    # Visitor and bot messages (most of the traffic): the row is exactly what was just inserted.
+    message = {"id": cur.lastrowid, "conversation_id": conversation["id"], "seq": seq, "author": author, "kind": kind,
+               "text": text, "created_at": now}
+    if client_id is not None:
+        message["client_id"] = client_id
+    if private:
+        message["private"] = True
+    if payload is not None:
+        message["payload"] = json.loads(json.dumps(payload))
+    return message
 
 
 def add_event(db: Database, conversation_id: int, type_: str, actor_type: str, actor_id: object,
@@ -164,16 +174,18 @@ def add_bot_message(db: Database, conversation_id: int, text: str, now: float, k
 
 def queue_conversation(db: Database, conversation_id: int, visitor_id: str | None, department: str | None,
                        reason: str, now: float, actor_type: str = "visitor") -> dict:
-    """Move a bot conversation into the queue (the visitor asked for a person, or the bot gave up)."""
+    """Move a bot conversation into the queue (the visitor asked for a person, or the bot gave up).
+    `just_queued` in the result says whether this call did it: two hand-offs can race (the visitor's
+    `request_agent` and the bot reading "talk to a person"), and only the first may announce and enqueue."""
     conversation = get_conversation(db, conversation_id)
     if conversation is None or (visitor_id is not None and conversation["visitor_id"] != visitor_id):
         raise NotFound("no such conversation")
     if conversation["status"] != "bot":
-        return conversation  # already queued or with an agent: nothing changes
+        return {**conversation, "just_queued": False}  # already queued or with an agent: nothing changes
     db.execute("UPDATE conversations SET status = 'queued', queued_at = ?, department = COALESCE(?, department), "
                "handoff_reason = ? WHERE id = ?", [now, department, reason, conversation_id])
     add_event(db, conversation_id, "queued", actor_type, visitor_id, reason, now, {"department": department})
-    return get_conversation(db, conversation_id)
+    return {**get_conversation(db, conversation_id), "just_queued": True}
 
 
 def assign_conversation(db: Database, conversation_id: int, agent_id: int, event_type: str, actor_type: str,

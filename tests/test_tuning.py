@@ -1,0 +1,56 @@
+"""The server-side tunings of chatserver/tuning.py keep the behaviour they replace (real server, real clients)."""
+from __future__ import annotations
+
+import asyncio
+
+from chatserver import keys
+from chatserver.tuning import InlineSendManager
+
+from test_chat_journey import FIXTURE_KB
+
+
+async def test_inline_sends_reach_one_and_many_recipients_and_skip_the_sender(server_factory):
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    assert isinstance(server.app[keys.SIO].manager, InlineSendManager)
+    first_tab = await server.visitor()
+    token = first_tab.of("session")[0]["visitor_token"]
+    second_tab = await server.visitor(token=token)
+    third_tab = await server.visitor(token=token)
+    ack = await first_tab.call("message", {"client_id": "m1", "text": "Where is my parcel?"})
+    assert ack["ok"], ack
+    # Two other tabs: the manager's own path (several recipients); each gets it once, the sender none.
+    for tab in (second_tab, third_tab):
+        await tab.wait_for("message", lambda m: m.get("client_id") == "m1")
+    # The bot's answer goes to all three tabs.
+    for tab in (first_tab, second_tab, third_tab):
+        await tab.wait_for("message", lambda m: m["author"] == "bot")
+    await asyncio.sleep(0.2)
+    assert [len([m for m in t.of("message") if m.get("client_id") == "m1"]) for t in (first_tab, second_tab, third_tab)] \
+        == [0, 1, 1]
+
+
+async def test_a_failing_inline_send_does_not_fail_the_acked_message(server_factory):
+    """Like python-socketio's send tasks, a send that fails is logged; the message was committed and is acked."""
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    await server.create_agent("dana@example.com", "Dana")
+    agent = await server.agent("dana@example.com")
+    visitor = await server.visitor()
+    first = await visitor.call("message", {"client_id": "m1", "text": "I need a person"})
+    await visitor.call("request_agent", {})
+    await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == first["conversation_id"])
+
+    sio = server.app[keys.SIO]
+    real_send = sio._send_eio_packet
+
+    async def broken_send(eio_sid, pkt):
+        raise ConnectionResetError("simulated send failure")
+
+    sio._send_eio_packet = broken_send
+    try:
+        ack = await visitor.call("message", {"client_id": "m2", "text": "Still there?"})
+    finally:
+        sio._send_eio_packet = real_send
+    assert ack["ok"] and ack["seq"] > first["seq"], ack
+    # Nothing was lost: the agent resyncs it.
+    synced = await agent.call("sync", {"conversation_id": ack["conversation_id"], "after_seq": first["seq"]})
+    assert "m2" in [m.get("client_id") for m in synced["messages"]]
