@@ -4,13 +4,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import jinja2
 import socketio
 from aiohttp import web
 
 from triage import KnowledgeBase
 
-from . import jsoncodec, keys
+from . import jsoncodec, keys, templating
 from .bot import Bot
 from .config import Config
 from .dispatch import Dispatcher
@@ -60,8 +59,7 @@ def create_app(config: Config | None = None) -> web.Application:
     for error in kb.errors:
         log.warning("article %s not loaded: %s", error.path, error.reason)
     app[keys.KB] = kb
-    app[keys.TEMPLATES] = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
-                                             autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    app[keys.TEMPLATES] = templating.environment(HERE / "templates")
 
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

@@ -76,3 +76,27 @@ async def admin(server):
     client = await AdminClient.login(server)
     yield client
     await client.close()
+
+
+@pytest.fixture
+async def kb_desk(server_factory, tmp_path):
+    """(server, signed-in admin, the server's private copy of the article folder)."""
+    folder = copy_kb(tmp_path)
+    server = await server_factory(kb_dir=folder)
+    admin = await AdminClient.login(server)
+    yield server, admin, folder
+    await admin.close()
+
+
+def form_of(article, **changes) -> dict:
+    """The editor's form fields for an article as the knowledge base holds it, with some changed."""
+    fields = {"title": article.title, "slug": article.slug, "department": article.department or "",
+              "tags": ", ".join(article.tags), "questions": "\r\n".join(article.questions), "body": article.body}
+    if article.published:
+        fields["published"] = "on"
+    fields.update(changes)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def snapshot(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}

@@ -8,31 +8,9 @@ import pytest
 from chatserver import keys
 from triage import parse_article, render_markdown
 
-from admin_client import AdminClient, copy_kb, field_error
+from admin_client import field_error, form_of, kb_desk, snapshot  # noqa: F401
 
 QUESTION = "Can I leave my parcel with the lighthouse keeper?"
-
-
-@pytest.fixture
-async def kb_desk(server_factory, tmp_path):
-    folder = copy_kb(tmp_path)
-    server = await server_factory(kb_dir=folder)
-    admin = await AdminClient.login(server)
-    yield server, admin, folder
-    await admin.close()
-
-
-def form_of(article, **changes) -> dict:
-    fields = {"title": article.title, "slug": article.slug, "department": article.department or "",
-              "tags": ", ".join(article.tags), "questions": "\r\n".join(article.questions), "body": article.body}
-    if article.published:
-        fields["published"] = "on"
-    fields.update(changes)
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-def snapshot(folder) -> dict:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
 async def test_saving_writes_the_file_and_the_bot_uses_it_at_once(kb_desk):

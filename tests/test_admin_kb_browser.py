@@ -81,5 +81,25 @@ async def test_admin_edits_an_article_and_the_bot_suggests_the_new_text(server_f
     assert await page.locator("#article-slug").input_value() == "Not A Slug!"           # kept for fixing
     await page.screenshot(path=screenshot_path("admin-kb-invalid"), full_page=False)
     assert (folder / f"{SLUG}.md").read_bytes() == before
+
+    # History: the save is listed with its author; delete asks first, and a dismissed dialog deletes nothing.
+    await page.goto(server.url + f"/admin/kb/{SLUG}")
+    assert await page.locator("#article-history li").count() == 2          # as found on disk, then the save
+    assert "by admin@localhost" in await page.locator("#article-history li").first.inner_text()
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    await page.click("#delete-article")
+    await page.wait_for_timeout(300)
+    assert (folder / f"{SLUG}.md").exists() and page.url.endswith(f"/admin/kb/{SLUG}")
+    page.once("dialog", lambda dialog: dialog.accept())
+    await page.click("#delete-article")
+    await page.wait_for_url("**/admin/kb?done=deleted")
+    assert not (folder / f"{SLUG}.md").exists()
+    assert await page.locator(f'#articles-table tr[data-slug="{SLUG}"]').count() == 0
+    await page.click(f'#deleted-articles li[data-slug="{SLUG}"] a')
+    await page.wait_for_url("**/admin/kb/new?version=*")
+    assert await page.locator("#article-slug").input_value() == SLUG
+    await page.click("#save-article")
+    await page.wait_for_url(f"**/admin/kb/{SLUG}?done=saved")
+    assert "lighthouse keeper" in (folder / f"{SLUG}.md").read_text()
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     await page.close()

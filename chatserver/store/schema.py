@@ -146,3 +146,20 @@ def m001_core(db: Database) -> None:
         status TEXT NOT NULL,
         created_at REAL NOT NULL
     )""")
+
+
+@migrations()
+def m002_article_versions(db: Database) -> None:
+    # Every article text saved or deleted through the admin pages (and the on-disk text it replaced), so an admin
+    # can see who changed what and bring back an earlier or deleted version. The .md files stay the source of truth.
+    db.execute("""
+    CREATE TABLE article_versions (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('found', 'created', 'saved', 'renamed', 'deleted')),
+        renamed_from TEXT,
+        author_email TEXT,
+        text TEXT NOT NULL,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX article_versions_by_slug ON article_versions (slug, id)")

@@ -4,19 +4,22 @@ suggest for a question, and why."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from aiohttp import web
 
-from triage import render_markdown
+from triage import ArticleError, parse_article, render_markdown
 
 from .. import keys, validation
-from ..errors import ChatError
+from ..errors import ChatError, NotFound
+from ..store import article_versions
 from .admin_common import InvalidFields, admin_form, admin_json, admin_page, api_errors, require_admin
-from .admin_kb_files import LIMITS, ArticleForm, save, validate
+from .admin_kb_files import LIMITS, ArticleForm, current_text, delete, save, validate
 
 SAVE_LOCK = web.AppKey("admin_kb_save_lock", asyncio.Lock)
 STATES = ("all", "published", "draft")
 TRY_LIMIT = 3
+NOTICES = {"deleted": "Article deleted. The bot no longer suggests it; it is listed under Recently deleted."}
 
 
 # -- list -----------------------------------------------------------------------------------------------------
@@ -43,8 +46,10 @@ async def kb_page(request: web.Request) -> web.Response:
         found = [a for a in found if a.published == (state == "published")]
     counts = {"published": sum(1 for a in list(kb.articles.values()) if a.published)}
     counts["draft"] = len(kb) - counts["published"]
+    deleted = [v for v in await request.app[keys.STORE].read(article_versions.deleted) if kb.get(v["slug"]) is None]
     return admin_page(request, "admin_kb.html", section="kb", articles=found, query=query, state=state,
-                      states=STATES, counts=counts, load_errors=list(kb.errors), notice=request.query.get("done"))
+                      states=STATES, counts=counts, load_errors=list(kb.errors), deleted=deleted,
+                      notice=NOTICES.get(request.query.get("done", "")))
 
 
 # -- editor ---------------------------------------------------------------------------------------------------
@@ -59,41 +64,94 @@ def _original(request: web.Request):
     return article
 
 
-def _editor(request: web.Request, draft: ArticleForm, original, status: int = 200, **context) -> web.Response:
+async def _editor(request: web.Request, draft: ArticleForm, original, status: int = 200,
+                  **context) -> web.Response:
     kb = request.app[keys.KB]
     departments = sorted({a.department for a in list(kb.articles.values()) if a.department}, key=str.lower)
+    versions = await request.app[keys.STORE].read(article_versions.history, original.slug) if original else []
     return admin_page(request, "admin_kb_edit.html", status=status, section="kb", draft=draft, original=original,
                       preview_html=render_markdown(draft.body), departments=departments, limits=LIMITS,
-                      errors=context.pop("errors", {}), saved=request.query.get("done") == "saved", **context)
+                      errors=context.pop("errors", {}), saved=request.query.get("done") == "saved",
+                      versions=versions, **context)
+
+
+async def _version_draft(request: web.Request) -> tuple[ArticleForm | None, dict | None]:
+    """The editor's fields filled from an earlier version (?version=ID), to look at or to save as the new one."""
+    raw = request.query.get("version")
+    if raw is None:
+        return None, None
+    if not (raw.isdigit() and len(raw) <= 15):
+        raise web.HTTPBadRequest(text="version must be a number")
+    try:
+        version = await request.app[keys.STORE].read(article_versions.get, int(raw))
+    except NotFound:
+        raise web.HTTPNotFound(text="No such article version") from None
+    try:
+        draft = ArticleForm.from_article(parse_article(version["text"], f"{version['slug']}.md"))
+    except ArticleError:
+        draft = ArticleForm(slug=version["slug"], body=version["text"], published=False)
+    return draft, version
 
 
 async def new_article_page(request: web.Request) -> web.Response:
     await require_admin(request)
-    return _editor(request, ArticleForm(published=False), None)
+    draft, version = await _version_draft(request)
+    return await _editor(request, draft or ArticleForm(published=False), None, version=version)
 
 
 async def article_page(request: web.Request) -> web.Response:
     await require_admin(request)
     original = _original(request)
-    return _editor(request, ArticleForm.from_article(original), original)
+    draft, version = await _version_draft(request)
+    if version is not None and version["slug"] != original.slug and not any(
+            v["id"] == version["id"] for v in await request.app[keys.STORE].read(article_versions.history,
+                                                                                original.slug)):
+        raise web.HTTPNotFound(text="That version belongs to another article")
+    return await _editor(request, draft or ArticleForm.from_article(original), original, version=version)
 
 
 async def save_article_form(request: web.Request) -> web.Response:
-    """Validate with the loader's rules; on any error show it inline and leave the disk alone."""
-    _, form = await admin_form(request)
+    """Validate with the loader's rules; on any error show it inline and leave the disk alone. Each save is kept in
+    the article's history (with the on-disk text it replaced, if the history did not have it yet)."""
+    admin, form = await admin_form(request)
     original = _original(request)
     draft = ArticleForm.from_form(form)
     kb = request.app[keys.KB]
+    store = request.app[keys.STORE]
     try:
         async with request.app[SAVE_LOCK]:
             text, article = validate(draft, kb, original)
+            replaced, replaced_at = await asyncio.to_thread(current_text, original)
             await asyncio.to_thread(save, kb, text, article, original)
+            action = "created" if original is None else "renamed" if original.slug != article.slug else "saved"
+            await store.write(article_versions.record, article.slug, action, text, admin["email"], time.time(),
+                              replaced, original.slug if original else None, replaced_at)
     except InvalidFields as exc:
-        return _editor(request, draft, original, status=400, errors=exc.errors)
+        return await _editor(request, draft, original, status=400, errors=exc.errors)
     except (ChatError, OSError) as exc:
         message = exc.message if isinstance(exc, ChatError) else f"could not write the article file: {exc.strerror}"
-        return _editor(request, draft, original, status=500, errors={"form": message})
+        return await _editor(request, draft, original, status=500, errors={"form": message})
     raise web.HTTPSeeOther(f"/admin/kb/{article.slug}?done=saved")
+
+
+async def delete_article_form(request: web.Request) -> web.Response:
+    """Remove the article's file; its text is kept in the history first, so it can be brought back."""
+    admin, _ = await admin_form(request)
+    original = _original(request)
+    kb = request.app[keys.KB]
+    try:
+        async with request.app[SAVE_LOCK]:
+            text, _ = await asyncio.to_thread(current_text, original)
+            if text is None:
+                raise ChatError("the article file could not be read, so it was not deleted", code="storage_error")
+            await request.app[keys.STORE].write(article_versions.record, original.slug, "deleted", text,
+                                                admin["email"], time.time())
+            await asyncio.to_thread(delete, kb, original)
+    except (ChatError, OSError) as exc:
+        message = exc.message if isinstance(exc, ChatError) else f"could not delete the article file: {exc.strerror}"
+        return await _editor(request, ArticleForm.from_article(original), original, status=500,
+                             errors={"form": message})
+    raise web.HTTPSeeOther("/admin/kb?done=deleted")
 
 
 # -- preview and "try it" (JSON, called by admin.js) -------------------------------------------------------
@@ -153,3 +211,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/admin/kb/new", save_article_form)
     app.router.add_get("/admin/kb/{slug}", article_page)
     app.router.add_post("/admin/kb/{slug}", save_article_form)
+    app.router.add_post("/admin/kb/{slug}/delete", delete_article_form)

@@ -163,3 +163,23 @@ def save(kb: KnowledgeBase, text: str, article: Article, original: Article | Non
         reason = next((e.reason for e in kb.errors if Path(e.path) == target), "the knowledge base did not load it")
         raise ChatError(f"saved {target.name}, but it was not loaded: {reason}", code="article_not_loaded")
     return loaded
+
+
+def current_text(article: Article | None) -> tuple[str | None, float | None]:
+    """The article file's text as it is on disk now and its modification time (None, None when there is none)."""
+    if article is None or not article.path:
+        return None, None
+    path = Path(article.path)
+    try:
+        return path.read_text(encoding="utf-8"), path.stat().st_mtime
+    except OSError:
+        return None, None
+
+
+def delete(kb: KnowledgeBase, article: Article) -> None:
+    """Blocking: remove the article's file and reload, so the bot stops suggesting it at once."""
+    Path(article.path).unlink(missing_ok=True)
+    kb.refresh()
+    if kb.get(article.slug) is not None:
+        raise ChatError(f"deleted {Path(article.path).name}, but another file still defines '{article.slug}'",
+                        code="article_not_deleted")
