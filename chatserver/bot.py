@@ -77,13 +77,13 @@ class Bot(keys.AppServices):
             cards = [self.article_card(s) for s in suggestions]
             await self.store.write(bot_log.record_suggestions, cid, cards, now)
             await self._say(cid, "These articles may answer your question:", "suggestions",
-                            {"articles": cards, "offer_agent": True})
+                            {"articles": cards, "offer_agent": True, "say": "suggestions"})
         else:
             best = (await asyncio.get_running_loop().run_in_executor(None, lambda: self.kb.search(message["text"], limit=1)))
             best_slug, best_score = (best[0].slug, best[0].score) if best else (None, None)
             await self.store.write(bot_log.record_unanswered, cid, message["text"], best_slug, best_score, now)
             await self._say(cid, "I couldn't find an article that answers this. Would you like to talk to a person?",
-                            "no_match", {"offer_agent": True})
+                            "no_match", {"offer_agent": True, "say": "no_match"})
 
     async def hand_off(self, visitor_id: str, page_url: str | None, reason: str | None = None) -> dict:
         """Queue the visitor's conversation for a person (creating one if they asked before writing)."""
@@ -97,7 +97,7 @@ class Bot(keys.AppServices):
                                                   reason, now, "visitor")
             if conversation.pop("just_queued"):
                 await self._say(cid, "Connecting you with a person. You can keep writing while you wait.", "handoff",
-                                {"reason": reason})
+                                {"reason": reason, "say": "handoff"})
                 await self.dispatcher.enqueue(conversation)
         return {"ok": True, "conversation_id": cid, "status": conversation["status"],
                 "queue": self.dispatcher.visitor_queue_state(cid), "agents_online": self.dispatcher.agents_online()}
@@ -137,7 +137,7 @@ class Bot(keys.AppServices):
             return {"ok": True, "conversation_id": cid}
         if helpful:
             await self._say(cid, "Glad that helped! Is there anything else I can do for you?", "resolved_prompt",
-                            {"slug": slug, "actions": ["end_chat", "ask_more"]})
+                            {"slug": slug, "actions": ["end_chat", "ask_more"], "say": "resolved_prompt"})
             return {"ok": True, "conversation_id": cid, "next": "resolved_prompt"}
         already = set(await self.store.read(bot_log.suggested_slugs, cid))
         question = await self.store.read(conv_queries.first_visitor_question, cid)
@@ -146,10 +146,10 @@ class Bot(keys.AppServices):
             cards = [self.article_card(s) for s in more]
             await self.store.write(bot_log.record_suggestions, cid, cards, time.time())
             await self._say(cid, "Sorry about that. Maybe one of these helps, or talk to a person:", "suggestions",
-                            {"articles": cards, "offer_agent": True})
+                            {"articles": cards, "offer_agent": True, "say": "more_suggestions"})
             return {"ok": True, "conversation_id": cid, "next": "more_suggestions"}
         await self._say(cid, "Sorry that didn't help. Would you like to talk to a person?", "offer_agent",
-                        {"offer_agent": True})
+                        {"offer_agent": True, "say": "not_helpful"})
         return {"ok": True, "conversation_id": cid, "next": "offer_agent"}
 
     async def resolution_on_visitor_close(self, conversation: dict) -> tuple[str, str]:

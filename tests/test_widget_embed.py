@@ -40,6 +40,11 @@ async def test_data_attributes_and_api(server, host_site, browser):
     visitor_id = await page.evaluate("k => JSON.parse(localStorage.getItem(k)).token.split('.')[1]", key)
     visitor = await server.store.read(visitor_queries.get_visitor, visitor_id)
     assert (visitor["name"], visitor["email"]) == ("Pat Doe", "pat@example.com")
+    # The bot's own lines are shown in the widget's language (stored in English, named by payload.say).
+    await page.locator("textarea").fill("Where is my order?")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".log")).to_contain_text("Diese Artikel könnten Ihre Frage beantworten:", timeout=WAIT)
+    assert "These articles may answer" not in await page.locator(".log").inner_text()
     await page.evaluate("ChatWidget.close()")
     await expect(panel).to_be_hidden()
     assert await page.evaluate("window.widgetEvents") == ["open", "close"]

@@ -54,6 +54,14 @@ const STRINGS = {
     nps: "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?", npsLow: "Unwahrscheinlich", npsHigh: "Sehr wahrscheinlich",
     comment: "Möchten Sie uns noch etwas sagen?", submit: "Feedback senden", skip: "Überspringen",
     thanks: "Vielen Dank!", thanksLead: "Ihr Feedback hilft uns, besser zu werden.", error: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
+    bot: {
+      suggestions: "Diese Artikel könnten Ihre Frage beantworten:",
+      more_suggestions: "Das tut uns leid. Vielleicht hilft einer dieser Artikel, oder sprechen Sie mit einem Menschen:",
+      no_match: "Ich habe keinen Artikel gefunden, der das beantwortet. Möchten Sie mit einem Menschen sprechen?",
+      handoff: "Wir verbinden Sie mit einem Mitarbeiter. Sie können weiterschreiben, während Sie warten.",
+      resolved_prompt: "Schön, dass das geholfen hat! Kann ich sonst noch etwas für Sie tun?",
+      not_helpful: "Schade, dass das nicht geholfen hat. Möchten Sie mit einem Menschen sprechen?",
+    },
   },
   fr: {
     title: "Assistance", dialog: "Chat d’assistance", open: "Ouvrir le chat", close: "Fermer le chat", unread: "{n} non lus",
@@ -76,6 +84,14 @@ const STRINGS = {
     nps: "Quelle est la probabilité que vous nous recommandiez ?", npsLow: "Peu probable", npsHigh: "Très probable",
     comment: "Autre chose à nous dire ?", submit: "Envoyer", skip: "Passer",
     thanks: "Merci !", thanksLead: "Votre avis nous aide à progresser.", error: "Une erreur est survenue. Veuillez réessayer.",
+    bot: {
+      suggestions: "Ces articles pourraient répondre à votre question :",
+      more_suggestions: "Désolé. L’un de ces articles vous aidera peut-être, ou parlez à un conseiller :",
+      no_match: "Je n’ai pas trouvé d’article qui réponde à cela. Voulez-vous parler à un conseiller ?",
+      handoff: "Nous vous mettons en relation avec un conseiller. Vous pouvez continuer à écrire en attendant.",
+      resolved_prompt: "Ravi d’avoir pu vous aider ! Puis-je faire autre chose pour vous ?",
+      not_helpful: "Désolé que cela n’ait pas aidé. Voulez-vous parler à un conseiller ?",
+    },
   },
   es: {
     title: "Soporte", dialog: "Chat de soporte", open: "Abrir chat", close: "Cerrar chat", unread: "{n} sin leer",
@@ -98,6 +114,14 @@ const STRINGS = {
     nps: "¿Qué probabilidad hay de que nos recomiendes?", npsLow: "Poco probable", npsHigh: "Muy probable",
     comment: "¿Algo más que quieras contarnos?", submit: "Enviar opinión", skip: "Omitir",
     thanks: "¡Gracias!", thanksLead: "Tu opinión nos ayuda a mejorar.", error: "Algo salió mal. Inténtalo de nuevo.",
+    bot: {
+      suggestions: "Estos artículos pueden responder a tu pregunta:",
+      more_suggestions: "Lo sentimos. Quizá te ayude uno de estos, o habla con una persona:",
+      no_match: "No encontré ningún artículo que responda a esto. ¿Quieres hablar con una persona?",
+      handoff: "Te estamos poniendo en contacto con una persona. Puedes seguir escribiendo mientras esperas.",
+      resolved_prompt: "¡Me alegro de que te haya servido! ¿Puedo ayudarte en algo más?",
+      not_helpful: "Siento que no te haya servido. ¿Quieres hablar con una persona?",
+    },
   },
 };
 
@@ -472,9 +496,9 @@ function messageRow(m) {
   if (!mine && !sameAuthor) row.append(h("div", { class: "name", "aria-hidden": "true", text: authorName(m) }));
   row.dataset.author = m.author;
   row.dataset.agent = String(m.agent_id || "");
-  const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }));
-  row.append(richText(bubble, m.text || ""));
   const payload = m.payload || {};
+  const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }));
+  row.append(richText(bubble, botLine(m, payload) || m.text || ""));
   if (m.kind === "suggestions" && Array.isArray(payload.articles)) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
   } else if (m.kind === "article" && payload.slug) {
@@ -486,6 +510,14 @@ function messageRow(m) {
   }
   if (mine) row.append(h("div", { class: "meta", text: clock(m.created_at) + " · " + t("sent") }));
   return row;
+}
+
+/** The bot's own lines in the widget's language: the server stores them in English and names each with
+ * `payload.say`; unknown names (and English) show the stored text. */
+function botLine(m, payload) {
+  const lines = STRINGS[LANG].bot;
+  return m.author === "bot" && lines && typeof payload.say === "string" && Object.prototype.hasOwnProperty.call(lines, payload.say)
+    ? lines[payload.say] : null;
 }
 
 function lastRowBefore(seq) {
