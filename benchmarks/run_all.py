@@ -26,13 +26,14 @@ SCENARIOS = ("rate100", "rate1000", "idle", "startup")
 
 
 def throughput(kind: str, visitors: int, agents: int, start_rate: int, step_seconds: float,
-               light: bool, closed_seconds: float) -> dict:
+               light: bool, closed_seconds: float, factor: float = 1.3) -> dict:
     server, tokens = harness.start_server(kind, agents=agents, max_chats=visitors // agents + 1)
     try:
         options = {"url": server.url, "mode": kind, "visitors": visitors, "agentTokens": tokens,
                    "serverPid": server.pid, "connectConcurrency": 50,
                    "steps": [{"rate": 100, "seconds": max(6, step_seconds * 2)}] if light else [],
-                   "search": {"start": start_rate, "factor": 1.3, "seconds": step_seconds, "p99LimitMs": 50},
+                   "search": {"start": start_rate, "factor": factor, "seconds": step_seconds, "p99LimitMs": 50,
+                              "maxSteps": 30},
                    "closedSeconds": closed_seconds}
         lines = harness.run_loadgen(options, timeout=240)
     finally:
