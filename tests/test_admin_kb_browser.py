@@ -86,6 +86,7 @@ async def test_admin_edits_an_article_and_the_bot_suggests_the_new_text(server_f
     await page.goto(server.url + f"/admin/kb/{SLUG}")
     assert await page.locator("#article-history li").count() == 2          # as found on disk, then the save
     assert "by admin@localhost" in await page.locator("#article-history li").first.inner_text()
+    await page.screenshot(path=screenshot_path("admin-kb-history"), full_page=True)
     page.once("dialog", lambda dialog: dialog.dismiss())
     await page.click("#delete-article")
     await page.wait_for_timeout(300)
@@ -95,6 +96,8 @@ async def test_admin_edits_an_article_and_the_bot_suggests_the_new_text(server_f
     await page.wait_for_url("**/admin/kb?done=deleted")
     assert not (folder / f"{SLUG}.md").exists()
     assert await page.locator(f'#articles-table tr[data-slug="{SLUG}"]').count() == 0
+    await page.locator("#deleted-articles").scroll_into_view_if_needed()
+    await page.screenshot(path=screenshot_path("admin-kb-deleted"), full_page=False)
     await page.click(f'#deleted-articles li[data-slug="{SLUG}"] a')
     await page.wait_for_url("**/admin/kb/new?version=*")
     assert await page.locator("#article-slug").input_value() == SLUG
