@@ -338,6 +338,18 @@ class Dispatcher:
                          "suggestions": summary.get("suggestions", []), "feedback": summary.get("feedback", [])})
         return view
 
+    def live_routing(self, cid: int) -> dict | None:
+        """Where the chat stands in routing this instant ({status, agent_name}), or None when routing does not hold
+        it (the bot has it, or it is closed). Read with no await before sending, it cannot be older than any
+        routing event already sent."""
+        agent_id = self.conversation_agent.get(cid)
+        if agent_id is not None:
+            state = self.agents.get(agent_id)
+            return {"status": "assigned", "agent_name": state.name if state else None}
+        if cid in self.queue:
+            return {"status": "queued", "agent_name": None}
+        return None
+
     def visitor_queue_state(self, cid: int) -> dict | None:
         order = queue_order(list(self.queue.values()))
         if cid not in self.queue:

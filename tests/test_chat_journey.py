@@ -223,3 +223,34 @@ async def test_session_snapshot_comes_before_what_the_visitors_first_events_caus
         names = [name for name, _ in client.events]
         assert names.index("session") < names.index("agent_joined"), names
         assert client.of("session")[0]["conversation"] is None
+
+
+async def test_session_states_routing_as_it_is_when_sent_not_when_read(server, monkeypatch):
+    """A visitor reconnects while their chat waits; an agent takes it while the snapshot is being read. The
+    `session` that follows the `agent_joined` must not say the chat is still queued."""
+    first = await server.visitor()
+    token = first.of("session")[0]["visitor_token"]
+    ack = await first.call("request_agent", {})
+    assert ack["ok"] and ack["status"] == "queued", ack
+    await first.disconnect()
+    await server.create_agent("sam@example.com", "Sam")
+    store_read = server.store.read
+
+    async def slow_after_snapshot_read(query, *args):
+        found = await store_read(query, *args)
+        if query is conv_queries.open_conversation_of:
+            await asyncio.sleep(1.0)           # the row is read; the agent comes online meanwhile
+        return found
+
+    monkeypatch.setattr(server.store, "read", slow_after_snapshot_read)
+    again = Recorder("/visitor")
+    server.clients.append(again)
+    await again.connect(server.url, auth={"visitor_token": token})
+    await server.agent("sam@example.com")                     # online: takes the waiting chat at once
+    joined = await again.wait_for("agent_joined")
+    session = await again.wait_for("session")
+    names = [name for name, _ in again.events]
+    assert names.index("agent_joined") < names.index("session"), names    # the race this test is about
+    assert joined["conversation_id"] == session["conversation"]["id"]
+    assert (session["conversation"]["status"], session["conversation"]["agent_name"]) == ("assigned", "Sam")
+    assert session["queue"] is None

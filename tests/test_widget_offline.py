@@ -3,6 +3,7 @@ once, in order, when the connection returns, even after the tab that typed them 
 so and can be retried."""
 from __future__ import annotations
 
+import asyncio
 import json
 
 from playwright.async_api import expect
@@ -105,3 +106,43 @@ async def test_a_refused_message_shows_failed_and_can_be_retried(server_factory,
     stored = await server.store.read(conv_queries.messages_after, cid, 0, False, 1000)
     assert [m["text"] for m in stored if m["author"] == "visitor"] == ["Hello there", "Are you still there?"]
     await page.context.close()
+
+
+async def test_a_chat_closed_while_reconnecting_stays_closed(server, host_site, browser, monkeypatch):
+    """The agent closes the chat while the widget is reconnecting: `conversation_closed` can reach the widget before
+    the `session` snapshot read just before the close. The stale snapshot must not reopen the chat."""
+    await server.create_agent("sam@example.com", "Sam")
+    agent = await server.agent("sam@example.com")
+    url = await host_site(host_page(server.url))
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator(".launcher").click()
+    await page.get_by_role("button", name="Talk to a person").click()
+    cid = (await agent.wait_for("assigned"))["conversation"]["id"]
+    await expect(page.locator(".title")).to_have_text("Sam", timeout=WAIT)
+
+    store_read = server.store.read
+    snapshot_read = asyncio.Event()
+
+    async def slow_after_snapshot_read(query, *args):
+        found = await store_read(query, *args)
+        if query is conv_queries.open_conversation_of and found is not None:
+            snapshot_read.set()
+            await asyncio.sleep(1.0)           # the row says "assigned"; the agent closes the chat meanwhile
+        return found
+
+    await context.set_offline(True)
+    await expect(page.locator(".conn")).to_contain_text("offline", timeout=WAIT)
+    monkeypatch.setattr(server.store, "read", slow_after_snapshot_read)
+    await context.set_offline(False)
+    await asyncio.wait_for(snapshot_read.wait(), WAIT / 1000)
+    ack = await agent.call("close", {"conversation_id": cid})
+    assert ack["ok"], ack
+    await page.wait_for_timeout(1500)                                 # the stale session has arrived by now
+    await expect(page.locator(".sub")).to_have_text("Chat ended")
+    await page.get_by_role("button", name="Skip").click()             # the survey comes first; then the chat
+    await expect(page.get_by_role("button", name="Start a new chat")).to_be_visible()
+    await expect(page.locator("form.composer")).to_be_hidden()
+    assert await page.locator(".sys", has_text="This chat has ended").count() == 1
+    await context.close()

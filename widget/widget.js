@@ -782,7 +782,9 @@ function call(event, payload, timeout) {
 
 async function onSession(session) {
   persist({ token: session.visitor_token });
-  const conversation = session.conversation;
+  // A conversation at or below the floor was closed (this socket may have heard so before the snapshot came):
+  // conversations never reopen, so such a snapshot is stale.
+  const conversation = session.conversation && session.conversation.id > S.floor ? session.conversation : null;
   if (conversation) {
     if (conversation.id !== S.cid || S.status === "closed") showConversation(conversation.id);
     S.status = conversation.status;

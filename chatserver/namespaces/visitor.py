@@ -79,6 +79,12 @@ class VisitorNamespace(ChatNamespace):
         if extra:
             for add in extra:
                 session.update(await add(self.app, visitor_id, conversation))
+        live = self.dispatcher.live_routing(conversation["id"]) if conversation is not None else None
+        if live is not None:
+            # The row was read a few awaits ago; an agent may have taken the chat since (and `agent_joined` may
+            # already be on its way): the snapshot states routing as it is now, so it never undoes that event.
+            session["conversation"].update(live)
+            session["queue"] = self.dispatcher.visitor_queue_state(conversation["id"])
         await self.emit("session", session, to=sid)
 
     async def on_disconnect(self, sid, reason=None):
