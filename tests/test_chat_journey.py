@@ -254,3 +254,35 @@ async def test_session_states_routing_as_it_is_when_sent_not_when_read(server, m
     assert joined["conversation_id"] == session["conversation"]["id"]
     assert (session["conversation"]["status"], session["conversation"]["agent_name"]) == ("assigned", "Sam")
     assert session["queue"] is None
+
+
+async def test_visitors_list_their_own_previous_conversations_only(server):
+    visitor = await server.visitor()
+    token = visitor.of("session")[0]["visitor_token"]
+    asked = []
+    for n in range(3):
+        question = f"Question number {n}: where is my parcel?"
+        ack = await visitor.call("message", {"client_id": f"c{n}", "text": question})
+        assert ack["ok"], ack
+        asked.append((ack["conversation_id"], question))
+        closed = await visitor.call("close", {})
+        assert closed["ok"], closed
+    stranger = await server.visitor()
+
+    answer = await visitor.call("conversations", {})
+    assert answer["ok"] and answer["more"] is False
+    assert [(c["id"], c["preview"]) for c in answer["conversations"]] == list(reversed(asked))
+    assert all(c["status"] == "closed" and c["message_count"] >= 2 for c in answer["conversations"])
+    page = await visitor.call("conversations", {"before_id": asked[1][0]})
+    assert [c["id"] for c in page["conversations"]] == [asked[0][0]]
+    # Another tab with the same token sees them; another visitor sees none and cannot read one.
+    other_tab = await server.visitor(token=token)
+    assert len((await other_tab.call("conversations", {}))["conversations"]) == 3
+    assert (await stranger.call("conversations", {}))["conversations"] == []
+    refused = await stranger.call("sync", {"conversation_id": asked[0][0], "after_seq": 0})
+    assert refused["ok"] is False and refused["error"] == "not_found"
+    transcript = await visitor.call("sync", {"conversation_id": asked[0][0], "after_seq": 0})
+    assert transcript["messages"][0]["text"] == asked[0][1]
+    for bad in ({"before_id": "x"}, {"before_id": 0}, []):
+        wrong = await visitor.call("conversations", bad)
+        assert wrong["ok"] is False and wrong["error"] in ("invalid_payload", "out_of_range"), wrong

@@ -32,6 +32,7 @@ const STRINGS = {
     nps: "How likely are you to recommend us to a friend or colleague?", npsLow: "Not likely", npsHigh: "Very likely",
     comment: "Anything else you would like to tell us?", submit: "Send feedback", skip: "Skip",
     thanks: "Thank you!", thanksLead: "Your feedback helps us improve.", error: "Something went wrong. Please try again.",
+    past: "Previous chats", pastEmpty: "No previous chats yet.", older: "Show older", ongoing: "Ongoing", chatOn: "Chat of {d}",
   },
   de: {
     title: "Support", dialog: "Support-Chat", open: "Chat öffnen", close: "Chat schließen", unread: "{n} ungelesen",
@@ -54,6 +55,7 @@ const STRINGS = {
     nps: "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?", npsLow: "Unwahrscheinlich", npsHigh: "Sehr wahrscheinlich",
     comment: "Möchten Sie uns noch etwas sagen?", submit: "Feedback senden", skip: "Überspringen",
     thanks: "Vielen Dank!", thanksLead: "Ihr Feedback hilft uns, besser zu werden.", error: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
+    past: "Frühere Chats", pastEmpty: "Noch keine früheren Chats.", older: "Ältere anzeigen", ongoing: "Läuft", chatOn: "Chat vom {d}",
     bot: {
       suggestions: "Diese Artikel könnten Ihre Frage beantworten:",
       more_suggestions: "Das tut uns leid. Vielleicht hilft einer dieser Artikel, oder sprechen Sie mit einem Menschen:",
@@ -84,6 +86,7 @@ const STRINGS = {
     nps: "Quelle est la probabilité que vous nous recommandiez ?", npsLow: "Peu probable", npsHigh: "Très probable",
     comment: "Autre chose à nous dire ?", submit: "Envoyer", skip: "Passer",
     thanks: "Merci !", thanksLead: "Votre avis nous aide à progresser.", error: "Une erreur est survenue. Veuillez réessayer.",
+    past: "Conversations précédentes", pastEmpty: "Aucune conversation précédente.", older: "Afficher les plus anciennes", ongoing: "En cours", chatOn: "Conversation du {d}",
     bot: {
       suggestions: "Ces articles pourraient répondre à votre question :",
       more_suggestions: "Désolé. L’un de ces articles vous aidera peut-être, ou parlez à un conseiller :",
@@ -114,6 +117,7 @@ const STRINGS = {
     nps: "¿Qué probabilidad hay de que nos recomiendes?", npsLow: "Poco probable", npsHigh: "Muy probable",
     comment: "¿Algo más que quieras contarnos?", submit: "Enviar opinión", skip: "Omitir",
     thanks: "¡Gracias!", thanksLead: "Tu opinión nos ayuda a mejorar.", error: "Algo salió mal. Inténtalo de nuevo.",
+    past: "Chats anteriores", pastEmpty: "Aún no hay chats anteriores.", older: "Ver anteriores", ongoing: "En curso", chatOn: "Chat del {d}",
     bot: {
       suggestions: "Estos artículos pueden responder a tu pregunta:",
       more_suggestions: "Lo sentimos. Quizá te ayude uno de estos, o habla con una persona:",
@@ -334,11 +338,13 @@ ui.input = h("textarea", {
 ui.send = h("button", { class: "send", type: "submit", "aria-label": t("send") }, icon("send"));
 ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } }, ui.input, ui.send);
 ui.newChat = h("button", { class: "btn", type: "button", text: t("newChat"), hidden: true, onclick: newChat });
-ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.newChat);
+ui.pastLink = h("button", { class: "link past", type: "button", text: t("past"), hidden: true, onclick: () => openHistory() });
+ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.newChat, ui.pastLink);
 ui.chat = h("div", { class: "view" }, ui.body, ui.foot);
 
 ui.article = h("div", { class: "view", hidden: true });
 ui.surveyView = h("div", { class: "view survey", hidden: true });
+ui.history = h("div", { class: "view", hidden: true });
 
 ui.panel = h("section", {
   class: "panel", id: "cw-panel", role: "dialog", "aria-label": t("dialog"), "aria-modal": "false",
@@ -348,7 +354,7 @@ ui.panel = h("section", {
     if (e.key === "Tab" && PHONE.matches) wrapFocus(e);
   },
 }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
-ui.conn, ui.chat, ui.article, ui.surveyView);
+ui.conn, ui.chat, ui.article, ui.surveyView, ui.history);
 
 ui.frame = h("div", { class: "cw" }, ui.panel, ui.launcher);
 root.append(ui.frame);
@@ -398,6 +404,7 @@ function render() {
   ui.talk.hidden = !(status == null || status === "bot");
   ui.composer.hidden = status === "closed";
   ui.newChat.hidden = status !== "closed";
+  ui.pastLink.hidden = !(stored().past && (status == null || status === "closed"));
   renderConnection();
   renderQueue();
   renderBadge();
@@ -537,6 +544,7 @@ function firstRowAfter(seq) {
 /** Start showing conversation `cid` (a new or another tab's conversation): the log starts empty. */
 function showConversation(cid) {
   S.cid = cid;
+  if (!stored().past) persist({ past: true });
   S.rows.clear();
   S.maxSeq = 0;
   ui.log.textContent = "";
@@ -893,6 +901,7 @@ function showView(name) {
   ui.chat.hidden = name !== "chat";
   ui.article.hidden = name !== "article";
   ui.surveyView.hidden = name !== "survey";
+  ui.history.hidden = name !== "history";
 }
 
 function viewBar(extra) {
@@ -947,6 +956,83 @@ async function articleFeedback(slug, helpful) {
   for (const b of ui.article.querySelectorAll(".vfoot button")) b.disabled = true;
   await call("article_feedback", { slug, helpful });
   backToChat();
+}
+
+// -- previous chats ---------------------------------------------------------------------------------------
+
+function day(seconds) {
+  try {
+    return new Date(seconds * 1000).toLocaleDateString(LANG, { day: "numeric", month: "short", year: "numeric" });
+  } catch (e) {
+    return "";
+  }
+}
+
+/** The visitor's own conversations, newest first (the `conversations` event), 20 at a time. */
+async function openHistory() {
+  const view = ui.history;
+  view.textContent = "";
+  const list = h("ul", { class: "past-list" });
+  const more = h("button", { class: "btn ghost", type: "button", text: t("older"), hidden: true });
+  const note = h("p", { class: "lead" }, h("span", { class: "spin" }));
+  view.append(viewBar(h("h2", { class: "vtitle", tabindex: "-1", text: t("past") })),
+    h("div", { class: "scroll" }, list, note, more));
+  showView("history");
+  view.querySelector(".vtitle").focus();
+  let before;
+  const page = async () => {
+    more.disabled = true;
+    const ack = await call("conversations", before ? { before_id: before } : {});
+    more.disabled = false;
+    if (S.view !== "history" || !view.contains(list)) return;
+    if (!ack.ok) { note.textContent = t("error"); return; }
+    for (const c of ack.conversations) {
+      const open = c.status !== "closed";
+      list.append(h("li", {}, h("button", { class: "card", type: "button", "data-conversation": String(c.id),
+        onclick: () => (open && c.id === S.cid ? backToChat() : openTranscript(c)) },
+      h("b", { text: c.preview || t("chatOn", { d: day(c.created_at) }) }),
+      h("small", { text: [day(c.created_at), c.agent_name, open ? t("ongoing") : null].filter(Boolean).join(" · ") }))));
+      before = c.id;
+    }
+    note.textContent = list.childElementCount ? "" : t("pastEmpty");
+    more.hidden = !ack.more;
+  };
+  more.onclick = page;
+  await page();
+}
+
+/** One earlier conversation, read-only: every message, fetched with `sync` from the start. */
+async function openTranscript(c) {
+  const view = ui.history;
+  view.textContent = "";
+  const log = h("div", { class: "log" }, h("div", { class: "loading" }, h("span", { class: "spin" })));
+  const bar = viewBar(h("h2", { class: "vtitle", tabindex: "-1", text: t("chatOn", { d: day(c.created_at) }) }));
+  bar.querySelector(".hbtn").onclick = () => openHistory();
+  view.append(bar, h("div", { class: "scroll" }, log));
+  view.querySelector(".vtitle").focus();
+  const messages = [];
+  for (let after = 0, more = true; more;) {
+    const ack = await call("sync", { conversation_id: c.id, after_seq: after });
+    if (S.view !== "history" || !view.contains(log)) return;
+    if (!ack.ok) { log.textContent = t("error"); return; }
+    messages.push(...ack.messages);
+    after = ack.messages.length ? ack.messages[ack.messages.length - 1].seq : after;
+    more = ack.more && ack.messages.length > 0;
+  }
+  log.textContent = "";
+  for (const m of messages) {
+    if (m.author === "system") { log.append(h("div", { class: "sys", text: m.text })); continue; }
+    const payload = m.payload || {};
+    const row = h("div", { class: m.author === "visitor" ? "row me gap" : "row them gap" });
+    if (m.author !== "visitor") row.append(h("div", { class: "name", "aria-hidden": "true", text: authorName(m) }));
+    row.append(richText(h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " })),
+      botLine(m, payload) || m.text || ""));
+    const cards = m.kind === "suggestions" && Array.isArray(payload.articles) ? payload.articles
+      : m.kind === "article" && payload.slug ? [payload] : [];
+    if (cards.length) row.append(h("div", { class: "cards" }, cards.map(articleCard)));
+    row.append(h("div", { class: "meta", text: clock(m.created_at) }));
+    log.append(row);
+  }
 }
 
 // -- survey view ------------------------------------------------------------------------------------------

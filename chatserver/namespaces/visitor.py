@@ -14,6 +14,8 @@ from ..store import visitors as visitor_queries
 from .base import ChatNamespace, refusal
 
 SYNC_LIMIT = 1000
+HISTORY_PAGE = 20          # conversations per `conversations` answer
+PREVIEW_CHARS = 140        # of the visitor's first question, as the list's label
 
 
 class VisitorNamespace(ChatNamespace):
@@ -156,6 +158,18 @@ class VisitorNamespace(ChatNamespace):
         messages = await self.store.read(conv_queries.messages_after, conversation["id"], after_seq, False, SYNC_LIMIT)
         return {"ok": True, "conversation_id": conversation["id"], "messages": messages,
                 "status": conversation["status"], "more": len(messages) == SYNC_LIMIT}
+
+    async def on_conversations(self, sid, payload):
+        session = await self._visitor(sid)
+        body = validation.payload(payload)
+        before_id = validation.integer(body, "before_id", minimum=1, maximum=2**53, required=False)
+        self._limit_events(session)
+        found = await self.store.read(conv_queries.conversations_of_visitor, session["visitor_id"], before_id,
+                                      HISTORY_PAGE + 1)
+        for conversation in found:
+            question = conversation.pop("first_question") or ""
+            conversation["preview"] = question[:PREVIEW_CHARS]
+        return {"ok": True, "conversations": found[:HISTORY_PAGE], "more": len(found) > HISTORY_PAGE}
 
     async def on_request_agent(self, sid, payload):
         session = await self._visitor(sid)

@@ -289,3 +289,17 @@ def had_helpful_article(db: Database, conversation_id: int) -> str | None:
     row = db.execute("SELECT slug FROM article_events WHERE conversation_id = ? AND type = 'helpful' "
                      "ORDER BY id DESC LIMIT 1", [conversation_id]).fetchone()
     return row[0] if row else None
+
+
+def conversations_of_visitor(db: Database, visitor_id: str, before_id: int | None, limit: int) -> list[dict]:
+    """A visitor's own conversations, newest first, for their 'previous chats' list: when, who answered, how it
+    ended, and the first thing they asked (never private notes)."""
+    rows = db.execute("""
+        SELECT c.id, c.status, c.created_at, c.closed_at, c.resolution, a.name AS agent_name,
+               (SELECT text FROM messages WHERE conversation_id = c.id AND author = 'visitor' ORDER BY seq LIMIT 1)
+                   AS first_question,
+               (SELECT count(*) FROM messages WHERE conversation_id = c.id AND private = 0) AS message_count
+        FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
+        WHERE c.visitor_id = ? AND c.id < ?
+        ORDER BY c.id DESC LIMIT ?""", [visitor_id, before_id or 2**62, limit]).fetchall()
+    return [dict(r) for r in rows]
