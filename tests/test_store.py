@@ -112,3 +112,30 @@ async def test_a_lone_failing_write_keeps_its_own_error_and_changes_nothing(tmp_
         assert (await _visitor_message(store, "v1", 1))["message"]["seq"] == 1
     finally:
         await store.close()
+
+
+async def test_a_write_failing_after_a_partial_change_in_a_batch_leaves_no_trace_and_the_others_commit(tmp_path):
+    """Batches run without per-write savepoints first; when one write fails the batch is rolled back and run again
+    with each write isolated: the others are stored once, the failing one's half-done change is not, and it keeps
+    its own domain error."""
+    store = await _store(tmp_path)
+
+    def create_then_refuse(db):
+        visitor_queries.get_or_create_visitor(db, "ghost", time.time(), None, None, None)
+        conv_queries.close_conversation(db, 999, "agent", 1, "resolved", "no such conversation", time.time())
+
+    try:
+        await store.write(visitor_queries.get_or_create_visitor, "v1", time.time(), None, None, None)
+        writes = [_visitor_message(store, "v1", n) for n in range(10)]
+        writes.insert(5, store.write(create_then_refuse))
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        refused = results.pop(5)
+        assert not isinstance(refused, StorageError) and getattr(refused, "code", None), refused
+        assert sorted(r["message"]["seq"] for r in results) == list(range(1, 11))
+        assert all(not r["duplicate"] for r in results)
+        assert await store.read(visitor_queries.get_visitor, "ghost") is None
+        cid = results[0]["message"]["conversation_id"]
+        stored = await store.read(conv_queries.messages_after, cid, 0, False, 100)
+        assert [m["seq"] for m in stored] == list(range(1, 11))
+    finally:
+        await store.close()

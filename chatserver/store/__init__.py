@@ -166,14 +166,26 @@ class Store:
             db.conn.close()
 
     def _run_batch(self, db, conn, batch):
+        """One transaction for the whole batch, committed before any future is settled. Optimistically without a
+        savepoint per write (two statements each, a sizeable part of a message's cost); if any write fails, the
+        transaction is rolled back and the batch runs again with each write isolated in a savepoint, so one failure
+        never takes the others down. Writes are functions of (db, args) only, so running one twice is safe."""
+        if len(batch) > 1:
+            outcomes = self._run_writes(db, conn, batch, isolate=False)
+            if outcomes is not None:
+                return outcomes
+        return self._run_writes(db, conn, batch, isolate=len(batch) > 1)
+
+    def _run_writes(self, db, conn, batch, isolate: bool):
+        """Outcomes [(future, result, exception)], or None when a write failed in an optimistic (not isolated)
+        batch of several: then nothing was committed and the caller runs the batch again, isolated."""
+        optimistic = not isolate and len(batch) > 1
         outcomes = []
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             log.error("could not begin a write transaction: %s", exc)
             return [(fut, None, StorageError()) for _, _, fut in batch]
-        # A lone write needs no savepoint: if it fails, the whole transaction is rolled back below.
-        isolate = len(batch) > 1
         for fn, args, fut in batch:
             try:
                 if isolate:
@@ -191,6 +203,8 @@ class Store:
                         conn.execute("ROLLBACK")
                 except sqlite3.Error:
                     pass
+                if optimistic:
+                    return None
                 if isinstance(exc, sqlite3.Error):
                     log.error("write %s failed: %s", getattr(fn, "__name__", fn), exc)
                     exc = StorageError()
