@@ -1,10 +1,15 @@
 """Triage benchmark: dev-set quality, and speed on a synthetic 10,000-article knowledge base.
 
     python benchmarks/triage_bench.py [--articles 10000] [--queries 500] [--dev ../shared/data/triage-dev]
+                                      [--no-encoder] [--cache-dir DIR]
 
-Prints dev-set top-1/top-3 (when the dev set is present) and the share of right answers the threshold keeps,
-how many off-topic questions the threshold declines, index build time, suggest p50/p99 on the big KB, re-index
-time of one changed article, and a last line of JSON with every figure.
+Prints dev-set top-1/top-3 (when the dev set is present), the same with the roles of examples and queries
+swapped, the share of right answers the threshold keeps, how many off-topic questions the threshold declines,
+then on the big KB: time until the lexical index answers, time until every example question has its sentence
+vector (encoded, then again from the cache as after a restart), suggest p50/p99 before and after, memory,
+re-index time of one changed article and the time until its questions are re-embedded, and a last line of JSON
+with every figure. With --no-encoder everything is measured with the lexical and word-vector matcher alone.
+The embedding cache goes to a fresh temporary folder unless --cache-dir is given (then a second run starts warm).
 """
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from triage import Article, KnowledgeBase  # noqa: E402
 from triage.cli import evaluate, percentile  # noqa: E402
+from triage.encoder import SentenceEncoder  # noqa: E402
 from triage.vectors import WordVectors, shared  # noqa: E402
 
 # Vocabulary for synthetic support questions: realistic words recombined, so posting lists have the skewed
@@ -54,6 +61,25 @@ def off_topic_declined(kb: KnowledgeBase) -> int:
     return sum(kb.suggest(text) == [] for text in OFF_TOPIC)
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux), in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def swapped(dev_kb: KnowledgeBase, queries: list[dict]) -> tuple[list[Article], list[dict]]:
+    """The generalisation check of docs/triage.md: the dev questions become the examples (10 per article) and the
+    articles' original examples become the queries."""
+    by_slug: dict[str, list[str]] = {}
+    for q in queries:
+        by_slug.setdefault(q["expected"], []).append(q["query"])
+    articles = [Article(slug=a.slug, title=a.title, body=a.body, tags=a.tags, questions=by_slug.get(a.slug, []),
+                        html="") for a in dev_kb.articles.values()]
+    return articles, [{"query": q, "expected": a.slug} for a in dev_kb.articles.values() for q in a.questions]
+
+
 def synthetic_kb(n_articles: int, seed: int = 7) -> list[Article]:
     rng = random.Random(seed)
     articles = []
@@ -85,23 +111,49 @@ def synthetic_queries(articles: list[Article], n: int, seed: int = 11) -> list[d
     return out
 
 
+def timed_suggest(kb: KnowledgeBase, queries: list[dict]) -> tuple[list[float], int]:
+    latencies, hits = [], 0
+    for q in queries:
+        start = time.perf_counter()
+        found = kb.suggest(q["query"], limit=3, threshold=0.0)
+        latencies.append((time.perf_counter() - start) * 1000)
+        hits += any(s.slug == q["expected"] for s in found)
+    return latencies, hits
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--dev", default=str(ROOT.parent / "shared" / "data" / "triage-dev"))
+    parser.add_argument("--no-encoder", action="store_true", help="lexical and word-vector matcher only")
+    parser.add_argument("--cache-dir", default=None, help="sentence-vector cache (default: a new temporary folder)")
     args = parser.parse_args()
-    figures: dict = {}
+    cache_root = Path(args.cache_dir or tempfile.mkdtemp(prefix="triage-bench-"))
+    figures: dict = {"encoder": not args.no_encoder, "rss_start_mb": round(rss_mb(), 1)}
     # The word-vector table is read once per process (every knowledge base shares it): timed on its own here.
     start = time.perf_counter()
     WordVectors.load()
     figures["vectors_load_s"] = round(time.perf_counter() - start, 3)
     shared()
     print(f"word vectors: loaded in {figures['vectors_load_s']:.2f} s (once per process)")
+    encoder = None
+    if not args.no_encoder:
+        start = time.perf_counter()
+        encoder = SentenceEncoder.load(cache_root / "big")
+        figures["encoder_prepare_s"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        SentenceEncoder.load(cache_root / "big")
+        figures["encoder_load_s"] = round(time.perf_counter() - start, 3)
+        print(f"sentence encoder {encoder.model_id}: prepared (int8 arithmetic) and loaded in "
+              f"{figures['encoder_prepare_s']:.2f} s the first time for a cache folder, then loaded in "
+              f"{figures['encoder_load_s']:.2f} s (the server does this in the embedding thread)")
+    semantic = {} if encoder is None else {"encoder": encoder}
 
     dev = Path(args.dev)
     if (dev / "kb").is_dir():
-        dev_kb = KnowledgeBase.load(dev / "kb")
+        dev_kb = KnowledgeBase.load(dev / "kb", **semantic, cache_dir=cache_root / "dev" if encoder else None)
+        dev_kb.embed_now()
         queries = [json.loads(line) for line in (dev / "queries_dev.jsonl").read_text().splitlines() if line.strip()]
         result = evaluate(dev_kb, queries)
         # Of the questions whose first suggestion is right, the share that also passes the threshold.
@@ -114,50 +166,101 @@ def main() -> None:
         print(f"dev set: {result['n']} queries, {len(dev_kb.articles)} articles: top1 {result['top1']:.3f} "
               f"top3 {result['top3']:.3f}  (p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms)")
         print(f"right first answers kept by the threshold: {figures['dev_right_and_kept']:.3f}")
+        swapped_articles, swapped_queries = swapped(dev_kb, queries)
+        swapped_kb = KnowledgeBase.from_articles(swapped_articles, **semantic,
+                                                 cache_dir=cache_root / "dev" if encoder else None)
+        swapped_kb.embed_now()
+        result = evaluate(swapped_kb, swapped_queries)
+        figures.update({"swapped_top1": result["top1"], "swapped_top3": result["top3"]})
+        print(f"roles swapped: {result['n']} queries: top1 {result['top1']:.3f} top3 {result['top3']:.3f}")
+        dev_kb.close()
+        swapped_kb.close()
     else:
         print(f"dev set not found at {dev}: skipping quality figures")
-    figures["off_topic_declined_sample_kb"] = off_topic_declined(KnowledgeBase.load(ROOT / "kb_articles"))
+    sample_kb = KnowledgeBase.load(ROOT / "kb_articles", **semantic, cache_dir=cache_root / "sample" if encoder else None)
+    sample_kb.embed_now()
+    figures["off_topic_declined_sample_kb"] = off_topic_declined(sample_kb)
+    sample_kb.close()
     print(f"off-topic questions declined: sample KB {figures['off_topic_declined_sample_kb']}/{len(OFF_TOPIC)}"
           + (f", dev KB {figures['off_topic_declined_dev_kb']}/{len(OFF_TOPIC)}"
              if "off_topic_declined_dev_kb" in figures else ""))
 
     articles = synthetic_kb(args.articles)
     n_questions = sum(len(a.questions) for a in articles)
+    figures["rss_before_big_kb_mb"] = round(rss_mb(), 1)
     start = time.perf_counter()
-    kb = KnowledgeBase.from_articles(articles)
+    kb = KnowledgeBase.from_articles(articles, **semantic, cache_dir=cache_root / "big" if encoder else None)
     figures["build_s"] = round(time.perf_counter() - start, 3)
     figures["articles"], figures["questions"] = len(articles), n_questions
-    print(f"build: {len(articles)} articles, {n_questions} questions in {figures['build_s']:.2f} s")
+    print(f"build: {len(articles)} articles, {n_questions} questions in {figures['build_s']:.2f} s "
+          f"(the lexical matcher answers from here on)")
 
     queries = synthetic_queries(articles, args.queries)
     for q in queries[:20]:                      # warm caches (stemmer, typo vocabulary list)
         kb.suggest(q["query"])
-    latencies, hits = [], 0
-    for q in queries:
-        start = time.perf_counter()
-        found = kb.suggest(q["query"], limit=3, threshold=0.0)
-        latencies.append((time.perf_counter() - start) * 1000)
-        hits += any(s.slug == q["expected"] for s in found)
+    if encoder is not None:
+        latencies, _ = timed_suggest(kb, queries)
+        figures["lexical_only_suggest_p99_ms"] = round(percentile(latencies, 99), 3)
+        print(f"suggest before the sentence vectors are in: p50 {percentile(latencies, 50):.2f} ms, "
+              f"p99 {figures['lexical_only_suggest_p99_ms']:.2f} ms")
+        kb.start_embedding()
+        kb.wait_embedded()
+        status = kb.embedding_status()
+        figures["semantic_ready_s"] = round(status["ready_seconds"], 1)
+        figures["texts_encoded"], figures["texts_from_cache"] = status["encoded"], status["from_cache"]
+        print(f"semantic-ready: {figures['semantic_ready_s']:.1f} s after the build (background thread); "
+              f"{status['encoded']} distinct texts encoded, {status['from_cache']} from the cache")
+        for q in queries[:20]:
+            kb.suggest(q["query"])
+    latencies, hits = timed_suggest(kb, queries)
     figures["suggest_p50_ms"] = round(percentile(latencies, 50), 3)
     figures["suggest_p99_ms"] = round(percentile(latencies, 99), 3)
     figures["suggest_max_ms"] = round(max(latencies), 3)
     figures["synthetic_top3"] = round(hits / len(queries), 3)
-    print(f"suggest on {len(articles)} articles: p50 {figures['suggest_p50_ms']:.2f} ms, "
+    figures["rss_big_kb_mb"] = round(rss_mb(), 1)
+    print(f"suggest on {len(articles)} articles{' (sentence vectors in use)' if encoder else ''}: "
+          f"p50 {figures['suggest_p50_ms']:.2f} ms, "
           f"p99 {figures['suggest_p99_ms']:.2f} ms, max {figures['suggest_max_ms']:.2f} ms "
           f"(synthetic top3 {figures['synthetic_top3']:.3f})")
+    print(f"memory: process RSS {figures['rss_start_mb']:.0f} MB at start, "
+          f"{figures['rss_before_big_kb_mb']:.0f} MB before the big KB, {figures['rss_big_kb_mb']:.0f} MB with it"
+          + (f" (sentence-vector matrix {kb._index.semantic.memory_bytes() / 2**20:.0f} MB)" if encoder else ""))
 
-    reindex = []
+    reindex, reembed = [], []
     for i in range(50):
-        old = articles[i * 37]
+        old = articles[i * (len(articles) // 50)]
         changed = Article(slug=old.slug, title=old.title + " updated", body=old.body + " Updated.",
-                          questions=old.questions + ["is there an update about this"], tags=old.tags, html="<p>x</p>")
+                          questions=old.questions + [f"is there an update about this ({i})"], tags=old.tags,
+                          html="<p>x</p>")
         start = time.perf_counter()
         kb.upsert_article(changed)
         reindex.append((time.perf_counter() - start) * 1000)
+        if encoder is not None:
+            while kb.embedding_status()["pending"]:
+                time.sleep(0.001)
+            reembed.append((time.perf_counter() - start) * 1000)
     figures["reindex_p50_ms"] = round(percentile(reindex, 50), 3)
     figures["reindex_max_ms"] = round(max(reindex), 3)
     print(f"re-index one changed article: p50 {figures['reindex_p50_ms']:.2f} ms, "
           f"max {figures['reindex_max_ms']:.2f} ms")
+    if encoder is not None:
+        figures["reembed_p50_ms"] = round(percentile(reembed, 50), 1)
+        figures["reembed_max_ms"] = round(max(reembed), 1)
+        print(f"its questions re-embedded (background, only the 2 new texts encoded): "
+              f"p50 {figures['reembed_p50_ms']:.0f} ms, max {figures['reembed_max_ms']:.0f} ms after the change")
+        kb.close()
+        # A restart: the same articles, a new knowledge base and encoder, the same cache folder.
+        start = time.perf_counter()
+        restarted = KnowledgeBase.from_articles(articles, encoder=SentenceEncoder.load, cache_dir=cache_root / "big")
+        restarted.start_embedding()
+        restarted.wait_embedded()
+        figures["restart_semantic_ready_s"] = round(time.perf_counter() - start, 2)
+        status = restarted.embedding_status()
+        figures["restart_texts_encoded"] = status["encoded"]
+        print(f"after a restart: semantic-ready in {figures['restart_semantic_ready_s']:.2f} s "
+              f"(encoder load and build included), {status['encoded']} texts encoded, "
+              f"{status['from_cache']} from the cache")
+        restarted.close()
     print(json.dumps(figures))
 
 

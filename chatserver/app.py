@@ -7,7 +7,7 @@ from pathlib import Path
 import socketio
 from aiohttp import web
 
-from triage import KnowledgeBase
+from triage import KnowledgeBase, SentenceEncoder
 
 from . import jsoncodec, keys, templating
 from .bot import Bot
@@ -55,7 +55,9 @@ def create_app(config: Config | None = None) -> web.Application:
     app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
     app[BOOTSTRAP] = {}
     app[keys.SESSION_EXTRAS] = []
-    kb = KnowledgeBase.load(config.kb_dir)
+    # The encoder is loaded and the questions embedded by the KB's own thread, started in kb_ctx.
+    kb = KnowledgeBase.load(config.kb_dir, encoder=SentenceEncoder.load if config.kb_encoder else None,
+                            cache_dir=config.vector_cache_dir)
     for error in kb.errors:
         log.warning("article %s not loaded: %s", error.path, error.reason)
     app[keys.KB] = kb

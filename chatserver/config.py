@@ -36,12 +36,20 @@ class Config:
     sla_seconds: int = 60
     bot_enabled: bool = True
     kb_poll_seconds: float = 2.0
+    # Sentence meaning for the bot's matcher (all-MiniLM-L6-v2, embedded in the background after start).
+    kb_encoder: bool = True
+    # Where sentence vectors and the prepared model are cached; empty = <data_dir>/sentence-vectors.
+    kb_vector_cache_dir: Path | None = None
     new_visitors_per_minute_per_ip: int = 30
     log_level: str = "INFO"
 
     @property
     def db_path(self) -> Path:
         return Path(self.data_dir) / "chat.db"
+
+    @property
+    def vector_cache_dir(self) -> Path:
+        return Path(self.kb_vector_cache_dir or Path(self.data_dir) / "sentence-vectors")
 
     @property
     def base_url(self) -> str:
@@ -77,6 +85,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "sla_seconds": ("CHAT_SLA_SECONDS", int),
     "bot_enabled": ("CHAT_BOT_ENABLED", _bool),
     "kb_poll_seconds": ("CHAT_KB_POLL_SECONDS", float),
+    "kb_encoder": ("CHAT_KB_ENCODER", _bool),
+    "kb_vector_cache_dir": ("CHAT_KB_VECTOR_CACHE_DIR", Path),
     "new_visitors_per_minute_per_ip": ("CHAT_NEW_VISITORS_PER_MINUTE_PER_IP", int),
     "log_level": ("CHAT_LOG_LEVEL", str),
 }

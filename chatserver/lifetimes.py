@@ -46,10 +46,12 @@ async def first_admin_ctx(app: web.Application):
 
 
 async def kb_ctx(app: web.Application):
-    """Poll the article folder so edits on disk reach the bot without a restart (only changed files re-index)."""
+    """Poll the article folder so edits on disk reach the bot without a restart (only changed files re-index);
+    the KB's embedding thread adds sentence meaning in the background (the matcher answers lexically until then)."""
     config = app[keys.CONFIG]
     loop = asyncio.get_running_loop()
     kb = app[keys.KB]
+    kb.start_embedding()
 
     async def poll():
         while True:
@@ -64,6 +66,7 @@ async def kb_ctx(app: web.Application):
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    await loop.run_in_executor(None, kb.close)      # waits for the embedding thread's current step
 
 
 async def dispatcher_ctx(app: web.Application):

@@ -135,12 +135,19 @@ async def start_server(tmp_path: Path, **overrides) -> RunningServer:
     return RunningServer(app, f"http://127.0.0.1:{port}", runner)
 
 
+@pytest.fixture(scope="session")
+def sentence_vector_cache(tmp_path_factory) -> Path:
+    """One sentence-vector cache for the in-process servers of a test run: the model is prepared and the sample
+    articles embedded once, not once per server (each server still loads its own encoder)."""
+    return tmp_path_factory.mktemp("sentence-vectors")
+
+
 @pytest.fixture
-async def server_factory(tmp_path):
+async def server_factory(tmp_path, sentence_vector_cache):
     servers: list[RunningServer] = []
 
     async def make(**overrides) -> RunningServer:
-        server = await start_server(tmp_path, **overrides)
+        server = await start_server(tmp_path, **{"kb_vector_cache_dir": sentence_vector_cache, **overrides})
         servers.append(server)
         return server
 

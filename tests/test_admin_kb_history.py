@@ -57,7 +57,7 @@ async def test_deleting_removes_the_file_the_bot_forgets_it_and_it_can_be_restor
     kb = server.app[keys.KB]
     article = kb.get("track-order")
     status, answer = await admin.call("POST", "/admin/kb/try", {"question": QUESTION})
-    assert answer["suggestions"][0]["slug"] == "track-order"
+    assert "track-order" in [s["slug"] for s in answer["suggestions"]]
 
     # Without the CSRF token nothing happens.
     before = snapshot(folder)

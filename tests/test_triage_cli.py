@@ -23,14 +23,22 @@ def test_suggest_prints_ranked_explained_suggestions():
 
 
 def test_suggest_json_and_no_match():
-    found = json.loads(run("suggest", "--kb", "kb_articles", "--json", "where is my parcel"))
+    found = json.loads(run("suggest", "--kb", "kb_articles", "--json", "how can I track my parcel"))
     assert found[0]["slug"] == "track-order" and found[0]["explanation"]["matched_question"]
+    # The sentence encoder took part and names the example question it found closest.
+    assert found[0]["explanation"]["nearest_in_meaning"]
     assert "no confident suggestion" in run("suggest", "--kb", "kb_articles", "write me a poem")
+
+
+def test_suggest_without_the_encoder():
+    found = json.loads(run("suggest", "--kb", "kb_articles", "--json", "--no-encoder", "where is my parcel"))
+    assert found[0]["slug"] == "track-order"
+    assert all("nearest_in_meaning" not in s["explanation"] for s in found)
 
 
 def test_eval_on_sample_kb(tmp_path):
     queries = tmp_path / "q.jsonl"
-    queries.write_text('{"query": "where is my parcel", "expected": "track-order"}\n'
+    queries.write_text('{"query": "how can I track my parcel", "expected": "track-order"}\n'
                        '{"query": "I forgot my password", "expected": "reset-password"}\n')
     result = json.loads(run("eval", "--kb", "kb_articles", "--queries", str(queries)).splitlines()[-1])
     assert result["n"] == 2 and result["top1"] == 1.0 and result["top3"] == 1.0

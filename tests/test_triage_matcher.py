@@ -4,14 +4,22 @@ from pathlib import Path
 
 import pytest
 
-from triage import Article, KnowledgeBase
+from triage import Article, KnowledgeBase, SentenceEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def kb():
-    return KnowledgeBase.load(ROOT / "kb_articles")
+@pytest.fixture(scope="module", params=["words", "sentences"])
+def kb(request, sentence_vector_cache):
+    """The matcher without and with the sentence encoder (its vectors in, as once the background pass is done)."""
+    if request.param == "words":
+        yield KnowledgeBase.load(ROOT / "kb_articles")
+        return
+    kb = KnowledgeBase.load(ROOT / "kb_articles", encoder=SentenceEncoder.load, cache_dir=sentence_vector_cache)
+    kb.embed_now()
+    assert kb.embedding_status()["ready"]
+    yield kb
+    kb.close()
 
 
 def top(kb, text):

@@ -1,12 +1,21 @@
-"""Command line: `python -m triage suggest --kb DIR "question"` and `python -m triage eval --kb DIR --queries F`."""
+"""Command line: `python -m triage suggest --kb DIR "question"` and `python -m triage eval --kb DIR --queries F`.
+
+Both use the sentence encoder unless --no-encoder is given; its vectors are cached in --cache-dir (default: a
+folder in the system's temporary directory), so only the first run on a knowledge base pays for embedding it.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+from .encoder import SentenceEncoder
 from .kb import KnowledgeBase
+
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "triage-sentence-vectors"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -16,15 +25,20 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-def _load(folder: str) -> KnowledgeBase:
-    kb = KnowledgeBase.load(folder)
+def _load(args) -> KnowledgeBase:
+    encoder = None if args.no_encoder else SentenceEncoder.load
+    kb = KnowledgeBase.load(args.kb, encoder=encoder, cache_dir=args.cache_dir)
     for error in kb.errors:
         print(f"warning: {error.path}: {error.reason}", file=sys.stderr)
+    kb.embed_now()          # a one-shot command waits for the vectors (from the cache after the first run)
+    status = kb.embedding_status()
+    if status.get("error"):
+        print(f"warning: matching without the sentence encoder: {status['error']}", file=sys.stderr)
     return kb
 
 
 def cmd_suggest(args) -> int:
-    kb = _load(args.kb)
+    kb = _load(args)
     if args.search:
         found = kb.search(args.question, limit=args.limit)
     else:
@@ -60,13 +74,19 @@ def evaluate(kb: KnowledgeBase, queries: list[dict]) -> dict:
 
 
 def cmd_eval(args) -> int:
-    kb = _load(args.kb)
+    kb = _load(args)
     with open(args.queries, encoding="utf-8") as fh:
         queries = [json.loads(line) for line in fh if line.strip()]
     result = evaluate(kb, queries)
     print(f"{result['n']} queries against {result['articles']} articles")
     print(json.dumps(result))
     return 0
+
+
+def _encoder_options(parser) -> None:
+    parser.add_argument("--no-encoder", action="store_true", help="match on words and word vectors only")
+    parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR,
+                        help=f"sentence-vector cache (default {DEFAULT_CACHE_DIR})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,10 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--search", action="store_true", help="agent search: no threshold, body text counts")
     p.add_argument("--json", action="store_true", help="print the suggestions as JSON")
     p.add_argument("question")
+    _encoder_options(p)
     p.set_defaults(func=cmd_suggest)
     p = sub.add_parser("eval", help="top-1/top-3 accuracy and latency over a JSONL file of {query, expected}")
     p.add_argument("--kb", required=True, help="folder of Markdown articles")
     p.add_argument("--queries", required=True, help="JSONL file, one {\"query\": ..., \"expected\": slug} a line")
+    _encoder_options(p)
     p.set_defaults(func=cmd_eval)
     args = parser.parse_args(argv)
     return args.func(args)

@@ -5,7 +5,9 @@ with a low weight, over the article body. Only the posting lists of the query's 
 Stage 2 (rerank): for each shortlisted article, features from the best-matching example question (IDF-weighted
 term overlap both ways, rapidfuzz token_set_ratio / ratio on the content words) are fused with the article-level
 BM25 and IDF coverage into one score in 0..1, which is then blended with the closest example question in meaning
-(cosine of static word-vector means, see vectors.py). The fusion weights are few, global and documented in
+(cosine of static word-vector means, see vectors.py). Once a sentence encoder has embedded the example questions
+(semantic.py, embedding.py), the articles nearest in sentence meaning join the shortlist and the sentence cosine
+takes a share of the score and of the confidence. The fusion weights are few, global and documented in
 docs/triage.md.
 
 The index is updated in place, article by article (`add` / `remove`); the caller serialises mutation and reads
@@ -22,6 +24,7 @@ from rapidfuzz import fuzz, process
 
 from . import text as tx
 from .articles import Article, plain_text
+from .semantic import SemanticIndex
 from .vectors import WordVectors, shared
 
 K1 = 1.2
@@ -42,6 +45,12 @@ W_Q_FUZZ = 0.15
 # Share of the final score given to meaning: the best cosine between the query and one example question (or the
 # title), from static word vectors. The lexical score above keeps the rest.
 W_MEANING = 0.30
+# With sentence vectors: articles added to the shortlist by sentence meaning alone, the share of the final score
+# given to the best sentence cosine, and the cosines read as "no" / "full" evidence for the confidence.
+SEMANTIC_SHORTLIST = 10
+W_SENTENCE = 0.60
+SENTENCE_NO_EVIDENCE = 0.35
+SENTENCE_FULL_EVIDENCE = 0.75
 
 
 @dataclass(slots=True)
@@ -71,11 +80,14 @@ class Candidate:
     matched_terms: list
     matched_words: list
     via: str            # "question", "title", "meaning" (no shared word, close in meaning) or "body"
+    nearest_question: str | None = None     # the example question closest in sentence meaning (encoder in use)
+    sentence_similarity: float = 0.0        # its cosine with the query
 
 
 class MatchIndex:
-    def __init__(self, vectors: WordVectors | None = None):
+    def __init__(self, vectors: WordVectors | None = None, semantic: SemanticIndex | None = None):
         self.vectors = vectors if vectors is not None else shared()
+        self.semantic = semantic        # sentence vectors, when the knowledge base has an encoder
         self.entries: dict[str, _Entry] = {}
         self.postings: dict[str, dict[str, int]] = {}
         self.body_postings: dict[str, dict[str, int]] = {}
@@ -131,6 +143,8 @@ class MatchIndex:
         if embed:
             entry.vectors = self.vectors.embed_many([q.compact.split() for q in questions])
         self.entries[article.slug] = entry
+        if self.semantic is not None:
+            self.semantic.mark(article.slug, [q.text for q in questions])
         if not article.published:
             self.drafts.add(article.slug)
         if self.avgdl is None:
@@ -153,6 +167,8 @@ class MatchIndex:
         if entry is None:
             return False
         self.drafts.discard(slug)
+        if self.semantic is not None:
+            self.semantic.drop(slug)
         for t in entry.doc_terms:
             plist = self.postings.get(t)
             if plist is not None:
@@ -200,9 +216,10 @@ class MatchIndex:
             out.append(best[0] if best and best[0][0] == w[0] else w)
         return out
 
-    def rank(self, text: str, limit: int, *, include_body: bool = False, include_drafts: bool = False
-             ) -> list[Candidate]:
-        """Rank published articles (and drafts when asked) for the text, best first."""
+    def rank(self, text: str, limit: int, *, include_body: bool = False, include_drafts: bool = False,
+             sentence_vector=None) -> list[Candidate]:
+        """Rank published articles (and drafts when asked) for the text, best first. `sentence_vector` is the
+        query's sentence-encoder vector (None: lexical and word-vector evidence only)."""
         n = len(self.entries)
         if not n:
             return []
@@ -229,7 +246,9 @@ class MatchIndex:
                 get = scores.get
                 for slug, tfw in plist.items():
                     scores[slug] = get(slug, 0.0) + w * tfw
-        if not scores:
+        semantic = self.semantic if sentence_vector is not None and self.semantic is not None \
+            and self.semantic.ready else None
+        if not scores and semantic is None:
             return []
         bm25_max = idf_total * (K1 + 1)
         if include_drafts or not self.drafts:
@@ -238,6 +257,10 @@ class MatchIndex:
             # Take a few more than needed and drop drafts, rather than testing every scored article.
             wider = heapq.nlargest(SHORTLIST + min(len(self.drafts), 1000), scores, key=scores.__getitem__)
             shortlist = [s for s in wider if s not in self.drafts][:SHORTLIST]
+        if semantic is not None:
+            # A paraphrase may share no word with the article that answers it.
+            skip = set(shortlist) if include_drafts else set(shortlist) | self.drafts
+            shortlist += semantic.nearest_articles(sentence_vector, SEMANTIC_SHORTLIST, skip)
 
         # Stage 2: rerank the shortlist with per-question evidence.
         q_compact = " ".join(q_words)
@@ -251,7 +274,7 @@ class MatchIndex:
         out = []
         for slug in shortlist:
             entry = self.entries[slug]
-            art_bm25 = min(1.0, scores[slug] / bm25_max * 1.6)
+            art_bm25 = min(1.0, scores.get(slug, 0.0) / bm25_max * 1.6)
             art_terms = entry.doc_terms
             cover = sum(idf[t] * c for t, c in q_terms.items() if t in art_terms) / idf_total
             best_q, best_qs, best_fz = None, -1.0, 0.0
@@ -287,6 +310,16 @@ class MatchIndex:
                 evidence /= content_total
             else:
                 evidence = 0.0
+            sentence, sentence_q = None, None
+            if semantic is not None:
+                sims = semantic.question_similarities(slug, sentence_vector)
+                if sims is not None:
+                    k = int(sims.argmax())
+                    sentence, sentence_q = max(0.0, float(sims[k])), entry.questions[k]
+                else:       # edited moments ago, not re-embedded yet: the word-vector cosine stands in
+                    sentence = meaning
+                evidence = max(evidence, min(1.0, max(0.0, (sentence - SENTENCE_NO_EVIDENCE)
+                                                      / (SENTENCE_FULL_EVIDENCE - SENTENCE_NO_EVIDENCE))))
             if include_body:
                 body_cover = sum(idf[t] * c for t, c in q_terms.items() if t in entry.body_terms) / idf_total
                 score += BODY_SEARCH_WEIGHT * body_cover
@@ -297,14 +330,19 @@ class MatchIndex:
                 question = best_q.text
             elif matched:
                 matched_terms, via, question = matched, "question", best_q.text if best_q else None
+            elif sentence_q is not None and sentence > 0.5:
+                matched_terms, via, question = [], "meaning", sentence_q.text
             elif near_q is not None and meaning > 0.5:
                 matched_terms, via, question = [], "meaning", near_q.text
             else:
                 matched_terms = [t for t in q_terms if t in entry.body_terms]
                 via, question = "body", None
             score = (1 - W_MEANING) * max(0.0, min(1.0, score)) + W_MEANING * meaning
+            if sentence is not None:
+                score = (1 - W_SENTENCE) * score + W_SENTENCE * sentence
             confidence = score * (CONTENT_FLOOR + (1 - CONTENT_FLOOR) * evidence)
             out.append(Candidate(slug, score, confidence, question, matched_terms,
-                                 [term_word[t] for t in matched_terms], via))
+                                 [term_word[t] for t in matched_terms], via,
+                                 sentence_q.text if sentence_q is not None else None, sentence or 0.0))
         out.sort(key=lambda c: -c.score)
         return out[:limit]

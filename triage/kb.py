@@ -5,9 +5,13 @@ import os
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .articles import Article, ArticleError, LoadError, parse_article
+from .embedding import Embedder
+from .encoder import DIM, SentenceEncoder
 from .index import Candidate, MatchIndex
+from .semantic import SemanticIndex
 
 DEFAULT_THRESHOLD = 0.30
 
@@ -38,8 +42,15 @@ def _explain(candidate: Candidate, article: Article) -> dict:
         reason = f'matches the example question "{candidate.question}"{listed}'
     else:
         reason = f"shares words with the article{listed}"
-    return {"matched_question": candidate.question or "", "matched_words": words, "reason": reason,
-            "via": candidate.via, "confidence": round(candidate.confidence, 3)}
+    explanation = {"matched_question": candidate.question or "", "matched_words": words, "reason": reason,
+                   "via": candidate.via, "confidence": round(candidate.confidence, 3)}
+    if candidate.nearest_question is not None:
+        # The sentence encoder took part: say which example question it found closest, and how close.
+        explanation["nearest_in_meaning"] = candidate.nearest_question
+        explanation["meaning_similarity"] = round(candidate.sentence_similarity, 3)
+        if candidate.via != "meaning" and candidate.nearest_question != candidate.question:
+            explanation["reason"] += f'; nearest in meaning: "{candidate.nearest_question}"'
+    return explanation
 
 
 class KnowledgeBase:
@@ -48,30 +59,40 @@ class KnowledgeBase:
     Loading never fails because of one bad file: it is listed in `errors` and the others load. One lock guards
     the index: `suggest` and `search` hold it while ranking, and `refresh`, `upsert_article` and
     `remove_article` hold it while changing one article's postings, so readers never see a half-updated index.
+
+    `encoder` adds sentence meaning: a SentenceEncoder, or a function of the cache folder that loads one (such as
+    `SentenceEncoder.load`, called by the embedding thread, so start-up does not wait for it). Its vectors are cached in `cache_dir` (None: in memory only). The
+    example questions are embedded by `start_embedding()` in the background or `embed_now()` in the caller's
+    thread; until the first pass is done the matcher works as without an encoder. Call `close()` when done.
     """
 
-    def __init__(self, folder: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD):
+    def __init__(self, folder: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD, *,
+                 encoder: SentenceEncoder | Callable[..., SentenceEncoder] | None = None,
+                 cache_dir: str | Path | None = None):
         self.folder = Path(folder) if folder is not None else None
         self.threshold = threshold
         self.articles: dict[str, Article] = {}
         self.errors: list[LoadError] = []
-        self._index = MatchIndex()
         self._lock = threading.RLock()
+        semantic = SemanticIndex(DIM) if encoder is not None else None
+        self._index = MatchIndex(semantic=semantic)
+        self._embedder = Embedder(semantic, self._lock, encoder, cache_dir) if encoder is not None else None
         self._files: dict[str, tuple[float, int]] = {}        # path -> (mtime, size) as last read
         self._file_slug: dict[str, str] = {}                   # path -> slug it provided
         self._file_errors: dict[str, LoadError] = {}           # path -> why it was not loaded
 
     # ----- loading ----------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, folder: str | Path, threshold: float = DEFAULT_THRESHOLD) -> "KnowledgeBase":
-        kb = cls(folder, threshold)
+    def load(cls, folder: str | Path, threshold: float = DEFAULT_THRESHOLD, **semantic) -> "KnowledgeBase":
+        """Load and index the folder's articles (`encoder`, `cache_dir`: see the class)."""
+        kb = cls(folder, threshold, **semantic)
         kb.refresh()
         return kb
 
     @classmethod
-    def from_articles(cls, articles, threshold: float = DEFAULT_THRESHOLD) -> "KnowledgeBase":
+    def from_articles(cls, articles, threshold: float = DEFAULT_THRESHOLD, **semantic) -> "KnowledgeBase":
         """A knowledge base held in memory only (tests, benchmarks, previews)."""
-        kb = cls(None, threshold)
+        kb = cls(None, threshold, **semantic)
         with kb._lock:
             articles = list(articles)
             kb._index.add_many(articles)
@@ -113,7 +134,8 @@ class KnowledgeBase:
                     batch += self._load_file(path)
             self._index.add_many(batch)
             self.errors = sorted(self._file_errors.values(), key=lambda e: e.path)
-            return True
+        self._wake_embedder()
+        return True
 
     def _load_file(self, path: str) -> list[Article]:
         """Parse one file and claim its slug; the caller indexes the returned article."""
@@ -143,9 +165,11 @@ class KnowledgeBase:
         return self.articles.pop(slug, None) is not None
 
     def upsert_article(self, article: Article) -> None:
-        """Add or replace one article in the index (no rebuild of the others)."""
+        """Add or replace one article in the index (no rebuild of the others; only its questions are
+        re-embedded, in the background)."""
         with self._lock:
             self._put(article)
+        self._wake_embedder()
 
     def remove_article(self, slug: str) -> bool:
         with self._lock:
@@ -156,6 +180,46 @@ class KnowledgeBase:
 
     def __len__(self) -> int:
         return len(self.articles)
+
+    # ----- sentence meaning -------------------------------------------------------------------------------
+    def start_embedding(self) -> None:
+        """Embed the example questions in a background thread, now and after every change (no-op without an
+        encoder)."""
+        if self._embedder is not None:
+            self._embedder.start()
+
+    def embed_now(self) -> int:
+        """Embed every pending example question in this thread (CLI, tests); returns the articles embedded."""
+        return self._embedder.embed_pending() if self._embedder is not None else 0
+
+    def wait_embedded(self, timeout: float | None = None) -> bool:
+        """Wait for the background thread's first full pass; False if there is no encoder, it failed or timed out."""
+        return self._embedder is not None and self._embedder.wait_ready(timeout)
+
+    def embedding_status(self) -> dict:
+        """Whether sentence meaning is in use, how many articles still wait for it, and where vectors came from."""
+        if self._embedder is None:
+            return {"encoder": None, "ready": False, "pending": 0}
+        embedder = self._embedder
+        with self._lock:
+            pending = len(self._index.semantic.pending)
+            ready = self._index.semantic.ready
+        return {"encoder": embedder.encoder.model_id if embedder.encoder else None, "ready": ready,
+                "pending": pending, "error": embedder.error, "ready_seconds": embedder.ready_seconds,
+                **embedder.counts}
+
+    def close(self) -> None:
+        """Stop the embedding thread and release the encoder and its cache."""
+        if self._embedder is not None:
+            self._embedder.close()
+
+    def _wake_embedder(self) -> None:
+        if self._embedder is not None:
+            self._embedder.wake()
+
+    def _query_vector(self, text: str):
+        # Outside the index lock: the encoder pass is the slowest step and needs no index state.
+        return self._embedder.embed_query(text) if self._embedder is not None else None
 
     # ----- matching ---------------------------------------------------------------------------------------
     def _suggestions(self, candidates: list[Candidate]) -> list[Suggestion]:
@@ -169,14 +233,17 @@ class KnowledgeBase:
     def suggest(self, text: str, limit: int = 3, threshold: float | None = None) -> list[Suggestion]:
         """Published articles that answer the visitor's question, best first; [] when none is confident."""
         threshold = self.threshold if threshold is None else threshold
+        vector = self._query_vector(text)
         with self._lock:
-            found = self._index.rank(text, limit)
+            found = self._index.rank(text, limit, sentence_vector=vector)
             found = [c for c in found if c.confidence >= threshold and c.via != "body"]
             return self._suggestions(found)
 
     def search(self, text: str, limit: int = 10, include_drafts: bool = False) -> list[Suggestion]:
         """The same ranking for agents and admins, without the threshold and with full weight on the body."""
+        vector = self._query_vector(text)
         with self._lock:
-            found = self._index.rank(text, limit, include_body=True, include_drafts=include_drafts)
+            found = self._index.rank(text, limit, include_body=True, include_drafts=include_drafts,
+                                     sentence_vector=vector)
             return self._suggestions([c for c in found if c.score > 0])
 
