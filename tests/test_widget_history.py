@@ -38,6 +38,10 @@ async def test_previous_chats_list_and_transcript(server, host_site, browser):
     await page.get_by_role("button", name="Skip").click(timeout=WAIT)
 
     # After a reload the chat view is empty but the earlier chat is one click away.
+    connects = []                                  # namespace CONNECT packets, over polling or the WebSocket
+    page.on("request", lambda r: connects.append(r.url) if "40/visitor" in (r.post_data or "") else None)
+    page.on("websocket", lambda ws: ws.on(
+        "framesent", lambda frame: connects.append(ws.url) if str(frame).startswith("40/visitor") else None))
     await page.reload()
     await page.wait_for_function("() => window.ChatWidget")
     await page.evaluate("ChatWidget.open()")                     # it may have stayed open across the reload
@@ -46,6 +50,9 @@ async def test_previous_chats_list_and_transcript(server, host_site, browser):
     item = page.locator(f'.past-list .card[data-conversation="{cid}"]')
     await expect(item).to_contain_text(QUESTION, timeout=WAIT)
     await expect(item).to_contain_text("Dana")
+    # Opening the panel while the resumed connection was still joining must not join twice (the server drops a
+    # connection that sends a second CONNECT, and the list above would never have come).
+    assert len(connects) == 1, connects
     await page.screenshot(path=screenshot_path("widget-previous-chats"), animations="disabled")
     await item.click()
     transcript = page.locator(".view:not([hidden]) .log")

@@ -735,7 +735,9 @@ function showTyping(on, name) {
 
 function connect() {
   if (socket) {
-    if (!socket.connected && socket.disconnected && navigator.onLine !== false) socket.connect();
+    // Only a socket that is neither connected nor connecting: connect() on one whose namespace CONNECT is still
+    // unanswered sends a second CONNECT, and the server drops the whole connection.
+    if (!socket.active && navigator.onLine !== false) socket.connect();
     return;
   }
   socket = io(SERVER + "/visitor", {
