@@ -47,22 +47,38 @@ class Article:
     slug: str
     title: str
     body: str = ""
-    html: str = ""
     tags: list[str] = field(default_factory=list)
     questions: list[str] = field(default_factory=list)
     department: str | None = None
     published: bool = True
     path: str = ""
     excerpt: str = ""
+    _html: str | None = field(default=None, init=False, repr=False, compare=False)
+    _plain: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if not self.html and self.body:
-            self.html = render_markdown(self.body)
         if not self.excerpt:
-            self.excerpt = make_excerpt(self.body)
+            self.excerpt = excerpt_of(self.plain)
+
+    @property
+    def plain(self) -> str:
+        """The body's readable text (for the excerpt and body matching), worked out once."""
+        if self._plain is None:
+            self._plain = plain_text(self.body)
+        return self._plain
+
+    @property
+    def html(self) -> str:
+        """The body as safe HTML, rendered on first use: loading a large knowledge base does not pay for
+        rendering pages that nobody opens (rendering the same body twice gives the same HTML, so a race is
+        harmless)."""
+        if self._html is None:
+            self._html = render_markdown(self.body) if self.body else ""
+        return self._html
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        values = {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {**values, "html": self.html}
 
 
 def render_markdown(md: str) -> str:
@@ -93,7 +109,11 @@ def plain_text(md: str) -> str:
 
 
 def make_excerpt(md: str, limit: int = EXCERPT_CHARS) -> str:
-    text = plain_text(md)
+    return excerpt_of(plain_text(md), limit)
+
+
+def excerpt_of(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """The start of a plain text, cut at a word."""
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 
 from . import text as tx
-from .articles import Article, plain_text
+from .articles import Article
 from .semantic import SemanticIndex
 from .vectors import WordVectors, shared
 
@@ -107,7 +107,7 @@ class MatchIndex:
             # Whitespace words less the usual share of stopwords: close enough for a reference length.
             lengths = [0.6 * len(" ".join(a.questions + [a.title] + a.tags).split()) for a in articles]
             self.avgdl = max(1.0, sum(lengths) / len(lengths))
-            bodies = [len(plain_text(a.body).split()) for a in articles]
+            bodies = [len(a.plain.split()) for a in articles]
             self.avg_body = max(1.0, 0.6 * sum(bodies) / len(bodies))
         entries = [self.add(article, embed=False) for article in articles]
         # One numpy pass for the whole batch: per-article calls would cost more than the arithmetic.
@@ -136,7 +136,7 @@ class MatchIndex:
         questions.append(_Question(article.title, " ".join(title_words), frozenset(tx.term(w) for w in title_words)))
         tag_words = [w for tag in article.tags for w in tx.words(tag)]
         doc_words += title_words * TITLE_REPEAT + tag_words
-        body_words = tx.words(plain_text(article.body))
+        body_words = tx.words(article.plain)
         doc_terms = Counter(tx.term(w) for w in doc_words)
         body_terms = Counter(tx.term(w) for w in body_words)
         entry = _Entry(article, questions, doc_terms, body_terms, sum(doc_terms.values()), sum(body_terms.values()))
@@ -184,7 +184,7 @@ class MatchIndex:
         self.total_len -= entry.doc_len
         self.total_body_len -= entry.body_len
         used = {w for q in entry.questions for w in q.compact.split()}
-        used |= set(tx.words(plain_text(entry.article.body))) | {w for tag in entry.article.tags for w in tx.words(tag)}
+        used |= set(tx.words(entry.article.plain)) | {w for tag in entry.article.tags for w in tx.words(tag)}
         for w in used:
             self.vocab[w] -= 1
             if self.vocab[w] <= 0:

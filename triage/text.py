@@ -27,39 +27,82 @@ any ever someone somebody anyone anybody maybe perhaps actually now today right
 # Kept for ranking, but a match on these alone is no evidence that an article answers the question.
 WEAK_WORDS = frozenset("how why when where what which who not no never nothing".split())
 
+# Each rewrite is (gate, pattern, replacement). The gate is a cheap necessary condition: a substring, or a pattern
+# that starts with a literal (re finds those with a fast substring search, unlike a leading \b, which makes it try
+# every position). The exact pattern runs only when the gate passes: normalising was most of the time it took to
+# load a large knowledge base, and most patterns match nowhere in most texts.
+_N_T = "isnt arent wasnt werent dont doesnt didnt havent hasnt hadnt wouldnt couldnt shouldnt".split()
+_R = re.compile   # a gate written as a pattern; a plain string gate is a substring test
 _CONTRACTIONS = [
-    (re.compile(r"\bwon'?t\b"), "will not"),
-    (re.compile(r"\bcan'?t\b"), "can not"),
-    (re.compile(r"\bcannot\b"), "can not"),
-    (re.compile(r"\bain'?t\b"), "is not"),
-    (re.compile(r"\bshan'?t\b"), "shall not"),
-    (re.compile(r"n't\b"), " not"),
-    (re.compile(r"\b(isnt|arent|wasnt|werent|dont|doesnt|didnt|havent|hasnt|hadnt|wouldnt|couldnt|shouldnt)\b"),
-     lambda m: m.group(1)[:-2] + " not"),
-    (re.compile(r"'(s|m|re|ve|ll|d)\b"), ""),
+    (_R(r"won'?t"), r"\bwon'?t\b", "will not"),
+    (_R(r"can'?t"), r"\bcan'?t\b", "can not"),
+    ("cannot", r"\bcannot\b", "can not"),
+    (_R(r"ain'?t"), r"\bain'?t\b", "is not"),
+    (_R(r"shan'?t"), r"\bshan'?t\b", "shall not"),
+    ("n't", r"n't\b", " not"),
+    (tuple(_N_T), r"\b(" + "|".join(_N_T) + r")\b", lambda m: m.group(1)[:-2] + " not"),
+    ("'", r"'(s|m|re|ve|ll|d)\b", ""),
 ]
 
 # Multi-word expressions of everyday support language, folded to one token before tokenising.
 _PHRASES = [
-    (r"\btop(?:ped|ping|s)?[\s-]+up\b|\btopup\b", "topup"),
-    (r"\b(?:log|sign)(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
-    (r"\b(?:log|sign)(?:ged|ging|s)?[\s-]*out\b", "logout"),
-    (r"\bsign(?:ed|ing|s)?[\s-]*up\b", "register"),
-    (r"\bmoney[\s-]+back\b", "refund"),
-    (r"\bpay[\s-]*back\b", "refund"),
-    (r"\bcharge[\s-]*back\b", "chargeback"),
-    (r"\be[\s-]?mail(s|ed|ing)?\b", r"email\1"),
-    (r"\bpass[\s-]?(word|code)(s)?\b", "password"),
-    (r"\bpin[\s-]?code\b", "pin"),
-    (r"\bcheck[\s-]?out\b", "checkout"),
-    (r"\bcancel{1,2}ation\b", "cancel"),
-    (r"\bcustomer (?:service|support|care)\b", "support"),
-    (r"\b(?:did|does|do|has|have|had|was|is) not go(?:ne)? through\b", "declined"),
-    (r"\b(\w{4,})is(e|ed|es|ing|ation|ations)\b", r"\1iz\2"),   # British -ise spellings as -ize
-    (r"\bcredit card\b|\bdebit card\b", "card"),
-    (r"\bdelivery address\b|\bshipping address\b", "address"),
+    (_R(r"top(?:ped|ping|s)?[\s-]*up"), r"\btop(?:ped|ping|s)?[\s-]+up\b|\btopup\b", "topup"),
+    # "log" and "sign" as two passes (a literal first is much faster to find; neither's output can form the other)
+    (_R(r"log(?:ged|ging|s)?[\s-]*(?:in|on)"), r"\blog(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
+    (_R(r"sign(?:ged|ging|s)?[\s-]*(?:in|on)"), r"\bsign(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
+    (_R(r"log(?:ged|ging|s)?[\s-]*out"), r"\blog(?:ged|ging|s)?[\s-]*out\b", "logout"),
+    (_R(r"sign(?:ged|ging|s)?[\s-]*out"), r"\bsign(?:ged|ging|s)?[\s-]*out\b", "logout"),
+    (_R(r"sign(?:ed|ing|s)?[\s-]*up"), r"\bsign(?:ed|ing|s)?[\s-]*up\b", "register"),
+    (_R(r"money[\s-]+back"), r"\bmoney[\s-]+back\b", "refund"),
+    (_R(r"pay[\s-]*back"), r"\bpay[\s-]*back\b", "refund"),
+    (_R(r"charge[\s-]*back"), r"\bcharge[\s-]*back\b", "chargeback"),
+    # Only "e mail" / "e-mail" change ("email" would be rewritten to itself), so the gate asks for the separator.
+    (tuple(sep + "mail" for sep in " -\t\n\r\x0b\x0c"), r"\be[\s-]mail(s|ed|ing)?\b", r"email\1"),
+    (_R(r"pass[\s-]?(?:word|code)"), r"\bpass[\s-]?(word|code)(s)?\b", "password"),
+    (_R(r"pin[\s-]?code"), r"\bpin[\s-]?code\b", "pin"),
+    (_R(r"check[\s-]?out"), r"\bcheck[\s-]?out\b", "checkout"),
+    (_R(r"cancel{1,2}ation"), r"\bcancel{1,2}ation\b", "cancel"),
+    (("customer service", "customer support", "customer care"),
+     r"\bcustomer (?:service|support|care)\b", "support"),
+    ("through", r"\b(?:did|does|do|has|have|had|was|is) not go(?:ne)? through\b", "declined"),
+    (("ise", "isi", "isa"), r"\b(\w{4,})is(e|ed|es|ing|ation|ations)\b", r"\1iz\2"),   # British -ise as -ize
+    (("credit card", "debit card"), r"\bcredit card\b|\bdebit card\b", "card"),
+    (("delivery address", "shipping address"), r"\bdelivery address\b|\bshipping address\b", "address"),
 ]
-_PHRASES = [(re.compile(p), r) for p, r in _PHRASES]
+
+
+
+def _has_top_level_alternation(pattern: str) -> bool:
+    depth, i = 0, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 1
+        elif char == "[":
+            i = pattern.index("]", i + 2)
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+        i += 1
+    return False
+
+
+def _literal_first(pattern: str) -> str:
+    """`\\bword...` as `word(?<=\\bword)...`: the same matches, but re can find the literal with a fast substring
+    search instead of trying the word boundary at every position of a long text."""
+    found = re.match(r"\\b([a-z]+)(?![a-z?*+{])", pattern)
+    if found is None or _has_top_level_alternation(pattern):
+        return pattern
+    word = found.group(1)
+    return word + "(?<=\\b" + word + ")" + pattern[found.end():]
+
+
+# In this order: contractions first.
+_REWRITES = [(gate if isinstance(gate, tuple) else (gate,), re.compile(_literal_first(pattern)), repl)
+             for gate, pattern, repl in _CONTRACTIONS + _PHRASES]
 
 # Generic support synonyms: every word on the right is indexed and queried as the word on the left.
 _SYNONYM_GROUPS = {
@@ -155,10 +198,9 @@ _TOKEN_RE = re.compile(r"[a-z0-9]+")
 def normalise(text: str) -> str:
     """Lower-case, fold accents and straight quotes, expand contractions and fold support phrases."""
     text = _fold((text or "").lower()).replace("’", "'").replace("`", "'")
-    for pattern, repl in _CONTRACTIONS:
-        text = pattern.sub(repl, text)
-    for pattern, repl in _PHRASES:
-        text = pattern.sub(repl, text)
+    for gate, pattern, repl in _REWRITES:
+        if any((needle in text) if isinstance(needle, str) else needle.search(text) for needle in gate):
+            text = pattern.sub(repl, text)
     return text
 
 
