@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
 import pytest
 
+from chatserver import keys
 from chatserver.store import conversations as conv_queries
 
 from conftest import ROOT, Recorder
@@ -286,3 +288,14 @@ async def test_visitors_list_their_own_previous_conversations_only(server):
     for bad in ({"before_id": "x"}, {"before_id": 0}, []):
         wrong = await visitor.call("conversations", bad)
         assert wrong["ok"] is False and wrong["error"] in ("invalid_payload", "out_of_range"), wrong
+
+
+async def test_healthz_reports_the_knowledge_base_and_its_sentence_meaning(server_factory):
+    plain = await server_factory(kb_dir=FIXTURE_KB, kb_encoder=False)
+    with_meaning = await server_factory(kb_dir=FIXTURE_KB)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(plain.url + "/healthz") as resp:
+            assert (await resp.json())["kb"] == {"articles": len(plain.app[keys.KB]), "meaning": "off"}
+        assert await asyncio.to_thread(with_meaning.app[keys.KB].wait_embedded, 60)
+        async with http.get(with_meaning.url + "/healthz") as resp:
+            assert (await resp.json())["kb"]["meaning"] == "ready"

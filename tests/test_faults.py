@@ -21,16 +21,18 @@ from test_chat_journey import FIXTURE_KB
 class ServerProcess:
     """`python run.py` as a subprocess on its own port and data dir."""
 
-    def __init__(self, data_dir, port: int, env: dict | None = None):
+    def __init__(self, data_dir, port: int, env: dict | None = None, vector_cache=None):
         self.data_dir = data_dir
-        self.env = env or {}
+        # The test run's shared sentence-vector cache: the model is prepared once, not once per process.
+        self.env = {**({"CHAT_KB_VECTOR_CACHE_DIR": str(vector_cache)} if vector_cache else {}), **(env or {})}
         self.port = port
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{port}"
 
     async def start(self) -> "ServerProcess":
         env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, "CHAT_RATE_LIMIT_MESSAGES": "100000",
-               "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING", **self.env}
+               "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING",
+               **self.env}
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
                                       "--data-dir", str(self.data_dir)], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -46,6 +48,18 @@ class ServerProcess:
                     pass
                 await asyncio.sleep(0.05)
         raise AssertionError("server did not start")
+
+    async def wait_for_meaning(self, timeout: float = 60) -> dict:
+        """Until /healthz says the bot's sentence meaning is no longer loading (its model is in memory)."""
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while True:
+                async with http.get(self.url + "/healthz") as resp:
+                    kb = (await resp.json())["kb"]
+                if kb["meaning"] != "pending":
+                    return kb
+                assert time.monotonic() < deadline, kb
+                await asyncio.sleep(0.1)
 
     def kill9(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -99,12 +113,12 @@ class RetryingVisitor:
         return len(missing)
 
 
-async def test_kill9_under_load_loses_no_acked_message_and_stores_each_once_in_order(tmp_path):
+async def test_kill9_under_load_loses_no_acked_message_and_stores_each_once_in_order(tmp_path, sentence_vector_cache):
     """4 visitors pipeline messages; the server is killed with SIGKILL once 200 are acked (more are in flight);
     after a restart on the same data dir, the visitors resume by last_seq and resend what was not acked. Every
     acked message is stored exactly once, each conversation in the order sent."""
     data_dir = tmp_path / "data"
-    server = await ServerProcess(data_dir, free_port()).start()
+    server = await ServerProcess(data_dir, free_port(), vector_cache=sentence_vector_cache).start()
     visitors = [RetryingVisitor(f"v{i}") for i in range(4)]
     try:
         for visitor in visitors:
@@ -134,7 +148,7 @@ async def test_kill9_under_load_loses_no_acked_message_and_stores_each_once_in_o
         for visitor in visitors:
             await visitor.client.disconnect()
 
-        server = await ServerProcess(data_dir, server.port).start()
+        server = await ServerProcess(data_dir, server.port, vector_cache=sentence_vector_cache).start()
         resent = 0
         for visitor in visitors:
             await visitor.connect(server.url)

@@ -47,9 +47,11 @@ def rss_kb(pid: int) -> int:
         return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
 
 
-async def test_fuzzed_events_get_documented_answers_and_the_server_stays_up(tmp_path):
-    server = await ServerProcess(tmp_path / "data", free_port(),
-                                 env={"CHAT_NEW_VISITORS_PER_MINUTE_PER_IP": "1000"}).start()
+async def test_fuzzed_events_get_documented_answers_and_the_server_stays_up(tmp_path, sentence_vector_cache):
+    server = await ServerProcess(tmp_path / "data", free_port(), env={"CHAT_NEW_VISITORS_PER_MINUTE_PER_IP": "1000"},
+                                 vector_cache=sentence_vector_cache).start()
+    # The bot's sentence encoder loads in the background after start: memory is compared once it is in.
+    assert (await server.wait_for_meaning())["meaning"] == "ready"
     loop = asyncio.get_running_loop()
     clients: dict[str, Recorder] = {}
     state = {"visitor_token": None, "agent_token": None, "answers": {}, "reconnects": 0}
