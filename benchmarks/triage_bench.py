@@ -75,8 +75,8 @@ def swapped(dev_kb: KnowledgeBase, queries: list[dict]) -> tuple[list[Article], 
     by_slug: dict[str, list[str]] = {}
     for q in queries:
         by_slug.setdefault(q["expected"], []).append(q["query"])
-    articles = [Article(slug=a.slug, title=a.title, body=a.body, tags=a.tags, questions=by_slug.get(a.slug, []),
-                        html="") for a in dev_kb.articles.values()]
+    articles = [Article(slug=a.slug, title=a.title, body=a.body, tags=a.tags, questions=by_slug.get(a.slug, []))
+                for a in dev_kb.articles.values()]
     return articles, [{"query": q, "expected": a.slug} for a in dev_kb.articles.values() for q in a.questions]
 
 
@@ -91,7 +91,7 @@ def synthetic_kb(n_articles: int, seed: int = 7) -> list[Article]:
         articles.append(Article(
             slug=f"a{i:05d}-{s}-{p}", title=f"{s.title()} {p} ({t})", department="orders",
             body=f"If your {s} is {p}, check the {t} options and the {extra} section. Contact us with order {i}.",
-            questions=questions, tags=[s, t], html="<p>x</p>"))
+            questions=questions, tags=[s, t]))
     return articles
 
 
@@ -230,8 +230,7 @@ def main() -> None:
     for i in range(50):
         old = articles[i * (len(articles) // 50)]
         changed = Article(slug=old.slug, title=old.title + " updated", body=old.body + " Updated.",
-                          questions=old.questions + [f"is there an update about this ({i})"], tags=old.tags,
-                          html="<p>x</p>")
+                          questions=old.questions + [f"is there an update about this ({i})"], tags=old.tags)
         start = time.perf_counter()
         kb.upsert_article(changed)
         reindex.append((time.perf_counter() - start) * 1000)

@@ -27,18 +27,17 @@ any ever someone somebody anyone anybody maybe perhaps actually now today right
 # Kept for ranking, but a match on these alone is no evidence that an article answers the question.
 WEAK_WORDS = frozenset("how why when where what which who not no never nothing".split())
 
-# Each rewrite is (gate, pattern, replacement). The gate is a cheap necessary condition: a substring, or a pattern
-# that starts with a literal (re finds those with a fast substring search, unlike a leading \b, which makes it try
-# every position). The exact pattern runs only when the gate passes: normalising was most of the time it took to
-# load a large knowledge base, and most patterns match nowhere in most texts.
+# Each rewrite is (gate, pattern, replacement). The gate is one or more substrings, one of which every match
+# contains: the pattern runs only when one is in the text (normalising is most of the time it takes to load a large
+# knowledge base, and most patterns match nowhere in most texts). Patterns that start with a word are compiled
+# literal-first (see _literal_first).
 _N_T = "isnt arent wasnt werent dont doesnt didnt havent hasnt hadnt wouldnt couldnt shouldnt".split()
-_R = re.compile   # a gate written as a pattern; a plain string gate is a substring test
 _CONTRACTIONS = [
-    (_R(r"won'?t"), r"\bwon'?t\b", "will not"),
-    (_R(r"can'?t"), r"\bcan'?t\b", "can not"),
+    ("won", r"\bwon'?t\b", "will not"),
+    ("can", r"\bcan'?t\b", "can not"),
     ("cannot", r"\bcannot\b", "can not"),
-    (_R(r"ain'?t"), r"\bain'?t\b", "is not"),
-    (_R(r"shan'?t"), r"\bshan'?t\b", "shall not"),
+    ("ain", r"\bain'?t\b", "is not"),
+    ("shan", r"\bshan'?t\b", "shall not"),
     ("n't", r"n't\b", " not"),
     (tuple(_N_T), r"\b(" + "|".join(_N_T) + r")\b", lambda m: m.group(1)[:-2] + " not"),
     ("'", r"'(s|m|re|ve|ll|d)\b", ""),
@@ -46,22 +45,22 @@ _CONTRACTIONS = [
 
 # Multi-word expressions of everyday support language, folded to one token before tokenising.
 _PHRASES = [
-    (_R(r"top(?:ped|ping|s)?[\s-]*up"), r"\btop(?:ped|ping|s)?[\s-]+up\b|\btopup\b", "topup"),
+    ("top", r"\btop(?:ped|ping|s)?[\s-]+up\b|\btopup\b", "topup"),
     # "log" and "sign" as two passes (a literal first is much faster to find; neither's output can form the other)
-    (_R(r"log(?:ged|ging|s)?[\s-]*(?:in|on)"), r"\blog(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
-    (_R(r"sign(?:ged|ging|s)?[\s-]*(?:in|on)"), r"\bsign(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
-    (_R(r"log(?:ged|ging|s)?[\s-]*out"), r"\blog(?:ged|ging|s)?[\s-]*out\b", "logout"),
-    (_R(r"sign(?:ged|ging|s)?[\s-]*out"), r"\bsign(?:ged|ging|s)?[\s-]*out\b", "logout"),
-    (_R(r"sign(?:ed|ing|s)?[\s-]*up"), r"\bsign(?:ed|ing|s)?[\s-]*up\b", "register"),
-    (_R(r"money[\s-]+back"), r"\bmoney[\s-]+back\b", "refund"),
-    (_R(r"pay[\s-]*back"), r"\bpay[\s-]*back\b", "refund"),
-    (_R(r"charge[\s-]*back"), r"\bcharge[\s-]*back\b", "chargeback"),
+    ("log", r"\blog(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
+    ("sign", r"\bsign(?:ged|ging|s)?[\s-]*(?:in|on)(?:to)?\b", "login"),
+    ("log", r"\blog(?:ged|ging|s)?[\s-]*out\b", "logout"),
+    ("sign", r"\bsign(?:ged|ging|s)?[\s-]*out\b", "logout"),
+    ("sign", r"\bsign(?:ed|ing|s)?[\s-]*up\b", "register"),
+    ("money", r"\bmoney[\s-]+back\b", "refund"),
+    ("pay", r"\bpay[\s-]*back\b", "refund"),
+    ("charge", r"\bcharge[\s-]*back\b", "chargeback"),
     # Only "e mail" / "e-mail" change ("email" would be rewritten to itself), so the gate asks for the separator.
     (tuple(sep + "mail" for sep in " -\t\n\r\x0b\x0c"), r"\be[\s-]mail(s|ed|ing)?\b", r"email\1"),
-    (_R(r"pass[\s-]?(?:word|code)"), r"\bpass[\s-]?(word|code)(s)?\b", "password"),
-    (_R(r"pin[\s-]?code"), r"\bpin[\s-]?code\b", "pin"),
-    (_R(r"check[\s-]?out"), r"\bcheck[\s-]?out\b", "checkout"),
-    (_R(r"cancel{1,2}ation"), r"\bcancel{1,2}ation\b", "cancel"),
+    ("pass", r"\bpass[\s-]?(word|code)(s)?\b", "password"),
+    ("pin", r"\bpin[\s-]?code\b", "pin"),
+    ("check", r"\bcheck[\s-]?out\b", "checkout"),
+    ("cancel", r"\bcancel{1,2}ation\b", "cancel"),
     (("customer service", "customer support", "customer care"),
      r"\bcustomer (?:service|support|care)\b", "support"),
     ("through", r"\b(?:did|does|do|has|have|had|was|is) not go(?:ne)? through\b", "declined"),
@@ -199,8 +198,10 @@ def normalise(text: str) -> str:
     """Lower-case, fold accents and straight quotes, expand contractions and fold support phrases."""
     text = _fold((text or "").lower()).replace("’", "'").replace("`", "'")
     for gate, pattern, repl in _REWRITES:
-        if any((needle in text) if isinstance(needle, str) else needle.search(text) for needle in gate):
-            text = pattern.sub(repl, text)
+        for needle in gate:
+            if needle in text:
+                text = pattern.sub(repl, text)
+                break
     return text
 
 
