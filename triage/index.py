@@ -15,11 +15,11 @@ with one lock (see KnowledgeBase).
 """
 from __future__ import annotations
 
-import heapq
 import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from . import text as tx
@@ -98,6 +98,11 @@ class MatchIndex:
         self.drafts: set[str] = set()       # unpublished slugs, left out of the shortlist unless asked for
         self.vocab: Counter = Counter()     # content word -> number of articles using it
         self._vocab_list: list[str] | None = None
+        # Stage 1 of a query adds up postings with numpy: every article has a slot (kept if it is removed), and
+        # each (kind, term) its postings as arrays, built on first use and dropped when that term's postings change.
+        self._slot: dict[str, int] = {}
+        self._slugs: list[str] = []
+        self._arrays: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
 
     # ----- building ---------------------------------------------------------------------------------------
     def add_many(self, articles) -> None:
@@ -150,10 +155,15 @@ class MatchIndex:
         if self.avgdl is None:
             self.avgdl = float(max(1, entry.doc_len))
             self.avg_body = float(max(1, entry.body_len))
+        if article.slug not in self._slot:
+            self._slot[article.slug] = len(self._slugs)
+            self._slugs.append(article.slug)
         for t, n in doc_terms.items():
             self.postings.setdefault(t, {})[article.slug] = self._tf_weight(n, entry.doc_len, self.avgdl)
+            self._arrays.pop((0, t), None)
         for t, n in body_terms.items():
             self.body_postings.setdefault(t, {})[article.slug] = self._tf_weight(n, entry.body_len, self.avg_body)
+            self._arrays.pop((1, t), None)
         self.total_len += entry.doc_len
         self.total_body_len += entry.body_len
         for w in set(doc_words) | set(body_words):
@@ -170,12 +180,14 @@ class MatchIndex:
         if self.semantic is not None:
             self.semantic.drop(slug)
         for t in entry.doc_terms:
+            self._arrays.pop((0, t), None)
             plist = self.postings.get(t)
             if plist is not None:
                 plist.pop(slug, None)
                 if not plist:
                     del self.postings[t]
         for t in entry.body_terms:
+            self._arrays.pop((1, t), None)
             plist = self.body_postings.get(t)
             if plist is not None:
                 plist.pop(slug, None)
@@ -216,6 +228,44 @@ class MatchIndex:
             out.append(best[0] if best and best[0][0] == w[0] else w)
         return out
 
+    def _postings_arrays(self, kind: int, t: str):
+        arrays = self._arrays.get((kind, t))
+        if arrays is None:
+            plist = (self.postings if kind == 0 else self.body_postings).get(t)
+            if not plist:
+                return None
+            slot = self._slot
+            arrays = self._arrays[(kind, t)] = (
+                np.fromiter((slot[s] for s in plist), dtype=np.int64, count=len(plist)),
+                np.fromiter(plist.values(), dtype=np.float64, count=len(plist)))
+        return arrays
+
+    def _bm25(self, q_terms: Counter, idf: dict, body_weight: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per slot: the summed BM25 score, and the order in which articles were first reached (the question
+        postings of each query term in turn, then the body's), which breaks ties as the order of discovery."""
+        acc = np.zeros(len(self._slugs))
+        first_seen = np.full(len(self._slugs), len(self._slugs), dtype=np.int64)
+        seen = 0
+        for kind, weight in ((0, 1.0), (1, body_weight)):
+            for t, qc in q_terms.items():
+                arrays = self._postings_arrays(kind, t)
+                if arrays is None:
+                    continue
+                idx, tfw = arrays
+                acc[idx] += (idf[t] * qc * weight) * tfw
+                fresh = idx[first_seen[idx] == len(self._slugs)]
+                first_seen[fresh] = np.arange(seen, seen + fresh.size)
+                seen += fresh.size
+        return acc, first_seen
+
+    def _best(self, acc: np.ndarray, first_seen: np.ndarray, scored: np.ndarray, k: int) -> list[str]:
+        """The k highest-scoring slugs, ties in order of discovery."""
+        if scored.size > k:
+            kth = np.partition(acc[scored], scored.size - k)[scored.size - k]
+            scored = scored[acc[scored] >= kth]
+        order = np.lexsort((first_seen[scored], -acc[scored]))
+        return [self._slugs[i] for i in scored[order][:k]]
+
     def rank(self, text: str, limit: int, *, include_body: bool = False, include_drafts: bool = False,
              sentence_vector=None) -> list[Candidate]:
         """Rank published articles (and drafts when asked) for the text, best first. `sentence_vector` is the
@@ -235,27 +285,19 @@ class MatchIndex:
         q_idf = dict(idf)       # `idf` grows into a per-query cache of question terms below
 
         # Stage 1: BM25 over the question documents (and the body, weakly), visiting only the query's postings.
-        scores: dict[str, float] = {}
-        body_weight = 1.0 if include_body else BODY_WEIGHT
-        for plists, weight in ((self.postings, 1.0), (self.body_postings, body_weight)):
-            for t, qc in q_terms.items():
-                plist = plists.get(t)
-                if not plist:
-                    continue
-                w = idf[t] * qc * weight
-                get = scores.get
-                for slug, tfw in plist.items():
-                    scores[slug] = get(slug, 0.0) + w * tfw
+        acc, first_seen = self._bm25(q_terms, idf, 1.0 if include_body else BODY_WEIGHT)
+        slot = self._slot
+        scored = np.flatnonzero(acc)
         semantic = self.semantic if sentence_vector is not None and self.semantic is not None \
             and self.semantic.ready else None
-        if not scores and semantic is None:
+        if not scored.size and semantic is None:
             return []
         bm25_max = idf_total * (K1 + 1)
         if include_drafts or not self.drafts:
-            shortlist = heapq.nlargest(SHORTLIST, scores, key=scores.__getitem__)
+            shortlist = self._best(acc, first_seen, scored, SHORTLIST)
         else:
             # Take a few more than needed and drop drafts, rather than testing every scored article.
-            wider = heapq.nlargest(SHORTLIST + min(len(self.drafts), 1000), scores, key=scores.__getitem__)
+            wider = self._best(acc, first_seen, scored, SHORTLIST + min(len(self.drafts), 1000))
             shortlist = [s for s in wider if s not in self.drafts][:SHORTLIST]
         if semantic is not None:
             # A paraphrase may share no word with the article that answers it.
@@ -274,7 +316,7 @@ class MatchIndex:
         out = []
         for slug in shortlist:
             entry = self.entries[slug]
-            art_bm25 = min(1.0, scores.get(slug, 0.0) / bm25_max * 1.6)
+            art_bm25 = min(1.0, float(acc[slot[slug]]) / bm25_max * 1.6)
             art_terms = entry.doc_terms
             cover = sum(idf[t] * c for t, c in q_terms.items() if t in art_terms) / idf_total
             best_q, best_qs, best_fz = None, -1.0, 0.0
