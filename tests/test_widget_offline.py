@@ -17,7 +17,8 @@ WAIT = 15_000
 OFFLINE_TEXTS = ["First, typed offline", "Second, typed offline"]
 
 
-async def test_messages_typed_offline_arrive_once_in_order(server, host_site, browser):
+async def chat_with_sam(server, host_site, browser):
+    """A visitor on a host page who asked for a person and has Sam: (agent socket, page URL, context, page, cid)."""
     await server.create_agent("sam@example.com", "Sam")
     agent = await server.agent("sam@example.com")
     url = await host_site(host_page(server.url))
@@ -28,6 +29,11 @@ async def test_messages_typed_offline_arrive_once_in_order(server, host_site, br
     await page.get_by_role("button", name="Talk to a person").click()
     cid = (await agent.wait_for("assigned"))["conversation"]["id"]
     await expect(page.locator(".title")).to_have_text("Sam", timeout=WAIT)
+    return agent, url, context, page, cid
+
+
+async def test_messages_typed_offline_arrive_once_in_order(server, host_site, browser):
+    agent, url, context, page, cid = await chat_with_sam(server, host_site, browser)
 
     await context.set_offline(True)
     await expect(page.locator(".conn")).to_contain_text("offline", timeout=WAIT)
@@ -111,16 +117,7 @@ async def test_a_refused_message_shows_failed_and_can_be_retried(server_factory,
 async def test_a_chat_closed_while_reconnecting_stays_closed(server, host_site, browser, monkeypatch):
     """The agent closes the chat while the widget is reconnecting: `conversation_closed` can reach the widget before
     the `session` snapshot read just before the close. The stale snapshot must not reopen the chat."""
-    await server.create_agent("sam@example.com", "Sam")
-    agent = await server.agent("sam@example.com")
-    url = await host_site(host_page(server.url))
-    context = await browser.new_context()
-    page = await context.new_page()
-    await page.goto(url)
-    await page.locator(".launcher").click()
-    await page.get_by_role("button", name="Talk to a person").click()
-    cid = (await agent.wait_for("assigned"))["conversation"]["id"]
-    await expect(page.locator(".title")).to_have_text("Sam", timeout=WAIT)
+    agent, url, context, page, cid = await chat_with_sam(server, host_site, browser)
 
     store_read = server.store.read
     snapshot_read = asyncio.Event()
