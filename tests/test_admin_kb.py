@@ -134,3 +134,26 @@ async def test_try_it_explains_why_nothing_was_suggested(kb_desk):
     assert answer["suggestions"][0]["explanation"]["reason"].startswith("matches the example question")
     status, answer = await admin.call("POST", "/admin/kb/try", {"question": "  "})
     assert (status, answer["error"]) == (400, "empty_text")
+
+
+async def test_try_it_answers_with_the_unsaved_draft_and_saves_nothing(kb_desk):
+    server, admin, folder = kb_desk
+    kb = server.app[keys.KB]
+    before = snapshot(folder)
+    article = kb.get("change-delivery-address")
+    draft = {**form_of(article, questions="\n".join(article.questions + [QUESTION])), "original": article.slug}
+    status, answer = await admin.call("POST", "/admin/kb/try", {"question": QUESTION, "draft": draft})
+    assert status == 200 and answer["with_draft"] is True, answer
+    best = answer["suggestions"][0]
+    assert best["slug"] == "change-delivery-address" and best["explanation"]["matched_question"] == QUESTION
+    # Nothing was saved or changed: the file, the live knowledge base, and the answer without the draft.
+    assert snapshot(folder) == before and QUESTION not in kb.get("change-delivery-address").questions
+    status, plain = await admin.call("POST", "/admin/kb/try", {"question": QUESTION})
+    assert plain["with_draft"] is False
+    assert QUESTION not in [s["explanation"]["matched_question"] for s in plain["suggestions"]]
+    # A draft with errors is not used, and the answer says so; a malformed draft is refused.
+    status, answer = await admin.call("POST", "/admin/kb/try", {"question": QUESTION,
+                                                                 "draft": {**draft, "title": ""}})
+    assert answer["with_draft"] is False and answer["draft_not_used"] == "the draft has errors"
+    status, answer = await admin.call("POST", "/admin/kb/try", {"question": QUESTION, "draft": ["x"]})
+    assert status == 400 and answer["error"] == "invalid_payload", answer

@@ -48,6 +48,14 @@ async def test_admin_edits_an_article_and_the_bot_suggests_the_new_text(server_f
     await page.fill("#article-title", "Change the delivery address (or the lighthouse)")
     assert await page.locator("#preview-title").inner_text() == "Change the delivery address (or the lighthouse)"
 
+    # "Try it" already answers with the unsaved edit, and saves nothing.
+    await page.fill("#try-question", QUESTION)
+    await page.click("#try-form button")
+    await page.locator("#try-results .ad-try-source", has_text="unsaved changes").wait_for()
+    assert await page.locator("#try-results .ad-try-card").first.locator("a").get_attribute("href") == \
+        f"/admin/kb/{SLUG}"
+    assert "lighthouse keeper" not in (folder / f"{SLUG}.md").read_text()
+
     await page.click("#save-article")
     await page.wait_for_url(f"**/admin/kb/{SLUG}?done=saved")
     assert "Saved" in await page.locator(".ad-notice").inner_text()

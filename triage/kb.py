@@ -181,6 +181,20 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.articles)
 
+    def with_draft(self, draft: Article, replaces: str | None = None) -> "KnowledgeBase":
+        """A scratch copy in memory with `draft` in place of the article `replaces` (or added): what the bot would
+        suggest if the draft were saved. It uses this knowledge base's loaded encoder and vector cache (only the
+        draft's new texts go through the model) and matches by meaning only if this one already does. The
+        caller closes it. Costs a rebuild of the index: meant for an admin's "try it", not for visitors."""
+        with self._lock:
+            articles = [a for slug, a in self.articles.items() if slug not in (replaces, draft.slug)]
+            embedder = self._embedder
+            meaning = embedder is not None and embedder.encoder is not None and self._index.semantic.ready
+        semantic = {"encoder": embedder.encoder, "cache_dir": embedder.cache_dir} if meaning else {}
+        scratch = KnowledgeBase.from_articles(articles + [draft], self.threshold, **semantic)
+        scratch.embed_now()
+        return scratch
+
     # ----- sentence meaning -------------------------------------------------------------------------------
     def start_embedding(self) -> None:
         """Embed the example questions in a background thread, now and after every change (no-op without an

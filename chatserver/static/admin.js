@@ -109,7 +109,7 @@
       tryResults.replaceChildren(el("p", "ad-hint", "Asking the bot…"));
       let answer;
       try {
-        answer = await postJSON("/admin/kb/try", { question });
+        answer = await postJSON("/admin/kb/try", { question, draft: draftFields(form) });
       } catch (err) {
         answer = { ok: false, message: "The server cannot be reached." };
       }
@@ -117,9 +117,23 @@
     });
   }
 
+  // The editor's unsaved fields: "try it" answers as if they were saved.
+  function draftFields(form) {
+    const fields = { original: form.dataset.original || "" };
+    for (const name of ["title", "slug", "department", "tags", "questions", "body"]) {
+      const input = form.elements.namedItem(name);
+      fields[name] = input ? input.value : "";
+    }
+    const published = form.elements.namedItem("published");
+    fields.published = Boolean(published && published.checked);
+    return fields;
+  }
+
   function renderTry(answer) {
     if (!answer.ok) return [el("p", "ad-field-error", answer.message || answer.error)];
     const nodes = [];
+    if (answer.with_draft) nodes.push(el("p", "ad-hint ad-try-source", "With your unsaved changes, as if saved:"));
+    else if (answer.draft_not_used) nodes.push(el("p", "ad-hint ad-try-source", `From the saved articles (${answer.draft_not_used}):`));
     if (answer.suggestions.length) {
       nodes.push(el("p", "ad-try-verdict", `The bot would suggest ${answer.suggestions.length === 1 ? "this article" : `these ${answer.suggestions.length} articles`}:`));
       const list = el("ol", "ad-try-list");

@@ -19,6 +19,7 @@ from .admin_kb_files import LIMITS, ArticleForm, current_text, delete, save, val
 SAVE_LOCK = web.AppKey("admin_kb_save_lock", asyncio.Lock)
 STATES = ("all", "published", "draft")
 TRY_LIMIT = 3
+TRY_DRAFT_MAX_ARTICLES = 2_000   # above this, rebuilding a scratch index per question is too slow to feel live
 NOTICES = {"deleted": "Article deleted. The bot no longer suggests it; it is listed under Recently deleted."}
 
 
@@ -184,21 +185,51 @@ def _why_not(card: dict, threshold: float) -> str:
             f"add an example question worded like this one")
 
 
+def _draft_article(payload: dict, kb):
+    """(the article the editor's unsaved fields describe, the slug it replaces), or (None, reason) when there is no
+    usable draft: "try it" then answers from the saved articles and says why."""
+    fields = payload.get("draft")
+    if fields is None:
+        return None, None
+    if not isinstance(fields, dict) or not all(isinstance(v, (str, bool)) for v in fields.values()):
+        raise InvalidFields({"draft": "'draft' must be an object of the editor's text fields"})
+    if len(kb) > TRY_DRAFT_MAX_ARTICLES:
+        return None, f"the knowledge base has more than {TRY_DRAFT_MAX_ARTICLES:,} articles"
+    draft = ArticleForm(**{k: fields.get(k, default) for k, default in
+                           (("title", ""), ("slug", ""), ("department", ""), ("tags", ""), ("questions", ""),
+                            ("body", ""))}, published=fields.get("published") is not False)
+    original = kb.get(str(fields.get("original") or "")) if fields.get("original") else None
+    try:
+        _, article = validate(draft, kb, original)
+    except InvalidFields:
+        return None, "the draft has errors"
+    return (article, original.slug if original else None), None
+
+
 @api_errors
 async def try_question(request: web.Request) -> web.Response:
-    """POST /admin/kb/try {question}: the bot's suggestions for it right now, with its reasons; when it would
-    suggest nothing, the closest articles and why they fell short."""
+    """POST /admin/kb/try {question, draft?}: the bot's suggestions for it, with its reasons; with `draft` (the
+    editor's unsaved fields) as if that article were saved. When it would suggest nothing, the closest articles and
+    why they fell short."""
     _, payload = await admin_json(request)
     question = validation.text(payload, "question", 500)
-    kb = request.app[keys.KB]
+    live = request.app[keys.KB]
     loop = asyncio.get_running_loop()
-    suggested = await loop.run_in_executor(None, lambda: kb.suggest(question, limit=TRY_LIMIT))
-    cards = [_card(s, kb) for s in suggested]
-    closest = []
-    if not cards:
-        found = await loop.run_in_executor(None, lambda: kb.search(question, limit=TRY_LIMIT, include_drafts=True))
-        closest = [{**card, "why_not": _why_not(card, kb.threshold)} for card in (_card(s, kb) for s in found)]
-    return web.json_response({"ok": True, "question": question, "threshold": kb.threshold,
+    draft, not_used = _draft_article(payload, live)
+    kb = await loop.run_in_executor(None, lambda: live.with_draft(*draft)) if draft else live
+    try:
+        suggested = await loop.run_in_executor(None, lambda: kb.suggest(question, limit=TRY_LIMIT))
+        cards = [_card(s, kb) for s in suggested]
+        closest = []
+        if not cards:
+            found = await loop.run_in_executor(None, lambda: kb.search(question, limit=TRY_LIMIT,
+                                                                        include_drafts=True))
+            closest = [{**card, "why_not": _why_not(card, kb.threshold)} for card in (_card(s, kb) for s in found)]
+    finally:
+        if kb is not live:
+            await loop.run_in_executor(None, kb.close)
+    return web.json_response({"ok": True, "question": question, "threshold": live.threshold,
+                              "with_draft": draft is not None, "draft_not_used": not_used,
                               "suggestions": cards, "closest": closest})
 
 
