@@ -274,7 +274,7 @@ async def test_visitors_list_their_own_previous_conversations_only(server):
     answer = await visitor.call("conversations", {})
     assert answer["ok"] and answer["more"] is False
     assert [(c["id"], c["preview"]) for c in answer["conversations"]] == list(reversed(asked))
-    assert all(c["status"] == "closed" and c["message_count"] >= 2 for c in answer["conversations"])
+    assert all(c["status"] == "closed" and c["message_count"] >= 1 for c in answer["conversations"])
     page = await visitor.call("conversations", {"before_id": asked[1][0]})
     assert [c["id"] for c in page["conversations"]] == [asked[0][0]]
     # Another tab with the same token sees them; another visitor sees none and cannot read one.
