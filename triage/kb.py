@@ -189,8 +189,8 @@ class KnowledgeBase:
         with self._lock:
             articles = [a for slug, a in self.articles.items() if slug not in (replaces, draft.slug)]
             embedder = self._embedder
-            meaning = embedder is not None and embedder.encoder is not None and self._index.semantic.ready
-        semantic = {"encoder": embedder.encoder, "cache_dir": embedder.cache_dir} if meaning else {}
+            encoder = embedder.encoder if self.meaning_state() == "ready" else None
+        semantic = {"encoder": encoder, "cache_dir": embedder.cache_dir} if encoder is not None else {}
         scratch = KnowledgeBase.from_articles(articles + [draft], self.threshold, **semantic)
         scratch.embed_now()
         return scratch
@@ -209,6 +209,16 @@ class KnowledgeBase:
     def wait_embedded(self, timeout: float | None = None) -> bool:
         """Wait for the background thread's first full pass; False if there is no encoder, it failed or timed out."""
         return self._embedder is not None and self._embedder.wait_ready(timeout)
+
+    def meaning_state(self) -> str:
+        """"off" (no encoder), "pending" (words alone until the first pass is done), "ready", or "failed" (the
+        encoder could not load: words alone). Reads two flags without the index lock, so it is cheap anywhere."""
+        embedder = self._embedder
+        if embedder is None:
+            return "off"
+        if embedder.error:
+            return "failed"
+        return "ready" if self._index.semantic.ready else "pending"
 
     def embedding_status(self) -> dict:
         """Whether sentence meaning is in use, how many articles still wait for it, and where vectors came from."""

@@ -493,11 +493,12 @@ function articleCard(card) {
     h("small", { text: matched ? t("matches", { q: matched }) : t("read") }));
 }
 
-function messageRow(m) {
+/** One message as a row; `previous` is the row shown before it (same author: no repeated name). A `live` row can
+ * act (the resolved prompt's buttons) and says "Sent"; a row of an earlier chat's transcript only shows. */
+function messageRow(m, previous, live) {
   if (m.author === "system") return h("div", { class: "sys", text: m.text });
   const mine = m.author === "visitor";
   const row = h("div", { class: mine ? "row me" : "row them" });
-  const previous = lastRowBefore(m.seq);
   const sameAuthor = previous && previous.dataset.author === m.author && previous.dataset.agent === String(m.agent_id || "");
   if (!sameAuthor) row.classList.add("gap");
   if (!mine && !sameAuthor) row.append(h("div", { class: "name", "aria-hidden": "true", text: authorName(m) }));
@@ -510,12 +511,13 @@ function messageRow(m) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
   } else if (m.kind === "article" && payload.slug) {
     row.append(h("div", { class: "cards" }, articleCard(payload)));
-  } else if (m.kind === "resolved_prompt") {
+  } else if (m.kind === "resolved_prompt" && live) {
     row.append(h("div", { class: "actions" },
       h("button", { class: "btn", type: "button", text: t("end"), onclick: endChat }),
       h("button", { class: "btn ghost", type: "button", text: t("askMore"), onclick: () => ui.input.focus() })));
   }
-  if (mine) row.append(h("div", { class: "meta", text: clock(m.created_at) + " · " + t("sent") }));
+  if (!live) row.append(h("div", { class: "meta", text: clock(m.created_at) }));
+  else if (mine) row.append(h("div", { class: "meta", text: clock(m.created_at) + " · " + t("sent") }));
   return row;
 }
 
@@ -563,7 +565,7 @@ function addMessage(m, live) {
   }
   if (m.client_id) forgetPending(m.client_id);
   if (S.rows.has(m.seq)) return;
-  const row = messageRow(m);
+  const row = messageRow(m, lastRowBefore(m.seq), true);
   row.dataset.seq = m.seq;
   row.dataset.author = m.author;
   ui.log.insertBefore(row, firstRowAfter(m.seq));
@@ -1022,19 +1024,7 @@ async function openTranscript(c) {
     more = ack.more && ack.messages.length > 0;
   }
   log.textContent = "";
-  for (const m of messages) {
-    if (m.author === "system") { log.append(h("div", { class: "sys", text: m.text })); continue; }
-    const payload = m.payload || {};
-    const row = h("div", { class: m.author === "visitor" ? "row me gap" : "row them gap" });
-    if (m.author !== "visitor") row.append(h("div", { class: "name", "aria-hidden": "true", text: authorName(m) }));
-    row.append(richText(h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " })),
-      botLine(m, payload) || m.text || ""));
-    const cards = m.kind === "suggestions" && Array.isArray(payload.articles) ? payload.articles
-      : m.kind === "article" && payload.slug ? [payload] : [];
-    if (cards.length) row.append(h("div", { class: "cards" }, cards.map(articleCard)));
-    row.append(h("div", { class: "meta", text: clock(m.created_at) }));
-    log.append(row);
-  }
+  for (const m of messages) log.append(messageRow(m, log.lastElementChild, false));
 }
 
 // -- survey view ------------------------------------------------------------------------------------------

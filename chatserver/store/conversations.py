@@ -292,8 +292,8 @@ def had_helpful_article(db: Database, conversation_id: int) -> str | None:
 
 
 def conversations_of_visitor(db: Database, visitor_id: str, before_id: int | None, limit: int) -> list[dict]:
-    """A visitor's own conversations, newest first, for their 'previous chats' list: when, who answered, how it
-    ended, and the first thing they asked (never private notes)."""
+    """A visitor's conversations, newest first (their 'previous chats' list, and the agent's visitor details):
+    when, who answered, how it ended, the first thing they asked, how many messages (never private notes)."""
     rows = db.execute("""
         SELECT c.id, c.status, c.created_at, c.closed_at, c.resolution, a.name AS agent_name,
                (SELECT text FROM messages WHERE conversation_id = c.id AND author = 'visitor' ORDER BY seq LIMIT 1)

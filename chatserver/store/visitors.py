@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from .conversations import conversations_of_visitor
+
 
 def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip: str | None,
                           user_agent: str | None, page_url: str | None) -> tuple[dict, bool]:
@@ -39,9 +41,6 @@ def visitor_details(db: Database, visitor_id: str) -> dict | None:
     visitor = get_visitor(db, visitor_id)
     if visitor is None:
         return None
-    previous = [dict(r) for r in db.execute(
-        "SELECT id, status, created_at, closed_at, resolution FROM conversations WHERE visitor_id = ? "
-        "ORDER BY id DESC LIMIT 20", [visitor_id]).fetchall()]
     visitor.pop("ip", None)
-    visitor["conversations"] = previous
+    visitor["conversations"] = conversations_of_visitor(db, visitor_id, None, 20)
     return visitor

@@ -185,25 +185,24 @@ def _why_not(card: dict, threshold: float) -> str:
             f"add an example question worded like this one")
 
 
-def _draft_article(payload: dict, kb):
-    """(the article the editor's unsaved fields describe, the slug it replaces), or (None, reason) when there is no
-    usable draft: "try it" then answers from the saved articles and says why."""
+def _draft_article(payload: dict, kb) -> tuple[object, str | None, str | None]:
+    """(the article the editor's unsaved fields describe, the slug it replaces, None), or (None, None, why not)
+    when there is no usable draft: "try it" then answers from the saved articles and says why."""
     fields = payload.get("draft")
     if fields is None:
-        return None, None
-    if not isinstance(fields, dict) or not all(isinstance(v, (str, bool)) for v in fields.values()):
-        raise InvalidFields({"draft": "'draft' must be an object of the editor's text fields"})
+        return None, None, None
+    if not isinstance(fields, dict):
+        raise InvalidFields({"draft": "'draft' must be an object of the editor's fields"})
     if len(kb) > TRY_DRAFT_MAX_ARTICLES:
-        return None, f"the knowledge base has more than {TRY_DRAFT_MAX_ARTICLES:,} articles"
-    draft = ArticleForm(**{k: fields.get(k, default) for k, default in
-                           (("title", ""), ("slug", ""), ("department", ""), ("tags", ""), ("questions", ""),
-                            ("body", ""))}, published=fields.get("published") is not False)
-    original = kb.get(str(fields.get("original") or "")) if fields.get("original") else None
+        return None, None, f"the knowledge base has more than {TRY_DRAFT_MAX_ARTICLES:,} articles"
+    # The editor's own form parser, so a draft is read exactly as a save would read it.
+    draft = ArticleForm.from_form({**fields, "published": "on" if fields.get("published") else ""})
+    original = kb.get(fields["original"]) if isinstance(fields.get("original"), str) else None
     try:
         _, article = validate(draft, kb, original)
     except InvalidFields:
-        return None, "the draft has errors"
-    return (article, original.slug if original else None), None
+        return None, None, "the draft has errors"
+    return article, original.slug if original else None, None
 
 
 @api_errors
@@ -215,8 +214,8 @@ async def try_question(request: web.Request) -> web.Response:
     question = validation.text(payload, "question", 500)
     live = request.app[keys.KB]
     loop = asyncio.get_running_loop()
-    draft, not_used = _draft_article(payload, live)
-    kb = await loop.run_in_executor(None, lambda: live.with_draft(*draft)) if draft else live
+    draft, replaces, not_used = _draft_article(payload, live)
+    kb = await loop.run_in_executor(None, live.with_draft, draft, replaces) if draft else live
     try:
         suggested = await loop.run_in_executor(None, lambda: kb.suggest(question, limit=TRY_LIMIT))
         cards = [_card(s, kb) for s in suggested]

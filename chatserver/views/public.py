@@ -58,17 +58,7 @@ async def healthz(request: web.Request) -> web.Response:
     kb = request.app[keys.KB]
     return web.json_response({"ok": True, "agents_online": request.app[keys.DISPATCHER].agents_online(),
                               "queue_length": len(request.app[keys.DISPATCHER].queue),
-                              "kb": {"articles": len(kb), "meaning": _meaning_state(kb.embedding_status())}})
-
-
-def _meaning_state(status: dict) -> str:
-    """Sentence meaning in the bot's matcher: "off", "pending" (words alone until the background pass is done),
-    "ready", or "failed" (the encoder could not load: words alone)."""
-    if "error" not in status:                 # no encoder configured (CHAT_KB_ENCODER=false)
-        return "off"
-    if status["error"]:
-        return "failed"
-    return "ready" if status["ready"] else "pending"
+                              "kb": {"articles": len(kb), "meaning": kb.meaning_state()}})
 
 
 async def login_page(request: web.Request) -> web.Response:
