@@ -2,6 +2,7 @@
 search on a shared machine (it does not depend on where a p99 spike happens to stop the search).
 
     python benchmarks/cpu_probe.py [--rate 3000] [--seconds 10] [--visitors 100] [--agents 10] [--runs 2]
+                                   [--kinds baseline,product,stock-loops]
 """
 from __future__ import annotations
 
@@ -33,13 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visitors", type=int, default=100)
     parser.add_argument("--agents", type=int, default=10)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--kinds", default="baseline,product", help="server kinds, in order (benchmarks/harness.py)")
     args = parser.parse_args(argv)
     harness.raise_fd_limit()
     for run in range(args.runs):
-        for kind in ("baseline", "product"):
+        kinds = args.kinds.split(",")
+        for kind in kinds if run % 2 == 0 else kinds[::-1]:  # ABBA: a machine getting busier weighs on all alike
             step = probe(kind, args.rate, args.seconds, args.visitors, args.agents)
             d = step["delivery_ms"]
-            print(f"run {run + 1} {kind:>8}: {args.rate} msgs/s, V={args.visitors}: server CPU "
+            print(f"run {run + 1} {kind:>11}: {args.rate} msgs/s, V={args.visitors}: server CPU "
                   f"{step['server_cpu_pct']} %, delivery p50 {d['p50']} / p99 {d['p99']} ms, lost {step['lost']}",
                   flush=True)
     return 0

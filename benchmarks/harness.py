@@ -38,8 +38,12 @@ LOAD_ENV = {
 }
 
 
+# The bot's model and KB vectors, kept between benchmark runs (a restarted server keeps its own the same way).
+SENTENCE_CACHE = Path(tempfile.gettempdir()) / "chat-bench-vector-cache"
+
 # Server kinds that run the product; the value is BENCH_TUNING for benchmarks/variant_server.py.
-PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc"}
+PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc",
+                 "stock-loops": "deflate,gc"}
 
 
 def free_port() -> int:
@@ -109,8 +113,9 @@ class ServerProcess:
         extra = ["--uvloop"] if self.kind == "baseline-uvloop" else []
         return [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(self.port), *extra]
 
-    def start(self, core: str | None = SERVER_CORE, timeout: float = 30.0) -> "ServerProcess":
+    def start(self, core: str | None = SERVER_CORE, timeout: float = 90.0) -> "ServerProcess":
         env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, **LOAD_ENV,
+               "CHAT_KB_VECTOR_CACHE_DIR": str(SENTENCE_CACHE),
                "BENCH_TUNING": PRODUCT_KINDS.get(self.kind) or "", **self.env}
         env.pop("PYTHONPATH", None) if (ROOT / "triage" / "__init__.py").exists() else None
         self.log_path = Path(tempfile.mkstemp(prefix=f"bench-{self.kind}-", suffix=".log")[1])
@@ -123,15 +128,26 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.kind} server exited: {self.log_path.read_text()[-2000:]}")
             try:
-                status, _ = http_json(self.url + "/healthz", timeout=1.0)
+                status, health = http_json(self.url + "/healthz", timeout=1.0)
                 if status == 200:
                     self.started_in = time.monotonic() - t0
+                    self._wait_for_meaning(health, t0 + timeout)
                     return self
             except OSError:
                 pass
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"{self.kind} server did not answer /healthz within {timeout} s")
+
+    def _wait_for_meaning(self, health: dict, deadline: float) -> None:
+        """Measure the server in its steady state: the bot's sentence encoder prepares the model and embeds the KB
+        in a background thread after start (seconds of CPU on the server's one core), so wait until it is done.
+        The vector cache is shared between runs (SENTENCE_CACHE), as a restarted server's is."""
+        while isinstance(health, dict) and (health.get("kb") or {}).get("meaning") == "pending":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.kind}: the KB's sentence vectors were not ready in time")
+            time.sleep(0.1)
+            _, health = http_json(self.url + "/healthz", timeout=1.0)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.proc is None or self.proc.poll() is not None:

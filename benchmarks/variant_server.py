@@ -1,10 +1,11 @@
 """`python run.py` with the tunings of chatserver/tuning.py switched on or off one by one, to measure each.
 Same flags and CHAT_* environment as run.py, plus:
 
-    BENCH_TUNING=""            run.py as it was before the tuning: permessage-deflate accepted, gc.freeze() only
-    BENCH_TUNING="deflate"     + refuse permessage-deflate
-    BENCH_TUNING="gc"          + tune_gc (freeze and raised thresholds)
-    BENCH_TUNING="deflate,gc"  the same as run.py now
+    BENCH_TUNING=""                 run.py as it was before the tuning: permessage-deflate accepted, gc.freeze() only
+    BENCH_TUNING="deflate"          + refuse permessage-deflate (engineio's own WebSocket loops)
+    BENCH_TUNING="deflate,lean"     + the lean WebSocket read and write loops
+    BENCH_TUNING="gc"               + tune_gc (freeze and raised thresholds)
+    BENCH_TUNING="deflate,lean,gc"  the same as run.py now
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def main(argv: list[str]) -> None:
 
     wanted = {t.strip() for t in os.environ.get("BENCH_TUNING", "").split(",") if t.strip()}
     if "deflate" not in wanted:
-        chatserver.app.disable_websocket_compression = lambda sio: None
+        chatserver.app.tune_websocket_transport = lambda sio: None
+    tuning.LeanWebSocket.lean_loops = "lean" in wanted
     if "gc" not in wanted:
         def freeze_only():
             gc.collect()

@@ -19,7 +19,7 @@ from .namespaces.visitor import VisitorNamespace
 from .secrets import Secrets
 from .site_settings import SiteSettings
 from .store import Store
-from .tuning import InlineSendManager, disable_websocket_compression
+from .tuning import InlineSendManager, tune_websocket_transport
 from .views import public
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,8 @@ def create_app(config: Config | None = None) -> web.Application:
         engineio_logger=False,
     )
     sio.attach(app)
-    # Chat frames are small; per-connection deflate contexts cost ~90 KB of RSS each (docs/performance.md).
-    disable_websocket_compression(sio)
+    # No per-connection deflate contexts (~90 KB of RSS each) and no task per frame (docs/performance.md).
+    tune_websocket_transport(sio)
     app[keys.SIO] = sio
     app[keys.DISPATCHER] = Dispatcher(config, app[keys.STORE], sio)
     app[keys.BOT] = Bot(app)

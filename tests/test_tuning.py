@@ -4,7 +4,9 @@ from __future__ import annotations
 import asyncio
 
 from chatserver import keys
-from chatserver.tuning import InlineSendManager
+from chatserver.tuning import InlineSendManager, LeanWebSocket
+
+from conftest import Recorder
 
 from test_chat_journey import FIXTURE_KB
 
@@ -54,3 +56,42 @@ async def test_a_failing_inline_send_does_not_fail_the_acked_message(server_fact
     # Nothing was lost: the agent resyncs it.
     synced = await agent.call("sync", {"conversation_id": ack["conversation_id"], "after_seq": first["seq"]})
     assert "m2" in [m.get("client_id") for m in synced["messages"]]
+
+
+async def test_lean_websocket_loops_serve_upgrades_and_end_oversized_connections_alone(server_factory):
+    """serve_websocket replaces python-engineio's read/write loops: a client that starts on long-polling and
+    upgrades (as browsers do) is served by it too, a frame over the size limit ends only that connection, and a
+    client that leaves is disconnected server-side (the writer ends with the reader)."""
+    server = await server_factory(kb_dir=FIXTURE_KB, max_http_buffer_size=4096)
+    eio = server.app[keys.SIO].eio
+    assert eio._async["websocket"] is LeanWebSocket and LeanWebSocket.lean_loops
+
+    upgraded = Recorder("/visitor")
+    await upgraded.sio.connect(server.url, namespaces=["/visitor"], transports=["polling", "websocket"],
+                               wait_timeout=5)
+    await upgraded.wait_for("session")
+    for _ in range(50):  # the upgrade to WebSocket follows the polling handshake
+        if upgraded.sio.eio.current_transport == "websocket":
+            break
+        await asyncio.sleep(0.05)
+    assert upgraded.sio.eio.current_transport == "websocket"
+    ack = await upgraded.call("message", {"client_id": "u1", "text": "Where is my parcel?"})
+    assert ack["ok"] and ack["seq"] >= 1, ack
+    await upgraded.wait_for("message", lambda m: m["author"] == "bot")
+
+    bystander = await server.visitor()
+    oversized = await server.visitor()
+    disconnected = asyncio.Event()
+    oversized.sio.on("disconnect", lambda *args: disconnected.set(), namespace="/visitor")
+    await oversized.emit("message", {"client_id": "big", "text": "x" * 8000})
+    await asyncio.wait_for(disconnected.wait(), 5)
+    ack = await bystander.call("message", {"client_id": "b1", "text": "Still here?"})
+    assert ack["ok"], ack
+
+    sockets_before = len(eio.sockets)
+    await upgraded.disconnect()
+    for _ in range(50):
+        if len([s for s in eio.sockets.values() if not s.closed]) < sockets_before:
+            break
+        await asyncio.sleep(0.05)
+    assert len([s for s in eio.sockets.values() if not s.closed]) < sockets_before
