@@ -45,6 +45,13 @@ def main(argv: list[str] | None = None) -> int:
             line += (f"; closed loop {base['closed']['throughput']} vs {prod['closed']['throughput']}/s: "
                      f"{closed:.2f}x")
         print(line, flush=True)
+        for kind in order:
+            at_max = found[kind]["at_max"] or {}
+            failed = [s for s in found[kind]["steps"] if s.get("rate") == found[kind]["first_failed"]]
+            why = (f"failed {found[kind]['first_failed']}/s: p99 {failed[-1]['delivery_ms']['p99']} ms, "
+                   f"CPU {failed[-1]['server_cpu_pct']} %" if failed else "no failing step")
+            print(f"    {kind}: at {found[kind]['max_rate']}/s p99 {(at_max.get('delivery_ms') or {}).get('p99')} ms, "
+                  f"CPU {at_max.get('server_cpu_pct')} %; {why}", flush=True)
     print(f"median open-loop ratio over {len(ratios)} pairs: {statistics.median(ratios):.2f}x "
           f"(min {min(ratios):.2f}x, max {max(ratios):.2f}x)")
     if closed_ratios:
