@@ -23,13 +23,16 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str]) -> None:
     import chatserver.app
+    import chatserver.websocket
     import run
     from chatserver import tuning
 
     wanted = {t.strip() for t in os.environ.get("BENCH_TUNING", "").split(",") if t.strip()}
     if "deflate" not in wanted:
         chatserver.app.tune_websocket_transport = lambda sio: None
-    tuning.LeanWebSocket.lean_loops = "lean" in wanted
+    chatserver.websocket.LeanWebSocket.lean_loops = "lean" in wanted
+    if os.environ.get("BENCH_SWITCH_INTERVAL"):
+        sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     if "window" not in wanted:
         chatserver.app.Store = functools.partial(chatserver.app.Store, commit_window=0)
     if "gc" not in wanted:

@@ -19,7 +19,8 @@ from .namespaces.visitor import VisitorNamespace
 from .secrets import Secrets
 from .site_settings import SiteSettings
 from .store import Store
-from .tuning import InlineSendManager, tune_websocket_transport
+from .tuning import InlineSendManager
+from .websocket import tune_websocket_transport
 from .views import public
 
 log = logging.getLogger(__name__)

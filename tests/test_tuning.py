@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 
 from chatserver import keys
-from chatserver.tuning import InlineSendManager, LeanWebSocket
+from chatserver.tuning import InlineSendManager
+from chatserver.websocket import LeanWebSocket
 
 from conftest import Recorder
 
@@ -95,3 +96,17 @@ async def test_lean_websocket_loops_serve_upgrades_and_end_oversized_connections
             break
         await asyncio.sleep(0.05)
     assert len([s for s in eio.sockets.values() if not s.closed]) < sockets_before
+
+
+async def test_frames_of_any_size_reach_a_client_in_the_order_sent(server_factory):
+    """The lean writer loop sends every queued packet, small or larger than a TCP buffer, in order."""
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    visitor = await server.visitor()
+    sio = server.app[keys.SIO]
+    sid = visitor.sio.get_sid("/visitor")
+    sizes = [10, 40_000, 20, 30, 70_000, 5, 17_000, 1]
+    for n, size in enumerate(sizes):
+        await sio.emit("probe", {"n": n, "fill": "x" * size}, to=sid, namespace="/visitor")
+    for n in range(len(sizes)):
+        await visitor.wait_for("probe", lambda p, n=n: p["n"] == n)
+    assert [(p["n"], len(p["fill"])) for p in visitor.of("probe")] == list(enumerate(sizes))
