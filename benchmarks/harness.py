@@ -43,7 +43,7 @@ SENTENCE_CACHE = Path(tempfile.gettempdir()) / "chat-bench-vector-cache"
 
 # Server kinds that run the product; the value is BENCH_TUNING for benchmarks/variant_server.py.
 PRODUCT_KINDS = {"product": None, "untuned": "", "deflate-only": "deflate", "gc-only": "gc",
-                 "stock-loops": "deflate,gc,window", "no-window": "deflate,lean,gc"}
+                 "stock-loops": "deflate,gc"}
 
 
 def free_port() -> int:

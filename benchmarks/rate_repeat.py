@@ -3,6 +3,7 @@ machine getting busier or quieter during the run weighs on both alike; a finer s
 Prints each pair's ratio and the median: one run of run_all.py is one sample of a noisy figure.
 
     python benchmarks/rate_repeat.py [--pairs 3] [--visitors 100] [--factor 1.15] [--seconds 3]
+                                     [--against baseline]   (or another server kind of benchmarks/harness.py)
 """
 from __future__ import annotations
 
@@ -22,23 +23,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visitors", type=int, default=100, choices=(100, 1000))
     parser.add_argument("--factor", type=float, default=1.15, help="search step (run_all.py uses 1.3)")
     parser.add_argument("--seconds", type=float, default=3, help="seconds per search step")
+    parser.add_argument("--against", default="baseline", help="the server kind the product is compared with")
     args = parser.parse_args(argv)
     harness.raise_fd_limit()
     harness.ensure_node_modules()
     agents, start = (10, 2000) if args.visitors == 100 else (50, 1000)
     ratios, closed_ratios = [], []
     for pair in range(args.pairs):
-        order = ("baseline", "product") if pair % 2 == 0 else ("product", "baseline")
+        order = (args.against, "product") if pair % 2 == 0 else ("product", args.against)
         found = {}
         for kind in order:
             found[kind] = throughput(kind, args.visitors, agents, start, args.seconds, light=False,
                                      closed_seconds=args.seconds if args.visitors == 100 else 0,
                                      factor=args.factor)
-        base, prod = found["baseline"], found["product"]
+        base, prod = found[args.against], found["product"]
         ratio = prod["max_rate"] / base["max_rate"] if base["max_rate"] else float("nan")
         ratios.append(ratio)
         line = (f"pair {pair + 1} ({' then '.join(order)}): V={args.visitors} max msgs/s at p99<50ms "
-                f"baseline {base['max_rate']}, product {prod['max_rate']}: {ratio:.2f}x")
+                f"{args.against} {base['max_rate']}, product {prod['max_rate']}: {ratio:.2f}x")
         if "closed" in base and "closed" in prod:
             closed = prod["closed"]["throughput"] / base["closed"]["throughput"]
             closed_ratios.append(closed)

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter steps, 2,000 idle visitors instead of 10,000")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {SCENARIOS}")
-    parser.add_argument("--with", dest="extra", default="", help="extra server kinds: untuned, deflate-only, gc-only, stock-loops, no-window, baseline-uvloop")
+    parser.add_argument("--with", dest="extra", default="", help="extra server kinds: untuned, deflate-only, gc-only, stock-loops, baseline-uvloop")
     parser.add_argument("--idle-visitors", type=int, default=None)
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     args = parser.parse_args(argv)

@@ -1,17 +1,15 @@
 """`python run.py` with the tunings of chatserver/tuning.py switched on or off one by one, to measure each.
 Same flags and CHAT_* environment as run.py, plus:
 
-    BENCH_TUNING=""                        run.py before the tuning: permessage-deflate accepted, gc.freeze() only,
-                                           no commit window
+    BENCH_TUNING=""                        run.py before the tuning: permessage-deflate accepted, gc.freeze() only
     BENCH_TUNING="deflate"                 + refuse permessage-deflate (engineio's own WebSocket loops)
     BENCH_TUNING="deflate,lean"            + the lean WebSocket read and write loops
     BENCH_TUNING="gc"                      + tune_gc (freeze and raised thresholds)
-    BENCH_TUNING="window"                  + the store's commit window (chatserver/store/__init__.py)
-    BENCH_TUNING="deflate,lean,gc,window"  the same as run.py now
+    BENCH_TUNING="deflate,lean,gc"         the same as run.py now
+    BENCH_SWITCH_INTERVAL=0.0005           sys.setswitchinterval (an experiment: docs/performance.md)
 """
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import sys
@@ -33,8 +31,6 @@ def main(argv: list[str]) -> None:
     chatserver.websocket.LeanWebSocket.lean_loops = "lean" in wanted
     if os.environ.get("BENCH_SWITCH_INTERVAL"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
-    if "window" not in wanted:
-        chatserver.app.Store = functools.partial(chatserver.app.Store, commit_window=0)
     if "gc" not in wanted:
         def freeze_only():
             gc.collect()

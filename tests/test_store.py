@@ -39,36 +39,6 @@ async def test_concurrent_writes_share_transactions_and_each_is_stored_once(tmp_
         await store.close()
 
 
-def _queue_message(store: Store, visitor_id: str, n: int) -> asyncio.Future:
-    """Queue a visitor message now (store.write hands it to the writer before returning)."""
-    return store.write(conv_queries.add_visitor_message, visitor_id, f"c{n}", f"message {n}", time.time(), "bot")
-
-
-async def test_while_writes_keep_coming_the_writer_waits_a_commit_window_and_a_lone_write_does_not(tmp_path):
-    """After a batch of several writes, the next batch waits commit_window so that writes arriving meanwhile share
-    its commit; after a lone write, the next one is committed at once. (A long window makes this deterministic.)"""
-    store = Store(tmp_path / "chat.db", commit_window=0.4)
-    await store.start()
-    try:
-        await store.write(visitor_queries.get_or_create_visitor, "v1", time.time(), None, None, None)
-        await asyncio.gather(*[_queue_message(store, "v1", n) for n in range(20)])  # queued at once: one batch
-        batches = store.batches
-        first = _queue_message(store, "v1", 100)
-        await asyncio.sleep(0.1)  # inside the window: these join the same transaction
-        await asyncio.gather(first, *[_queue_message(store, "v1", 101 + n) for n in range(3)])
-        assert store.batches == batches + 1
-        # That batch had four writes, so the next one waits too. Once a lone write went through, none waits:
-        await _queue_message(store, "v1", 200)
-        batches = store.batches
-        lone = _queue_message(store, "v1", 201)
-        await asyncio.sleep(0.1)
-        assert lone.done(), "a write after a lone write must not wait for the commit window"
-        assert (await lone)["message"]["seq"] == 26
-        assert store.batches == batches + 1
-    finally:
-        await store.close()
-
-
 async def test_a_failing_write_rolls_back_alone(tmp_path):
     store = await _store(tmp_path)
 

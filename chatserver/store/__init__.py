@@ -6,12 +6,9 @@ thread, `await store.read(fn, *args)` in a small pool of read-only connections. 
 
 Group commit: the writer thread drains every write waiting in its queue and runs them in ONE transaction
 (a write that fails rolls back alone, see _run_batch), then COMMITs once and only then resolves the callers'
-futures. A caller therefore never sees success for a write that is not durable, and under load hundreds of
-messages share one commit. While writes keep arriving (the last batch had more than one), the writer waits
-COMMIT_WINDOW_SECONDS before taking the next batch, so that batches grow: each commit costs thread wake-ups,
-WAL page writes and the hand-back to the event loop whatever its size (at 2,500 msgs/s: 3 writes per batch and
-84 % of a core without the window, 10 per batch and 65 % with 2 ms; docs/performance.md). A lone write never
-waits.
+futures. A caller therefore never sees success for a write that is not durable, and under load many messages
+share one commit. (Waiting a few ms for batches to grow halved the writer's CPU but made the acks' latency tail
+worse: docs/performance.md.)
 
 Durability: journal_mode=WAL with synchronous=NORMAL. A killed process (kill -9) loses nothing that was
 committed; a power cut may lose the last few transactions. Set CHAT_SQLITE_SYNCHRONOUS=FULL where that
@@ -26,7 +23,6 @@ import os
 import queue
 import sqlite3
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -39,7 +35,6 @@ from .schema import migrations
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BATCH = 512
-COMMIT_WINDOW_SECONDS = 0.002
 CHECKPOINT_SECONDS = 0.5
 _STOP = object()
 
@@ -59,9 +54,8 @@ def _connect(path: Path, read_only: bool = False) -> sqlite_utils.Database:
 
 
 class Store:
-    def __init__(self, path: Path | str, readers: int = 2, commit_window: float = COMMIT_WINDOW_SECONDS):
+    def __init__(self, path: Path | str, readers: int = 2):
         self.path = Path(path)
-        self.commit_window = commit_window
         self._readers = readers
         self._writes: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -142,13 +136,10 @@ class Store:
         loop.call_soon_threadsafe(_settle, [(ready, None, None)])
         conn = db.conn
         stopping = False
-        busy = False  # the last batch had company: more writes are probably on their way
         while not stopping:
             item = self._writes.get()
             if item is _STOP:
                 break
-            if busy and self.commit_window > 0:
-                time.sleep(self.commit_window)  # holds no lock: readers and checkpoints go on
             batch = [item]
             while len(batch) < MAX_BATCH:
                 try:
@@ -159,7 +150,6 @@ class Store:
                     stopping = True
                     break
                 batch.append(more)
-            busy = len(batch) > 1
             outcomes = self._run_batch(db, conn, batch)
             loop.call_soon_threadsafe(_settle, outcomes)
         db.conn.close()
