@@ -25,6 +25,7 @@ from engineio.exceptions import SocketIsClosedError, UnknownPacketError
 
 log = logging.getLogger(__name__)
 
+
 class LeanWebSocket(engineio_aiohttp.WebSocket):
     """engineio's aiohttp WebSocket wrapper, answering the upgrade without permessage-deflate and (with
     `lean_loops`) serving the Engine.IO socket with `serve_websocket` instead of its own loops."""
