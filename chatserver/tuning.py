@@ -1,6 +1,6 @@
 """Server-side tuning measured by the benchmarks (docs/performance.md); opt-in, wired in by the app factory / run.py.
 
-- The WebSocket transport (no permessage-deflate, lean read loop, direct sends) is in `chatserver.websocket`.
+- The WebSocket transport (no permessage-deflate, lean read and write loops) is in `chatserver.websocket`.
 - `InlineSendManager`: python-socketio's manager sends every emit through one task per recipient plus
   `asyncio.wait`, even when the room has one socket (an agent's console, a visitor's tab): task creation and the
   wait were ~10 % of the server's CPU per message in a profile. With one recipient it queues the frame inline (the
