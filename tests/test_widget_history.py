@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from conftest import screenshot_path
+from conftest import record_page_problems, screenshot_path
 from widget_host import QUESTION, host_page, host_site  # noqa: F401
 
 WAIT = 10_000
@@ -17,8 +17,7 @@ async def test_previous_chats_list_and_transcript(server, host_site, browser):
     url = await host_site(host_page(server.url))
     context = await browser.new_context(viewport={"width": 1024, "height": 800})
     page = await context.new_page()
-    problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    problems = record_page_problems(page)
     await page.goto(url)
     await page.locator(".launcher").click()
     past = page.get_by_role("button", name="Previous chats")
