@@ -1,6 +1,9 @@
-"""The application factory: everything is built here and reached through the AppKeys in keys.py."""
+"""The application factory: everything is built here, wired explicitly, and reached through the AppKeys in
+keys.py. The order below is the layering of docs/architecture.md: store and settings, the knowledge base, the
+transport and its notifier, the live state, the desk (domain operations), then the edges (namespaces, views)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -10,38 +13,22 @@ from aiohttp import web
 from triage import KnowledgeBase, SentenceEncoder
 
 from . import jsoncodec, keys, templating
-from .bot import Bot
 from .config import Config
-from .dispatch import Dispatcher
-from .lifetimes import BOOTSTRAP, dispatcher_ctx, first_admin_ctx, kb_ctx, settings_ctx, store_ctx
+from .desk import Desk, agents, assignment
+from .desk.live import InProcessLiveState
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
-from .secrets import Secrets
+from .notifier import SocketNotifier
+from .origins import origin_checker
 from .site_settings import SiteSettings
 from .store import Store
+from .tokens import ServerSecret
 from .tuning import InlineSendManager
+from .views import admin, console, public, reports, widget
 from .websocket import tune_websocket_transport
-from .views import public
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-
-
-def origin_checker(settings: SiteSettings):
-    """Engine.IO-level check for every transport request: the server's own pages, plus the sites allowed to
-    embed the widget (CHAT_ALLOWED_ORIGINS, changeable in the admin settings). The agent namespace narrows this
-    to same-origin only."""
-
-    def check(origin, environ=None) -> bool:
-        if origin is None:
-            return True
-        allowed = settings.get("allowed_origins")
-        if "*" in allowed or origin.rstrip("/") in allowed:
-            return True
-        host = (environ or {}).get("HTTP_HOST")
-        return bool(host) and origin in (f"http://{host}", f"https://{host}")
-
-    return check
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -51,12 +38,10 @@ def create_app(config: Config | None = None) -> web.Application:
 
     app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers])
     app[keys.CONFIG] = config
-    app[keys.SECRETS] = Secrets.load_or_create(data_dir)
-    app[keys.STORE] = Store(config.db_path)
+    app[keys.SECRETS] = ServerSecret.load_or_create(data_dir)
+    app[keys.STORE] = Store(config.db_path, synchronous=config.sqlite_synchronous)
     app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
-    app[BOOTSTRAP] = {}
-    app[keys.SESSION_EXTRAS] = []
-    # The encoder is loaded and the questions embedded by the KB's own thread, started in kb_ctx.
+    # The encoder is loaded and the questions embedded by the KB's own thread, started in knowledge_base_lifetime.
     kb = KnowledgeBase.load(config.kb_dir, encoder=SentenceEncoder.load if config.kb_encoder else None,
                             cache_dir=config.vector_cache_dir)
     for error in kb.errors:
@@ -81,34 +66,79 @@ def create_app(config: Config | None = None) -> web.Application:
     # No per-connection deflate contexts (~90 KB of RSS each) and no task per frame (docs/performance.md).
     tune_websocket_transport(sio)
     app[keys.SIO] = sio
-    app[keys.DISPATCHER] = Dispatcher(config, app[keys.STORE], sio)
-    app[keys.BOT] = Bot(app)
+
+    live = InProcessLiveState({
+        "visitor_messages": (config.rate_limit_messages, config.rate_limit_window_seconds),
+        "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
+        "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
+    })
+    app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=SocketNotifier(sio), kb=kb,
+                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
     public.setup_routes(app)
-    for setup in _feature_setups():
-        setup(app)
+    widget.setup(app)
+    console.setup(app)
+    admin.setup(app)
+    reports.setup(app)
 
-    app.cleanup_ctx.append(store_ctx)
-    app.cleanup_ctx.append(settings_ctx)
-    app.cleanup_ctx.append(first_admin_ctx)
-    app.cleanup_ctx.append(dispatcher_ctx)
-    app.cleanup_ctx.append(kb_ctx)
+    app.cleanup_ctx.append(store_lifetime)
+    app.cleanup_ctx.append(desk_lifetime)
+    app.cleanup_ctx.append(knowledge_base_lifetime)
     return app
 
 
-def _feature_setups():
-    """Route setups of the feature modules (widget, console, admin, surveys, reports) that exist."""
-    import importlib
+async def store_lifetime(app: web.Application):
+    """The database (writer thread, readers), then the settings saved in it."""
+    store = app[keys.STORE]
+    await store.start()
+    await app[keys.SETTINGS].load()
+    yield
+    await store.close()
 
-    setups = []
-    for name in ("widget", "console", "admin", "surveys", "reports"):
-        try:
-            module = importlib.import_module(f"chatserver.views.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"chatserver.views.{name}":
-                raise
-            continue
-        setups.append(module.setup)
-    return setups
+
+async def desk_lifetime(app: web.Application):
+    """The first admin on a new database, live state rebuilt from the store, and the grace-period sweeper; at
+    shutdown, the bot's answers still running are cancelled."""
+    desk = app[keys.DESK]
+    await agents.ensure_first_admin(desk.store, desk.config)
+    await assignment.load(desk)
+
+    async def sweep():
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await assignment.sweep(desk)
+            except Exception:
+                log.exception("routing sweep failed")
+
+    task = asyncio.get_running_loop().create_task(sweep())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await desk.close()
+
+
+async def knowledge_base_lifetime(app: web.Application):
+    """Poll the article folder so edits on disk reach the bot without a restart (only changed files re-index);
+    the KB's embedding thread adds sentence meaning in the background (the matcher answers lexically until then)."""
+    config = app[keys.CONFIG]
+    loop = asyncio.get_running_loop()
+    kb = app[keys.KB]
+    kb.start_embedding()
+
+    async def poll():
+        while True:
+            await asyncio.sleep(config.kb_poll_seconds)
+            try:
+                if await loop.run_in_executor(None, kb.refresh):
+                    log.info("knowledge base reloaded changed articles")
+            except Exception:
+                log.exception("knowledge base refresh failed")
+
+    task = loop.create_task(poll())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await loop.run_in_executor(None, kb.close)      # waits for the embedding thread's current step

@@ -1,41 +1,20 @@
 """Agent authentication: argon2 password hashes, session tokens (cookie or bearer), CSRF tokens, login throttling."""
 from __future__ import annotations
 
-import functools
 import hmac
 import time
 from http.cookies import SimpleCookie
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from aiohttp import web
 
 from . import keys
+from .passwords import hash_password, verify_password  # noqa: F401  (re-exported for the views)
 from .store import agents as agent_queries
 
 SESSION_COOKIE = "chat_session"
 # Per-request cache of the logged-in agent (RequestKeys: aiohttp warns about plain string keys).
 AGENT = web.RequestKey("agent", object)
 SESSION_TOKEN = web.RequestKey("session_token", object)
-_hasher = PasswordHasher()
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
-    Made on first use: hashing takes ~0.1 s, which start-up should not pay."""
-    return _hasher.hash("not-a-real-password")
-
-
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str | None, password: str) -> bool:
-    try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def session_token_from_request(request: web.Request) -> str | None:

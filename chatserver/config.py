@@ -42,6 +42,8 @@ class Config:
     kb_vector_cache_dir: Path | None = None
     new_visitors_per_minute_per_ip: int = 30
     log_level: str = "INFO"
+    # NORMAL survives a killed process (WAL); FULL also survives power loss, at some throughput.
+    sqlite_synchronous: str = "NORMAL"
 
     @property
     def db_path(self) -> Path:
@@ -63,6 +65,13 @@ def _bool(text: str) -> bool:
 
 def _origins(text: str) -> list[str]:
     return [o.strip().rstrip("/") for o in text.split(",") if o.strip()]
+
+
+def _synchronous(text: str) -> str:
+    value = text.strip().upper()
+    if value not in {"NORMAL", "FULL"}:
+        raise ValueError(f"CHAT_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {text!r}")
+    return value
 
 
 ENV_SETTINGS: dict[str, tuple[str, object]] = {
@@ -89,6 +98,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "kb_vector_cache_dir": ("CHAT_KB_VECTOR_CACHE_DIR", Path),
     "new_visitors_per_minute_per_ip": ("CHAT_NEW_VISITORS_PER_MINUTE_PER_IP", int),
     "log_level": ("CHAT_LOG_LEVEL", str),
+    "sqlite_synchronous": ("CHAT_SQLITE_SYNCHRONOUS", _synchronous),
 }
 
 

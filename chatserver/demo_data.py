@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from . import keys, surveys
-from .auth import hash_password
 from .config import Config
-from .lifetimes import BOOTSTRAP, first_admin_ctx
+from .desk import surveys
+from .desk.agents import ensure_first_admin
+from .passwords import hash_password
 from .store import Store
 from .store import agents as agent_queries
 from .store import bot_log
@@ -125,10 +125,7 @@ async def fill_demo_data_async(config: Config, conversations: int = 320, days: i
 
 
 async def _create_first_admin(config: Config, store: Store) -> None:
-    app = {keys.CONFIG: config, keys.STORE: store, BOOTSTRAP: {}}   # the keys first_admin_ctx reads
-    setup = first_admin_ctx(app)  # type: ignore[arg-type]
-    await setup.__anext__()
-    await setup.aclose()
+    await ensure_first_admin(store, config)
 
 
 async def _create_agents(store: Store, config: Config) -> dict[str, dict]:
@@ -370,12 +367,13 @@ def _write_chat(db, chat: DemoChat, agents: dict[str, dict]) -> None:
                  (t0 + chat.closed_after - 30, "agent", AGENT_CLOSERS[cid % len(AGENT_CLOSERS)])]
         for i, (moment, author, text) in enumerate(lines):
             if author == "agent":
-                conv_queries.add_agent_message(db, cid, agent["id"], False, f"demo-{cid}-{i}", text, moment)
+                conv_queries.add_agent_message(db, conv_queries.get_conversation(db, cid), agent["id"], f"demo-{cid}-{i}",
+                                               text, moment)
             else:
                 conv_queries.add_visitor_message(db, chat.visitor_id, f"demo-{cid}-{i}", text, moment, "bot")
         if chat.sent_article:
-            conv_queries.add_agent_message(db, cid, agent["id"], False, f"demo-{cid}-article", chat.sent_article,
-                                           responded_at + 60, False, "article",
+            conv_queries.add_agent_message(db, conv_queries.get_conversation(db, cid), agent["id"],
+                                           f"demo-{cid}-article", chat.sent_article, responded_at + 60, False, "article",
                                            {"slug": chat.sent_article, "url": f"/kb/{chat.sent_article}"})
             bot_log.record_article_event(db, cid, chat.sent_article, "sent_by_agent", None, responded_at + 60)
     closed_at = t0 + chat.closed_after

@@ -26,6 +26,17 @@ class InvalidPayload(ChatError):
     http_status = 400
 
 
+class InvalidFields(InvalidPayload):
+    """One or more fields are not valid; `errors` maps each field to a readable message."""
+
+    def __init__(self, errors: dict[str, str], code: str = "invalid_payload"):
+        self.errors = errors
+        super().__init__("; ".join(errors.values()), code=code)
+
+    def ack(self) -> dict:
+        return {**super().ack(), "fields": self.errors}
+
+
 class NotFound(ChatError):
     """No such conversation (or it is not yours)."""
     code = "not_found"
@@ -54,3 +65,9 @@ class StorageError(ChatError):
     """The message could not be stored; it was not accepted. Retry later."""
     code = "storage_error"
     http_status = 503
+
+
+class Unauthorized(ChatError):
+    """Log in first (or again: the session ended)."""
+    code = "unauthorized"
+    http_status = 401

@@ -1,4 +1,5 @@
-"""Typed keys for everything shared through the aiohttp application."""
+"""Typed keys for what the app factory shares with the edges (HTTP views, Socket.IO namespaces) through the
+aiohttp application. The domain layer (chatserver/desk) never reads them: it gets a `Desk`."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -11,39 +12,17 @@ if TYPE_CHECKING:
 
     from triage import KnowledgeBase
 
-    from .bot import Bot
     from .config import Config
-    from .dispatch import Dispatcher
-    from .secrets import Secrets
+    from .desk import Desk
     from .site_settings import SiteSettings
     from .store import Store
+    from .tokens import ServerSecret
 
 CONFIG = web.AppKey("config", "Config")
 STORE = web.AppKey("store", "Store")
 SIO = web.AppKey("sio", "socketio.AsyncServer")
 KB = web.AppKey("kb", "KnowledgeBase")
-DISPATCHER = web.AppKey("dispatcher", "Dispatcher")
-BOT = web.AppKey("bot", "Bot")
-SECRETS = web.AppKey("secrets", "Secrets")
+DESK = web.AppKey("desk", "Desk")
+SECRETS = web.AppKey("secrets", "ServerSecret")
 TEMPLATES = web.AppKey("templates", "jinja2.Environment")
 SETTINGS = web.AppKey("settings", "SiteSettings")
-# Coroutines (app, visitor_id, open_conversation) -> dict merged into the visitor `session` event (e.g. a pending survey).
-SESSION_EXTRAS = web.AppKey("session_extras", list)
-
-
-class AppServices:
-    """Shortcuts to the shared objects, for classes that hold the app (namespaces, the bot)."""
-
-    app: web.Application
-
-    @property
-    def store(self) -> "Store":
-        return self.app[STORE]
-
-    @property
-    def dispatcher(self) -> "Dispatcher":
-        return self.app[DISPATCHER]
-
-    @property
-    def kb(self) -> "KnowledgeBase":
-        return self.app[KB]

@@ -12,6 +12,7 @@ DEFAULT_WAIT_PER_CHAT_SECONDS = 90.0
 class AgentState:
     id: int
     name: str
+    role: str = "agent"
     status: str = "away"          # "online" | "away"
     connected: bool = False
     open_chats: int = 0

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import InvalidPayload
+from .errors import InvalidFields, InvalidPayload
 
 EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,255}\.[A-Za-z]{2,63}$")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-def payload(value: Any, allowed: set[str] | None = None) -> dict:
+def payload(value: Any) -> dict:
     """The payload must be a JSON object; a missing payload counts as {}."""
     if value is None:
         return {}
@@ -85,3 +85,18 @@ def slug(obj: dict, name: str = "slug") -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,119}", value):
         raise InvalidPayload(f"'{name}' must be an article slug")
     return value
+
+
+def collect_fields(checks: dict) -> dict:
+    """Run each field's check (name -> zero-argument function) and gather every failure, so a form can show
+    all its errors at once; the error code is that of the first failing field."""
+    values, errors, first_code = {}, {}, None
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except InvalidPayload as exc:
+            errors[name] = exc.message
+            first_code = first_code or exc.code
+    if errors:
+        raise InvalidFields(errors, code=first_code)
+    return values

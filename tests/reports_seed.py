@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from chatserver import surveys
+from chatserver.desk import surveys
 from chatserver.store import agents as agent_queries
 from chatserver.store import bot_log
 from chatserver.store import conversations as conv_queries
@@ -104,7 +104,8 @@ def seed_chat(db, chat: Chat, number: int, agents: dict[str, int]) -> int:
         conv_queries.assign_conversation(db, cid, agent_id, "assigned", "system", None, "seeded",
                                          t0 + chat.assigned_after, ("queued",))
         if chat.responded_after is not None:
-            conv_queries.add_agent_message(db, cid, agent_id, False, f"r-{number}", "Hello, how can I help?",
+            conv_queries.add_agent_message(db, conv_queries.get_conversation(db, cid), agent_id, f"r-{number}",
+                                           "Hello, how can I help?",
                                            t0 + chat.responded_after)
     if chat.closed_after is not None:
         closed_at = t0 + chat.closed_after

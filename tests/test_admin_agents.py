@@ -66,7 +66,7 @@ async def test_editing_role_capacity_and_departments_applies_to_routing_at_once(
     saved = await server.store.read(agent_queries.get_agent, dana["id"])
     assert (saved["name"], saved["role"], saved["max_chats"], saved["departments"], saved["disabled"]) == (
         "Dana S.", "admin", 5, ["billing"], False)
-    state = server.app[keys.DISPATCHER].agents[dana["id"]]
+    state = await server.app[keys.DESK].live.agent(dana["id"])
     assert (state.max_chats, state.departments, state.name) == (5, ["billing"], "Dana S.")
     assert client.sio.connected                                               # an edit does not disconnect
     live = await client.wait_for("status", lambda st: st["max_chats"] == 5)   # the console shows "0 of 5" at once
@@ -90,7 +90,7 @@ async def test_disabling_an_agent_ends_sessions_and_sockets_at_once_and_requeues
     assert status == 303 and headers["Location"] == "/admin/agents?done=disabled"
 
     # Their socket is gone, their chat is back in the queue, their tokens no longer work, they cannot sign in.
-    assert dana["id"] not in server.app[keys.DISPATCHER].agent_sids          # dropped before the answer came
+    assert dana["id"] not in server.app[keys.DESK].live.agent_sids          # dropped before the answer came
     await until_disconnected(agent)
     conversation = await server.store.read(conv_queries.get_conversation, ack["conversation_id"])
     assert conversation["status"] == "queued" and conversation["agent_id"] is None

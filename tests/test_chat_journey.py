@@ -7,6 +7,7 @@ import aiohttp
 import pytest
 
 from chatserver import keys
+from chatserver.desk import sessions
 from chatserver.store import conversations as conv_queries
 
 from conftest import ROOT, Recorder
@@ -240,7 +241,7 @@ async def test_session_states_routing_as_it_is_when_sent_not_when_read(server, m
 
     async def slow_after_snapshot_read(query, *args):
         found = await store_read(query, *args)
-        if query is conv_queries.open_conversation_of:
+        if query is sessions.visitor_view:
             await asyncio.sleep(1.0)           # the row is read; the agent comes online meanwhile
         return found
 

@@ -257,7 +257,7 @@ async def test_agent_shift_from_notification_to_close(desk, browser):
 async def test_lost_network_then_resync_without_reload(server_factory, browser):
     # Short heartbeats, so a connection that silently stops answering is noticed within ~2 s.
     server = await make_desk(server_factory, ping_interval_seconds=1.0, ping_timeout_seconds=1.0)
-    dispatcher = server.app[keys.DISPATCHER]
+    live = server.app[keys.DESK].live
     context, page, problems = await console_page(browser, server, "dana@example.com", viewport=LAPTOP)
     dana_id = int(await page.locator(".cs-main").get_attribute("data-agent-id"))
     await page.click("#enable-notifications")
@@ -273,16 +273,16 @@ async def test_lost_network_then_resync_without_reload(server_factory, browser):
     await expect(page.locator("#connection-banner")).to_contain_text("offline")
     # The server really lost the agent's socket: what follows can only reach the page by resyncing.
     for _ in range(100):
-        if not dispatcher.agent_sids.get(dana_id):
+        if not live.agent_sids.get(dana_id):
             break
         await asyncio.sleep(0.1)
-    assert not dispatcher.agent_sids.get(dana_id)
+    assert not live.agent_sids.get(dana_id)
 
     for n, text in enumerate(["Are you still there?", "The tracking page says 'returned to sender'"]):
         ack = await visitor.call("message", {"client_id": f"off-{n}", "text": text})
         assert ack["ok"], ack
     newcomer, cid2, _ = await queued_chat(server, "I was charged twice")
-    assert cid2 in dispatcher.queue                       # nobody online to take it
+    assert cid2 in live.queue                       # nobody online to take it
     await asyncio.sleep(0.5)
     await expect(messages.locator(".cs-msg-visitor")).to_have_count(1)   # nothing arrived while offline
     await page.screenshot(path=screenshot_path("console-offline-laptop"))
@@ -309,18 +309,18 @@ async def test_lost_network_then_resync_without_reload(server_factory, browser):
     # The server forgets the connection without the browser being told (a half-open socket, as after a proxy or
     # NAT timeout): the heartbeat notices, socket.io reconnects by itself and the console resyncs.
     sio = server.app[keys.SIO]
-    [old_sid] = dispatcher.agent_sids[dana_id]
+    [old_sid] = live.agent_sids[dana_id]
     await sio.eio.disconnect(sio.manager.eio_sid_from_sid(old_sid, "/agent"))
-    assert not dispatcher.agent_sids.get(dana_id)        # the next message is not delivered live
+    assert not live.agent_sids.get(dana_id)        # the next message is not delivered live
     await visitor.call("message", {"client_id": "drop", "text": "Sent around a dropped connection"})
     await expect(messages.locator(".cs-msg-visitor")).to_have_count(5, timeout=WAIT)
-    assert dispatcher.agent_sids.get(dana_id) and old_sid not in dispatcher.agent_sids[dana_id]
+    assert live.agent_sids.get(dana_id) and old_sid not in live.agent_sids[dana_id]
     assert await page.evaluate("window.__sameDocument") is True
 
     # Logged out elsewhere while the connection was down: the console says so instead of retrying silently.
     [session_cookie] = [c for c in await context.cookies() if c["name"] == "chat_session"]
     await server.store.write(agent_queries.delete_session, session_cookie["value"])
-    [sid] = dispatcher.agent_sids[dana_id]
+    [sid] = live.agent_sids[dana_id]
     await sio.eio.disconnect(sio.manager.eio_sid_from_sid(sid, "/agent"))
     banner = page.locator("#connection-banner")
     await expect(banner).to_contain_text("Your session has ended", timeout=WAIT)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from chatserver import keys
+from chatserver.desk import presence
 from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 
@@ -96,7 +97,7 @@ async def test_disabling_an_agent_drops_their_socket_and_requeues(server_factory
     visitor, cid = await queued_visitor(server)
     await dee.wait_for("assigned")
     updated = await server.store.write(agent_queries.update_agent, agent["id"], disabled=True)
-    await server.app[keys.DISPATCHER].refresh_agent(updated)
+    await presence.refresh_agent(server.app[keys.DESK], updated)
     conversation = await server.store.read(conv_queries.get_conversation, cid)
     assert conversation["status"] == "queued"
     assert not dee.sio.connected or dee.sio.namespaces == {}

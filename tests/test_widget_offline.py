@@ -9,6 +9,7 @@ import json
 from playwright.async_api import expect
 
 from chatserver import keys
+from chatserver.desk import sessions
 from chatserver.store import conversations as conv_queries
 
 from widget_host import host_page, host_site, shown_messages  # noqa: F401
@@ -104,7 +105,7 @@ async def test_a_refused_message_shows_failed_and_can_be_retried(server_factory,
     # The window passes (for this visitor), the visitor presses Retry: sent, and stored once.
     visitor_id = await page.evaluate("k => JSON.parse(localStorage.getItem(k)).token.split('.')[1]",
                                      "chat-widget:" + server.url)
-    server.app[keys.SIO].namespace_handlers["/visitor"].message_limiter.reset(visitor_id)
+    await server.app[keys.DESK].live.reset_limit("visitor_messages", visitor_id)
     await failed.get_by_role("button", name="Retry").click()
     await expect(page.locator(".outbox .row")).to_have_count(0, timeout=WAIT)
     await expect(page.locator(".row.me[data-seq] .meta").last).to_contain_text("Sent")
@@ -124,7 +125,7 @@ async def test_a_chat_closed_while_reconnecting_stays_closed(server, host_site, 
 
     async def slow_after_snapshot_read(query, *args):
         found = await store_read(query, *args)
-        if query is conv_queries.open_conversation_of and found is not None:
+        if query is sessions.visitor_view and found[0] is not None:
             snapshot_read.set()
             await asyncio.sleep(1.0)           # the row says "assigned"; the agent closes the chat meanwhile
         return found

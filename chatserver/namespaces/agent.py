@@ -1,15 +1,15 @@
-"""The /agent namespace: logged-in agents. Authenticated once at connect from the login session."""
+"""The /agent namespace: logged-in agents. Authenticated once at connect from the login session; every event
+then acts as the agent the live state knows now (a changed role counts at once, a disabled agent is refused)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from urllib.parse import urlsplit
 
-
-from .. import keys, rooms, validation
+from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..errors import Forbidden, NotFound
-from ..store import conversations as conv_queries
+from ..desk import assignment, bot, conversations, presence, sessions
+from ..desk.agents import login_session_hash
+from ..errors import Unauthorized
 from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
@@ -32,44 +32,39 @@ class AgentNamespace(ChatNamespace):
     async def on_connect(self, sid, environ, auth=None):
         if not same_origin(environ):
             raise refusal("forbidden_origin", "agent sockets are only accepted from this server's pages")
-        agent = await agent_for_token(self.app, session_token_from_environ(environ, auth))
+        token = session_token_from_environ(environ, auth)
+        agent = await agent_for_token(self.app, token)
         if agent is None:
             raise refusal("unauthorized", "log in first")
         await self.save_session(sid, {"agent": agent})
-        await self.dispatcher.agent_connected(agent, sid)
+        await presence.agent_connected(self.desk, agent, sid, login_session_hash(token))
         asyncio.get_running_loop().create_task(self._send_session(sid, agent))
 
     async def _send_session(self, sid, agent):
         await asyncio.sleep(0)
-        assigned = [cid for cid, aid in self.dispatcher.conversation_agent.items() if aid == agent["id"]]
-        conversations = [await self.dispatcher.conversation_snapshot(cid) for cid in sorted(assigned)]
-        await self.emit("session", {
-            "agent": agent,
-            "status": self.dispatcher.agent_status(agent["id"]),
-            "conversations": conversations,
-            "queue": {"conversations": self.dispatcher.queue_view(), "agents_online": self.dispatcher.agents_online()},
-        }, to=sid)
+        await self.desk.notifier.send_session("agent", sid, await sessions.agent_session(self.desk, agent))
 
     async def on_disconnect(self, sid, reason=None):
         session = await self.get_session(sid)
         if session and "agent" in session:
-            await self.dispatcher.agent_disconnected(session["agent"]["id"], sid)
+            await presence.agent_disconnected(self.desk, session["agent"]["id"], sid)
 
     async def _agent(self, sid) -> dict:
-        return (await self.get_session(sid))["agent"]
+        agent = (await self.get_session(sid))["agent"]
+        current = await presence.current_agent(self.desk, agent["id"])
+        if current is None:
+            raise Unauthorized("this account was disabled; log in again")
+        return {**agent, **current}
 
     async def on_status(self, sid, payload):
         agent = await self._agent(sid)
-        body = validation.payload(payload)
-        status = validation.choice(body, "status", {"online", "away"})
-        await self.dispatcher.set_status(agent["id"], status)
-        return {"ok": True, **self.dispatcher.agent_status(agent["id"])}
+        status = validation.choice(validation.payload(payload), "status", {"online", "away"})
+        return {"ok": True, **await presence.set_status(self.desk, agent["id"], status)}
 
     async def on_claim(self, sid, payload):
         agent = await self._agent(sid)
-        body = validation.payload(payload)
-        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
-        conversation = await self.dispatcher.claim(agent, cid)
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        conversation = await assignment.claim(self.desk, agent, cid)
         return {"ok": True, "conversation_id": conversation["id"]}
 
     async def _send(self, sid, payload, private: bool):
@@ -78,13 +73,7 @@ class AgentNamespace(ChatNamespace):
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         client_id = validation.client_id(body) if (not private or "client_id" in body) else None
         text = validation.text(body, "text", self.app[keys.CONFIG].max_message_chars)
-        stored = await self.store.write(conv_queries.add_agent_message, cid, agent["id"], agent["role"] == "admin",
-                                        client_id, text, time.time(), private)
-        message = stored["message"]
-        if not stored["duplicate"]:
-            await self.dispatcher.deliver(message, stored["conversation"], sender_sid=sid)
-        return {"ok": True, "id": message["id"], "seq": message["seq"], "conversation_id": cid,
-                "created_at": message["created_at"], "duplicate": stored["duplicate"]}
+        return await conversations.send_agent_message(self.desk, agent, cid, client_id, text, sid, private)
 
     async def on_message(self, sid, payload):
         return await self._send(sid, payload, private=False)
@@ -97,60 +86,38 @@ class AgentNamespace(ChatNamespace):
         body = validation.payload(payload)
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         typing = validation.boolean(body, "typing")
-        if self.dispatcher.conversation_agent.get(cid) != agent["id"]:
-            raise Forbidden("this conversation is not assigned to you", code="not_assigned")
-        visitor_id = self.dispatcher.conversation_visitor.get(cid)
-        await self.app[keys.SIO].emit("typing", {"conversation_id": cid, "author": "agent",
-                                                 "agent_name": agent["name"], "typing": typing},
-                                      to=rooms.visitor(visitor_id), namespace="/visitor")
-        return {"ok": True}
+        await conversations.agent_typing(self.desk, agent, cid, typing)
 
     async def on_transfer(self, sid, payload):
         agent = await self._agent(sid)
         body = validation.payload(payload)
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         target = validation.integer(body, "agent_id", minimum=1, maximum=MAX_ID)
-        conversation = await self.dispatcher.transfer(agent, cid, target)
+        conversation = await assignment.transfer(self.desk, agent, cid, target)
         return {"ok": True, "conversation_id": cid, "agent_id": conversation["agent_id"]}
 
     async def on_close(self, sid, payload):
         agent = await self._agent(sid)
-        body = validation.payload(payload)
-        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
-        conversation = await self.store.read(conv_queries.get_conversation, cid)
-        if conversation is None:
-            raise NotFound("no such conversation")
-        if conversation["status"] == "closed":
-            return {"ok": True, "conversation_id": cid, "already_closed": True}
-        if conversation["agent_id"] != agent["id"] and agent["role"] != "admin":
-            raise Forbidden("this conversation is not assigned to you", code="not_assigned")
-        await self.dispatcher.close(cid, "agent", agent["id"], "resolved", f"closed by {agent['name']}")
-        return {"ok": True, "conversation_id": cid}
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        return await conversations.close_by_agent(self.desk, agent, cid)
 
     async def on_sync(self, sid, payload):
-        await self._agent(sid)
+        agent = await self._agent(sid)
         body = validation.payload(payload)
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         after_seq = validation.integer(body, "after_seq", minimum=0, maximum=MAX_ID)
-        conversation = await self.store.read(conv_queries.get_conversation, cid)
-        if conversation is None:
-            raise NotFound("no such conversation")
-        messages = await self.store.read(conv_queries.messages_after, cid, after_seq, True, 1000)
-        return {"ok": True, "conversation_id": cid, "status": conversation["status"], "messages": messages,
-                "more": len(messages) == 1000}
+        return await conversations.agent_sync(self.desk, agent, cid, after_seq)
 
     async def on_conversation(self, sid, payload):
         """The full snapshot of one conversation (history, bot suggestions, feedback, visitor details)."""
-        await self._agent(sid)
-        body = validation.payload(payload)
-        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
-        return {"ok": True, **await self.dispatcher.conversation_snapshot(cid)}
+        agent = await self._agent(sid)
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        return await conversations.conversation_for_agent(self.desk, agent, cid)
 
     async def on_kb_search(self, sid, payload):
         await self._agent(sid)
-        body = validation.payload(payload)
-        query = validation.text(body, "query", 500)
-        return await self.app[keys.BOT].search(query)
+        query = validation.text(validation.payload(payload), "query", 500)
+        return await bot.search_kb(self.desk, query)
 
     async def on_send_article(self, sid, payload):
         agent = await self._agent(sid)
@@ -158,4 +125,4 @@ class AgentNamespace(ChatNamespace):
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         slug = validation.slug(body)
         client_id = validation.client_id(body) if "client_id" in body else None
-        return await self.app[keys.BOT].send_article(agent, cid, slug, client_id)
+        return await bot.send_article(self.desk, agent, cid, slug, client_id)

@@ -6,8 +6,8 @@ import logging
 import socketio
 from aiohttp import web
 
+from .. import keys
 from ..errors import ChatError
-from ..keys import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,14 @@ def refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedErr
     return socketio.exceptions.ConnectionRefusedError(message, {"error": code, "message": message})
 
 
-class ChatNamespace(AppServices, socketio.AsyncNamespace):
+class ChatNamespace(socketio.AsyncNamespace):
     """Every event answers an ack: the handler's result, or {ok: false, error, message}. Nothing a client sends
     can raise into python-socketio, and events nobody handles get `unknown_event`."""
 
     def __init__(self, namespace: str, app: web.Application):
         super().__init__(namespace)
         self.app = app
+        self.desk = app[keys.DESK]
 
     async def trigger_event(self, event: str, *args):
         if event in ("connect", "disconnect"):
@@ -56,10 +57,9 @@ class ChatNamespace(AppServices, socketio.AsyncNamespace):
             return await self.on_connect(*args)
         except socketio.exceptions.ConnectionRefusedError:  # a documented refusal (not the builtin of that name)
             raise
+        except ChatError as exc:  # e.g. rate_limited: refused with its documented code
+            raise refusal(exc.code, exc.message) from None
         except Exception:
             # A connect handler that fails for any reason refuses: never a half-connected client.
             log.exception("connect handler failed on %s", self.namespace)
             raise refusal("server_error", "could not start the session")
-
-    async def session_of(self, sid: str) -> dict:
-        return await self.get_session(sid)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 import queue
 import sqlite3
 import threading
@@ -39,14 +38,11 @@ CHECKPOINT_SECONDS = 0.5
 _STOP = object()
 
 
-def _connect(path: Path, read_only: bool = False) -> sqlite_utils.Database:
+def _connect(path: Path, read_only: bool = False, synchronous: str = "NORMAL") -> sqlite_utils.Database:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
     conn.execute("PRAGMA busy_timeout = 5000")
     conn.execute("PRAGMA foreign_keys = ON")
-    synchronous = os.environ.get("CHAT_SQLITE_SYNCHRONOUS", "NORMAL").upper()
-    if synchronous not in {"NORMAL", "FULL"}:
-        synchronous = "NORMAL"
-    conn.execute(f"PRAGMA synchronous = {synchronous}")
+    conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'FULL' else 'NORMAL'}")
     if read_only:
         conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlite3.Row
@@ -54,8 +50,9 @@ def _connect(path: Path, read_only: bool = False) -> sqlite_utils.Database:
 
 
 class Store:
-    def __init__(self, path: Path | str, readers: int = 2):
+    def __init__(self, path: Path | str, readers: int = 2, synchronous: str = "NORMAL"):
         self.path = Path(path)
+        self.synchronous = synchronous
         self._readers = readers
         self._writes: queue.SimpleQueue = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -118,13 +115,13 @@ class Store:
     def _run_read(self, fn, args):
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._local.db = _connect(self.path, read_only=True)
+            db = self._local.db = _connect(self.path, read_only=True, synchronous=self.synchronous)
         return fn(db, *args)
 
     def _write_loop(self, ready: asyncio.Future) -> None:
         loop = self._loop
         try:
-            db = _connect(self.path)
+            db = _connect(self.path, synchronous=self.synchronous)
             db.conn.execute("PRAGMA journal_mode = WAL")
             # Checkpoints (and their fsync) run in _checkpoint_loop, never inside a group commit: an automatic
             # checkpoint on the writer stalled every waiting ack for tens of ms (the p99 spikes under load).

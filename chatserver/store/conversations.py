@@ -5,7 +5,7 @@ import json
 
 from sqlite_utils import Database
 
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, NotFound
 
 OPEN_STATUSES = ("bot", "queued", "assigned")
 
@@ -131,36 +131,28 @@ def add_visitor_message(db: Database, visitor_id: str, client_id: str, text: str
             "first_message": first_message}
 
 
-def add_agent_message(db: Database, conversation_id: int, agent_id: int, is_admin: bool, client_id: str | None,
-                      text: str, now: float, private: bool = False, kind: str = "text",
-                      payload: object = None) -> dict:
-    """Store an agent's reply (or private note). Replies need the conversation assigned to this agent;
-    notes may be added by the assigned agent or an admin to any open or closed conversation."""
-    if client_id is not None:
-        row = db.execute(_MESSAGE_SELECT + "WHERE m.conversation_id = ? AND m.client_id = ?",
-                         [conversation_id, client_id]).fetchone()
-        if row is not None:
-            if row["agent_id"] != agent_id:
-                raise Conflict("that client_id was already used in this conversation", code="duplicate_client_id")
-            return {"message": message_dict(row), "conversation": get_conversation(db, conversation_id),
-                    "duplicate": True}
-    conversation = get_conversation(db, conversation_id)
-    if conversation is None:
-        raise NotFound("no such conversation")
-    if private:
-        if conversation["agent_id"] != agent_id and not is_admin and conversation["status"] != "queued":
-            raise Forbidden("only the assigned agent or an admin can add notes here", code="not_assigned")
-    else:
-        if conversation["status"] == "closed":
-            raise Conflict("the conversation is closed", code="conversation_closed")
-        if conversation["status"] != "assigned" or conversation["agent_id"] != agent_id:
-            raise Forbidden("this conversation is not assigned to you", code="not_assigned")
-        if conversation["first_agent_response_at"] is None:
-            db.execute("UPDATE conversations SET first_agent_response_at = ? WHERE id = ?", [now, conversation_id])
-            conversation["first_agent_response_at"] = now
-    message = _insert_message(db, conversation, "agent", text, now, client_id=client_id, agent_id=agent_id,
-                              private=private, kind="note" if private else kind, payload=payload)
-    return {"message": message, "conversation": conversation, "duplicate": False}
+def agent_message_by_client_id(db: Database, conversation_id: int, client_id: str) -> dict | None:
+    """The agent message this client_id already stored in the conversation (a resend), if any."""
+    row = db.execute(_MESSAGE_SELECT + "WHERE m.conversation_id = ? AND m.client_id = ?",
+                     [conversation_id, client_id]).fetchone()
+    return message_dict(row) if row is not None else None
+
+
+def add_agent_message(db: Database, conversation: dict, agent_id: int, client_id: str | None, text: str, now: float,
+                      private: bool = False, kind: str = "text", payload: object = None) -> dict:
+    """Store an agent's reply (or private note) in `conversation` (who may write there is the caller's check,
+    chatserver/desk/access.py). The first reply sets first_agent_response_at."""
+    if not private and conversation["first_agent_response_at"] is None:
+        db.execute("UPDATE conversations SET first_agent_response_at = ? WHERE id = ?", [now, conversation["id"]])
+        conversation["first_agent_response_at"] = now
+    return _insert_message(db, conversation, "agent", text, now, client_id=client_id, agent_id=agent_id,
+                           private=private, kind="note" if private else kind, payload=payload)
+
+
+def visitor_held_by(db: Database, visitor_id: str, agent_id: int) -> bool:
+    """Whether this agent holds one of the visitor's chats now (they may read the visitor's earlier ones)."""
+    return db.execute("SELECT 1 FROM conversations WHERE visitor_id = ? AND agent_id = ? AND status = 'assigned' "
+                      "LIMIT 1", [visitor_id, agent_id]).fetchone() is not None
 
 
 def add_bot_message(db: Database, conversation_id: int, text: str, now: float, kind: str = "text",

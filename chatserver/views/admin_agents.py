@@ -1,152 +1,18 @@
-"""Admin → Agents: create (invite) agents, change role, capacity and departments, disable, reset a password.
-
-Disabling takes effect at once: the store deletes the agent's login sessions and the dispatcher disconnects their
-sockets and sends their chats back to the queue. The same operations back the JSON API (admin_api.py).
-"""
+"""Admin → Agents: the pages to create (invite) agents, change role, capacity and departments, disable, reset a
+password. The operations are chatserver/desk/agents.py (the JSON API, admin_api.py, calls the same ones)."""
 from __future__ import annotations
 
-import asyncio
-import re
-import secrets
-import time
 from datetime import datetime, timezone
 
 from aiohttp import web
 
-from .. import keys, validation
-from ..auth import hash_password
-from ..errors import Conflict, InvalidPayload
+from .. import keys
+from ..desk import agents as agent_ops
+from ..desk.presence import presence_of
+from ..errors import Conflict, InvalidFields
 from ..store import agents as agent_queries
-from .admin_common import InvalidFields, admin_form, admin_page, collect_fields, require_admin
+from .admin_common import admin_form, admin_page, require_admin
 
-ROLES = {"agent", "admin"}
-MAX_CHATS_LIMIT = 50
-MIN_PASSWORD = 10
-DEPARTMENT_RE = re.compile(r"^[\w][\w .&-]{0,39}$")
-# Looser than validation.EMAIL_RE on purpose: logins like the default admin@localhost have no dot in the domain.
-LOGIN_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,253}$")
-
-
-# -- validation (JSON-typed values; the form handlers convert first) -----------------------------------------
-
-def _email(fields: dict) -> str:
-    value = fields.get("email")
-    if not isinstance(value, str) or not LOGIN_EMAIL_RE.match(value.strip()):
-        raise InvalidPayload("enter an email address like dana@example.com", code="invalid_email")
-    return value.strip().lower()
-
-
-def _name(fields: dict) -> str:
-    return validation.text(fields, "name", 80)
-
-
-def _max_chats(fields: dict) -> int:
-    return validation.integer(fields, "max_chats", 1, MAX_CHATS_LIMIT)
-
-
-def _departments(fields: dict) -> list[str]:
-    value = fields.get("departments")
-    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
-        raise InvalidPayload("'departments' must be a list of names")
-    cleaned: list[str] = []
-    for item in (" ".join(d.split()) for d in value):
-        if not item:
-            continue
-        if not DEPARTMENT_RE.match(item):
-            raise InvalidPayload(f"'{item[:40]}' is not a department name (letters, digits, spaces, '-', up to 40)")
-        if item not in cleaned:
-            cleaned.append(item)
-    if len(cleaned) > 20:
-        raise InvalidPayload("at most 20 departments", code="out_of_range")
-    return cleaned
-
-
-def _password(fields: dict) -> str | None:
-    value = fields.get("password")
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str) or len(value) < MIN_PASSWORD or len(value) > 200:
-        raise InvalidPayload(f"a password needs {MIN_PASSWORD} to 200 characters (or leave it empty to generate one)")
-    return value
-
-
-def clean_new_agent(fields: dict) -> dict:
-    return collect_fields({
-        "email": lambda: _email(fields),
-        "name": lambda: _name(fields),
-        "role": lambda: validation.choice(fields, "role", ROLES),
-        "max_chats": lambda: _max_chats(fields),
-        "departments": lambda: _departments(fields),
-        "password": lambda: _password(fields),
-    })
-
-
-def clean_agent_changes(fields: dict) -> dict:
-    checks = {"name": lambda: _name(fields), "role": lambda: validation.choice(fields, "role", ROLES),
-              "max_chats": lambda: _max_chats(fields), "departments": lambda: _departments(fields),
-              "disabled": lambda: validation.boolean(fields, "disabled")}
-    unknown = set(fields) - set(checks)
-    if unknown:
-        raise InvalidPayload(f"agents have no field(s) {', '.join(sorted(unknown))[:200]}")
-    return collect_fields({name: check for name, check in checks.items() if name in fields})
-
-
-# -- operations -------------------------------------------------------------------------------------------------
-
-def generate_password() -> str:
-    return secrets.token_urlsafe(12)
-
-
-async def create_agent(app: web.Application, fields: dict) -> tuple[dict, str | None]:
-    """Create an agent; returns (agent, generated password or None when the admin chose one)."""
-    cleaned = clean_new_agent(fields)
-    generated = None
-    if cleaned["password"] is None:
-        generated = cleaned["password"] = generate_password()
-    password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
-    agent = await app[keys.STORE].write(agent_queries.create_agent, cleaned["email"], cleaned["name"], password_hash,
-                                        cleaned["role"], cleaned["max_chats"], cleaned["departments"], time.time())
-    return agent, generated
-
-
-async def update_agent(app: web.Application, admin: dict, agent_id: int, fields: dict) -> dict:
-    """Change an agent and apply it live: new capacity and departments count for routing at once; disabling
-    ends their sessions (store) and disconnects their sockets, their chats going back to the queue."""
-    changes = clean_agent_changes(fields)
-    if agent_id == admin["id"] and (changes.get("disabled") or changes.get("role", "admin") != "admin"):
-        raise Conflict("you cannot disable your own account or remove your own admin role; ask another admin",
-                       code="own_account")
-    agent = await app[keys.STORE].write(agent_queries.update_agent, agent_id, **changes)
-    await app[keys.DISPATCHER].refresh_agent(agent)
-    return agent
-
-
-async def reset_password(app: web.Application, agent_id: int) -> tuple[dict, str]:
-    """A new generated password, shown once; every session of that agent is signed out."""
-    password = generate_password()
-    password_hash = await asyncio.to_thread(hash_password, password)
-    store = app[keys.STORE]
-    agent = await store.write(agent_queries.update_agent, agent_id, password_hash=password_hash)
-    await store.write(agent_queries.delete_other_sessions, agent_id, None)
-    return agent, password
-
-
-def presence(app: web.Application, agent: dict) -> dict:
-    """Live status for the list: online / away / offline, and open chats."""
-    state = app[keys.DISPATCHER].agents.get(agent["id"])
-    connected = bool(state and state.connected)
-    return {"status": state.status if connected else "offline", "open_chats": state.open_chats if state else 0}
-
-
-async def known_departments(app: web.Application, agents: list[dict]) -> list[str]:
-    """Departments used by articles or agents, offered as checkboxes."""
-    found = {a.department for a in list(app[keys.KB].articles.values()) if a.department}
-    for agent in agents:
-        found.update(agent["departments"])
-    return sorted(found, key=str.lower)
-
-
-# -- pages --------------------------------------------------------------------------------------------------
 
 def _form_fields(form, with_identity: bool) -> dict:
     """Form strings to the typed values the validators expect."""
@@ -166,10 +32,10 @@ def _form_fields(form, with_identity: bool) -> dict:
 async def _list_page(request: web.Request, status: int = 200, **context) -> web.Response:
     app = request.app
     agents = await app[keys.STORE].read(agent_queries.list_agents)
-    rows = [{**agent, **presence(app, agent)} for agent in agents]
+    rows = await agent_ops.with_presence(app[keys.DESK], agents)
     context.setdefault("new", {"role": "agent", "max_chats": app[keys.CONFIG].default_max_chats, "departments": []})
     return admin_page(request, "admin_agents.html", status=status, section="agents", agents=rows,
-                      departments=await known_departments(app, agents), errors=context.pop("errors", {}),
+                      departments=agent_ops.known_departments(app[keys.DESK], agents), errors=context.pop("errors", {}),
                       notice=request.query.get("done"), **context)
 
 
@@ -182,7 +48,7 @@ async def create_agent_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     fields = _form_fields(form, with_identity=True)
     try:
-        agent, generated = await create_agent(request.app, fields)
+        agent, generated = await agent_ops.create_agent(request.app[keys.DESK], fields)
     except InvalidFields as exc:
         return await _list_page(request, status=400, errors=exc.errors, new=fields)
     except Conflict as exc:
@@ -205,7 +71,8 @@ async def _edit_page(request: web.Request, agent: dict, status: int = 200, **con
     agents = await request.app[keys.STORE].read(agent_queries.list_agents)
     since = datetime.fromtimestamp(agent["created_at"], timezone.utc).strftime("%d %b %Y")
     return admin_page(request, "admin_agent.html", status=status, section="agents", edited=agent, since=since,
-                      live=presence(request.app, agent), departments=await known_departments(request.app, agents),
+                      live=await presence_of(request.app[keys.DESK], agent),
+                      departments=agent_ops.known_departments(request.app[keys.DESK], agents),
                       errors=context.pop("errors", {}), **context)
 
 
@@ -219,7 +86,7 @@ async def update_agent_form(request: web.Request) -> web.Response:
     agent = await _agent_or_404(request)
     fields = _form_fields(form, with_identity=False)
     try:
-        await update_agent(request.app, admin, agent["id"], fields)
+        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], fields)
     except InvalidFields as exc:
         return await _edit_page(request, {**agent, **fields}, status=400, errors=exc.errors)
     except Conflict as exc:
@@ -232,7 +99,7 @@ async def toggle_agent_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     agent = await _agent_or_404(request)
     try:
-        await update_agent(request.app, admin, agent["id"], {"disabled": form.get("disabled") == "true"})
+        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], {"disabled": form.get("disabled") == "true"})
     except Conflict as exc:
         return await _list_page(request, status=409, errors={"list": exc.message})
     raise web.HTTPSeeOther("/admin/agents?done=" + ("disabled" if form.get("disabled") == "true" else "enabled"))
@@ -241,7 +108,7 @@ async def toggle_agent_form(request: web.Request) -> web.Response:
 async def reset_password_form(request: web.Request) -> web.Response:
     await admin_form(request)
     agent = await _agent_or_404(request)
-    agent, password = await reset_password(request.app, agent["id"])
+    agent, password = await agent_ops.reset_password(request.app[keys.DESK], agent["id"])
     return await _edit_page(request, agent, password=password)
 
 

@@ -8,7 +8,8 @@ from .. import keys
 from ..errors import InvalidPayload, NotFound
 from ..store import agents as agent_queries
 from ..store import settings as settings_queries
-from . import admin_agents, admin_settings
+from ..desk import agents as agent_ops
+from . import admin_settings
 from .admin_common import admin_json, api_errors, require_admin
 
 
@@ -23,13 +24,13 @@ def _agent_id(request: web.Request) -> int:
 async def list_agents(request: web.Request) -> web.Response:
     await require_admin(request)
     agents = await request.app[keys.STORE].read(agent_queries.list_agents)
-    return web.json_response({"ok": True, "agents": [{**a, **admin_agents.presence(request.app, a)} for a in agents]})
+    return web.json_response({"ok": True, "agents": await agent_ops.with_presence(request.app[keys.DESK], agents)})
 
 
 @api_errors
 async def create_agent(request: web.Request) -> web.Response:
     _, payload = await admin_json(request)
-    agent, generated = await admin_agents.create_agent(request.app, payload)
+    agent, generated = await agent_ops.create_agent(request.app[keys.DESK], payload)
     answer = {"ok": True, "agent": agent}
     if generated:
         answer["password"] = generated
@@ -39,7 +40,7 @@ async def create_agent(request: web.Request) -> web.Response:
 @api_errors
 async def update_agent(request: web.Request) -> web.Response:
     admin, payload = await admin_json(request)
-    agent = await admin_agents.update_agent(request.app, admin, _agent_id(request), payload)
+    agent = await agent_ops.update_agent(request.app[keys.DESK], admin, _agent_id(request), payload)
     return web.json_response({"ok": True, "agent": agent})
 
 

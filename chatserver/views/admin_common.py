@@ -6,34 +6,9 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..auth import check_csrf, require_agent
-from ..errors import ChatError, InvalidPayload
+from ..errors import ChatError, InvalidFields, InvalidPayload
+from ..validation import collect_fields
 from .public import render
-
-
-class InvalidFields(InvalidPayload):
-    """One or more fields are not valid; `errors` maps each field to a readable message."""
-
-    def __init__(self, errors: dict[str, str], code: str = "invalid_payload"):
-        self.errors = errors
-        super().__init__("; ".join(errors.values()), code=code)
-
-    def ack(self) -> dict:
-        return {**super().ack(), "fields": self.errors}
-
-
-def collect_fields(checks: dict) -> dict:
-    """Run each field's check (name -> zero-argument function) and gather every failure, so a form can show
-    all its errors at once; the error code is that of the first failing field."""
-    values, errors, first_code = {}, {}, None
-    for name, check in checks.items():
-        try:
-            values[name] = check()
-        except InvalidPayload as exc:
-            errors[name] = exc.message
-            first_code = first_code or exc.code
-    if errors:
-        raise InvalidFields(errors, code=first_code)
-    return values
 
 
 def wants_json(request: web.Request) -> bool:

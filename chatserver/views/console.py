@@ -6,6 +6,7 @@ from aiohttp import web
 
 from .. import keys
 from ..auth import require_agent
+from ..desk.presence import presence_of
 from ..store import agents as agent_queries
 from ..store import settings as settings_queries
 from .public import render
@@ -30,23 +31,13 @@ async def canned_replies(request: web.Request) -> web.Response:
 async def agents(request: web.Request) -> web.Response:
     """GET /api/console/agents: the active agents with their live presence and load, for transfers."""
     me = await require_agent(request)
-    dispatcher = request.app[keys.DISPATCHER]
+    desk = request.app[keys.DESK]
     listed = []
     for agent in await request.app[keys.STORE].read(agent_queries.list_agents):
         if agent["disabled"]:
             continue
-        state = dispatcher.agents.get(agent["id"])
-        connected = bool(state and state.connected)
-        listed.append({
-            "id": agent["id"],
-            "name": agent["name"],
-            "status": (state.status if connected else "offline"),
-            "open_chats": state.open_chats if state else 0,
-            "max_chats": state.max_chats if state else agent["max_chats"],
-            "departments": agent["departments"],
-            "available": bool(state and state.available and state.has_capacity),
-            "me": agent["id"] == me["id"],
-        })
+        listed.append({"id": agent["id"], "name": agent["name"], **await presence_of(desk, agent),
+                       "departments": agent["departments"], "me": agent["id"] == me["id"]})
     return web.json_response({"ok": True, "agents": listed}, headers={"Cache-Control": "no-store"})
 
 

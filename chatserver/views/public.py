@@ -9,6 +9,7 @@ from aiohttp import web
 from .. import keys
 from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
                     hash_password, require_agent, session_token_from_request, verify_password)
+from ..desk import agents as agent_ops
 from ..ratelimit import SlidingWindowLimiter
 from ..store import agents as agent_queries
 
@@ -56,8 +57,9 @@ async def index(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     kb = request.app[keys.KB]
-    return web.json_response({"ok": True, "agents_online": request.app[keys.DISPATCHER].agents_online(),
-                              "queue_length": len(request.app[keys.DISPATCHER].queue),
+    live = request.app[keys.DESK].live
+    return web.json_response({"ok": True, "agents_online": await live.agents_online(),
+                              "queue_length": len(await live.waiting()),
                               "kb": {"articles": len(kb), "meaning": kb.meaning_state()}})
 
 
@@ -124,11 +126,12 @@ def _login_failed(request, is_json, email, message, status, code="invalid_creden
 
 async def logout(request: web.Request) -> web.Response:
     token = session_token_from_request(request)
-    if token and await agent_for_token(request.app, token):
+    agent = await agent_for_token(request.app, token) if token else None
+    if agent:
         request[SESSION_TOKEN] = token
         form = dict(await request.post()) if request.content_type != "application/json" else {}
         await check_csrf(request, form)
-        await request.app[keys.STORE].write(agent_queries.delete_session, token)
+        await agent_ops.sign_out(request.app[keys.DESK], agent["id"], token)
     response = web.HTTPFound("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -149,8 +152,7 @@ async def change_password(request: web.Request) -> web.Response:
         error = "The two new passwords differ."
     if error:
         return render(request, "password.html", status=400, error=error, done=False)
-    await store.write(agent_queries.update_agent, agent["id"], password_hash=hash_password(new))
-    await store.write(agent_queries.delete_other_sessions, agent["id"], request.get(SESSION_TOKEN))
+    await agent_ops.change_own_password(request.app[keys.DESK], agent["id"], new, request.get(SESSION_TOKEN))
     return render(request, "password.html", error=None, done=True)
 
 

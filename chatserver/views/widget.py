@@ -13,7 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import keys
-from ..app import origin_checker
+from ..origins import origin_checker
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
 VENDOR_CLIENT = WIDGET_DIR / "vendor" / "socket.io.min.js"
@@ -114,7 +114,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "colour": settings.get("widget_colour"),
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
-        "agents_online": request.app[keys.DISPATCHER].agents_online(),
+        "agents_online": await request.app[keys.DESK].live.agents_online(),
     }}, headers=headers)
 
 

@@ -1,4 +1,4 @@
-"""Server secret (kept in the data dir) and the signed visitor tokens made from it."""
+"""The server secret (kept in the data dir) and what is signed with it: visitor tokens, CSRF tokens."""
 from __future__ import annotations
 
 import hashlib
@@ -8,7 +8,7 @@ import secrets
 from pathlib import Path
 
 
-class Secrets:
+class ServerSecret:
     """Holds the HMAC key. A visitor token is 'v1.<visitor_id>.<signature>'; only the server can mint one,
     so a token names exactly one visitor and never grants access to anyone else's conversations."""
 
@@ -16,7 +16,7 @@ class Secrets:
         self._key = key
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> "Secrets":
+    def load_or_create(cls, data_dir: Path) -> "ServerSecret":
         path = Path(data_dir) / "secret.key"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import time
 
-from aiohttp import web
-
-from . import keys, validation
-from .errors import Conflict
-from .store import surveys as survey_queries
+from .. import validation
+from ..errors import Conflict
+from ..store import surveys as survey_queries
 
 CSAT_RANGE = (1, 5)
 CES_RANGE = (1, 7)
@@ -51,34 +49,27 @@ def public_survey(survey: dict) -> dict:
             "updated_at": survey["updated_at"]}
 
 
-async def submit(app: web.Application, visitor_id: str, body: dict) -> dict:
+async def submit(desk, visitor_id: str, body: dict) -> dict:
     """Answer (or, within the correction window, correct) the survey of one of this visitor's closed chats."""
     conversation_id = validation.integer(body, "conversation_id", minimum=1, maximum=2**53)
-    offered = offer(app[keys.SETTINGS])
+    offered = offer(desk.settings)
     if offered is None:
         raise Conflict("surveys are switched off", code="survey_unavailable")
     answers = clean_answers(body, offered["nps"])
-    survey, corrected = await app[keys.STORE].write(
+    survey, corrected = await desk.store.write(
         survey_queries.save_survey, visitor_id, conversation_id, answers, time.time(),
         ANSWER_WINDOW_SECONDS, CORRECTION_SECONDS)
     return {"ok": True, "conversation_id": conversation_id, "survey": public_survey(survey), "corrected": corrected}
 
 
-async def pending_for_session(app: web.Application, visitor_id: str, open_conversation: dict | None) -> dict:
-    """Session extra: `survey: {conversation_id, nps}` when the visitor's last closed chat awaits an answer
+async def pending_for_session(desk, visitor_id: str, open_conversation: dict | None) -> dict:
+    """`survey: {conversation_id, nps}` for the visitor's `session` when their last closed chat awaits an answer
     (and they are not in a new chat meanwhile)."""
-    offered = offer(app[keys.SETTINGS])
+    offered = offer(desk.settings)
     if offered is None or open_conversation is not None:
         return {}
     since = time.time() - ANSWER_WINDOW_SECONDS
-    conversation_id = await app[keys.STORE].read(survey_queries.pending_survey, visitor_id, since)
+    conversation_id = await desk.store.read(survey_queries.pending_survey, visitor_id, since)
     if conversation_id is None:
         return {}
     return {"survey": {"conversation_id": conversation_id, **offered}}
-
-
-def setup(app: web.Application) -> None:
-    """Offer surveys when chats close and on the visitor's next visit."""
-    settings = app[keys.SETTINGS]
-    app[keys.DISPATCHER].survey_offer = lambda conversation: offer(settings)
-    app[keys.SESSION_EXTRAS].append(pending_for_session)

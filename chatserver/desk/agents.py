@@ -1,0 +1,188 @@
+"""Managing agents: create (invite), change role, capacity and departments, disable, reset a password, and the
+first admin account. Changes apply live: new capacity and departments count for routing at once; disabling ends
+the agent's login sessions (store) and sockets, their chats going back to the queue."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import time
+
+from .. import validation
+from ..validation import collect_fields
+from ..errors import Conflict, InvalidPayload
+from ..passwords import hash_password
+from ..store import agents as agent_queries
+from . import presence
+from .events import AgentSignedOut
+
+ROLES = {"agent", "admin"}
+MAX_CHATS_LIMIT = 50
+MIN_PASSWORD = 10
+DEPARTMENT_RE = re.compile(r"^[\w][\w .&-]{0,39}$")
+# Looser than validation.EMAIL_RE on purpose: logins like the default admin@localhost have no dot in the domain.
+LOGIN_EMAIL_RE = re.compile(r"^[^@\s<>\"']{1,64}@[^@\s<>\"']{1,253}$")
+
+# JSON-typed values; the form handlers convert first.
+
+def _email(fields: dict) -> str:
+    value = fields.get("email")
+    if not isinstance(value, str) or not LOGIN_EMAIL_RE.match(value.strip()):
+        raise InvalidPayload("enter an email address like dana@example.com", code="invalid_email")
+    return value.strip().lower()
+
+
+def _name(fields: dict) -> str:
+    return validation.text(fields, "name", 80)
+
+
+def _max_chats(fields: dict) -> int:
+    return validation.integer(fields, "max_chats", 1, MAX_CHATS_LIMIT)
+
+
+def _departments(fields: dict) -> list[str]:
+    value = fields.get("departments")
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise InvalidPayload("'departments' must be a list of names")
+    cleaned: list[str] = []
+    for item in (" ".join(d.split()) for d in value):
+        if not item:
+            continue
+        if not DEPARTMENT_RE.match(item):
+            raise InvalidPayload(f"'{item[:40]}' is not a department name (letters, digits, spaces, '-', up to 40)")
+        if item not in cleaned:
+            cleaned.append(item)
+    if len(cleaned) > 20:
+        raise InvalidPayload("at most 20 departments", code="out_of_range")
+    return cleaned
+
+
+def _password(fields: dict) -> str | None:
+    value = fields.get("password")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD or len(value) > 200:
+        raise InvalidPayload(f"a password needs {MIN_PASSWORD} to 200 characters (or leave it empty to generate one)")
+    return value
+
+
+def clean_new_agent(fields: dict) -> dict:
+    return collect_fields({
+        "email": lambda: _email(fields),
+        "name": lambda: _name(fields),
+        "role": lambda: validation.choice(fields, "role", ROLES),
+        "max_chats": lambda: _max_chats(fields),
+        "departments": lambda: _departments(fields),
+        "password": lambda: _password(fields),
+    })
+
+
+def clean_agent_changes(fields: dict) -> dict:
+    checks = {"name": lambda: _name(fields), "role": lambda: validation.choice(fields, "role", ROLES),
+              "max_chats": lambda: _max_chats(fields), "departments": lambda: _departments(fields),
+              "disabled": lambda: validation.boolean(fields, "disabled")}
+    unknown = set(fields) - set(checks)
+    if unknown:
+        raise InvalidPayload(f"agents have no field(s) {', '.join(sorted(unknown))[:200]}")
+    return collect_fields({name: check for name, check in checks.items() if name in fields})
+
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+async def create_agent(desk, fields: dict) -> tuple[dict, str | None]:
+    """Create an agent; returns (agent, generated password or None when the admin chose one)."""
+    cleaned = clean_new_agent(fields)
+    generated = None
+    if cleaned["password"] is None:
+        generated = cleaned["password"] = generate_password()
+    password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
+    agent = await desk.store.write(agent_queries.create_agent, cleaned["email"], cleaned["name"], password_hash,
+                                        cleaned["role"], cleaned["max_chats"], cleaned["departments"], time.time())
+    return agent, generated
+
+
+async def update_agent(desk, admin: dict, agent_id: int, fields: dict) -> dict:
+    """Change an agent and apply it live: new capacity and departments count for routing at once; disabling
+    ends their sessions (store) and disconnects their sockets, their chats going back to the queue."""
+    changes = clean_agent_changes(fields)
+    if agent_id == admin["id"] and (changes.get("disabled") or changes.get("role", "admin") != "admin"):
+        raise Conflict("you cannot disable your own account or remove your own admin role; ask another admin",
+                       code="own_account")
+    agent = await desk.store.write(agent_queries.update_agent, agent_id, **changes)
+    await presence.refresh_agent(desk, agent)
+    return agent
+
+
+def login_session_hash(token: str) -> str:
+    """Names a login session without the token itself: its sockets share a room, ended at logout."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+async def sign_out(desk, agent_id: int, token: str) -> None:
+    """Logout: the login session ends, and so do the sockets opened with it."""
+    await desk.store.write(agent_queries.delete_session, token)
+    await desk.notifier.publish([AgentSignedOut(agent_id, session_hash=login_session_hash(token))])
+
+
+def _set_password(db, agent_id: int, password_hash: str, keep_token: str | None) -> dict:
+    agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
+    agent_queries.delete_other_sessions(db, agent_id, keep_token)
+    return agent
+
+
+async def change_own_password(desk, agent_id: int, new_password: str, keep_token: str | None) -> None:
+    """An agent chose a new password: every other login session ends, sockets included; this one stays."""
+    password_hash = await asyncio.to_thread(hash_password, new_password)
+    await desk.store.write(_set_password, agent_id, password_hash, keep_token)
+    await desk.notifier.publish([AgentSignedOut(agent_id, keep_session_hash=login_session_hash(keep_token)
+                                                if keep_token else None)])
+
+
+def _reset_password(db, agent_id: int, password_hash: str) -> dict:
+    agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
+    agent_queries.delete_other_sessions(db, agent_id, None)
+    return agent
+
+
+async def reset_password(desk, agent_id: int) -> tuple[dict, str]:
+    """A new generated password, shown once; every session of that agent is signed out, sockets included."""
+    password = generate_password()
+    password_hash = await asyncio.to_thread(hash_password, password)
+    agent = await desk.store.write(_reset_password, agent_id, password_hash)
+    await desk.notifier.publish([AgentSignedOut(agent_id)])
+    return agent, password
+
+
+async def with_presence(desk, agents: list[dict]) -> list[dict]:
+    """Agents for the admin lists, each with live status (online / away / offline) and open chats."""
+    listed = []
+    for agent in agents:
+        live = await presence.presence_of(desk, agent)
+        listed.append({**agent, "status": live["status"], "open_chats": live["open_chats"]})
+    return listed
+
+
+def known_departments(desk, agents: list[dict]) -> list[str]:
+    """Departments used by articles or agents, offered as checkboxes."""
+    found = {a.department for a in list(desk.kb.articles.values()) if a.department}
+    for agent in agents:
+        found.update(agent["departments"])
+    return sorted(found, key=str.lower)
+
+
+async def ensure_first_admin(store, config) -> None:
+    """On first start, create the admin account; a generated password is shown once (it is stored only hashed)."""
+    if await store.read(agent_queries.count_agents) != 0:
+        return
+    password = config.admin_password or secrets.token_urlsafe(12)
+    await store.write(agent_queries.create_agent, config.admin_email, "Admin", hash_password(password), "admin",
+                      config.default_max_chats, [], time.time())
+    if not config.admin_password:
+        print(f"Created admin account {config.admin_email} with password: {password}\n"
+              f"(shown only this once; set CHAT_ADMIN_PASSWORD to choose it)", flush=True)
+    else:
+        print(f"Created admin account {config.admin_email} (password from CHAT_ADMIN_PASSWORD)", flush=True)

@@ -1,0 +1,49 @@
+"""`Desk`: what every operation works with (settings, the store, the live state, the notifier, the knowledge
+base), built once by the app factory and passed to each operation as its first argument."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from triage import KnowledgeBase
+
+    from ..config import Config
+    from ..site_settings import SiteSettings
+    from ..store import Store
+    from ..tokens import ServerSecret
+    from .events import Notifier
+    from .live import LiveState
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Desk:
+    config: "Config"
+    store: "Store"
+    live: "LiveState"
+    notifier: "Notifier"
+    kb: "KnowledgeBase"
+    settings: "SiteSettings"
+    secret: "ServerSecret"
+    background: set = field(default_factory=set)
+
+    def run_in_background(self, coroutine, what: str) -> None:
+        """Work that must not hold up an ack (the bot's answer): logged if it fails, cancelled at shutdown."""
+        async def guarded():
+            try:
+                await coroutine
+            except Exception:
+                log.exception("%s failed", what)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def close(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)

@@ -1,0 +1,79 @@
+"""Starting a socket session: who the visitor is (a signed token or a new anonymous id), and the snapshot each
+side gets first (`session`), consistent with the routing events that may already be on their way."""
+from __future__ import annotations
+
+import secrets
+import time
+
+from ..errors import RateLimited
+from ..store import conversations as conv_queries
+from ..store import visitors as visitor_queries
+from . import assignment, surveys
+
+SYNC_LIMIT = 1000
+
+
+async def identify_visitor(desk, token: object, address: str, user_agent: str | None, page_url: str | None) -> str:
+    """The visitor a token was minted for, or a new anonymous visitor (at most so many per address a minute).
+    Their row's last-seen time, browser and page are brought up to date."""
+    visitor_id = desk.secret.visitor_id_from_token(token)
+    if visitor_id is None:
+        if not await desk.live.allow("new_visitors", address, time.time()):
+            raise RateLimited("too many new visitors from this address; try again later")
+        visitor_id = secrets.token_hex(12)
+    await desk.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), address, user_agent,
+                           page_url)
+    return visitor_id
+
+
+def public_conversation(conversation: dict | None) -> dict | None:
+    """What a visitor may know about their own conversation."""
+    if conversation is None:
+        return None
+    return {"id": conversation["id"], "status": conversation["status"], "last_seq": conversation["last_seq"],
+            "agent_name": conversation.get("agent_name") if conversation["status"] == "assigned" else None,
+            "created_at": conversation["created_at"]}
+
+
+def visitor_view(db, visitor_id: str, last_seq: int | None, known_conversation: int | None):
+    conversation = conv_queries.open_conversation_of(db, visitor_id)
+    messages = []
+    if conversation is not None:
+        after = last_seq if (last_seq is not None and known_conversation in (None, conversation["id"])) else 0
+        messages = conv_queries.messages_after(db, conversation["id"], after, False, SYNC_LIMIT)
+    return conversation, messages
+
+
+async def visitor_session(desk, visitor_id: str, last_seq: int | None, known_conversation: int | None) -> dict:
+    """The visitor's `session`: their token, open conversation, the messages after `last_seq` they lack, where they
+    stand in the queue, and a survey still waiting for an answer."""
+    conversation, messages = await desk.store.read(visitor_view, visitor_id, last_seq, known_conversation)
+    session = {
+        "visitor_token": desk.secret.visitor_token(visitor_id),
+        "visitor_id": visitor_id,
+        "conversation": public_conversation(conversation),
+        "messages": messages,
+        "queue": None,
+        "agents_online": await desk.live.agents_online(),
+    }
+    session.update(await surveys.pending_for_session(desk, visitor_id, conversation))
+    if conversation is not None:
+        where = await desk.live.where(conversation["id"])
+        if where is not None:
+            # The row was read a few awaits ago; an agent may have taken the chat since (and `agent_joined` may
+            # already be on its way): the snapshot states routing as it is now, so it never undoes that event.
+            session["conversation"].update(where)
+        session["queue"] = await desk.live.visitor_queue_state(conversation["id"])
+    return session
+
+
+async def agent_session(desk, agent: dict) -> dict:
+    """The agent's `session`: who they are, their status, every chat they hold (full snapshots) and the queue."""
+    held = await desk.live.held_by(agent["id"])
+    return {
+        "agent": agent,
+        "status": await assignment.agent_status(desk, agent["id"]),
+        "conversations": [await desk.store.read(assignment.snapshot, cid) for cid in held],
+        "queue": {"conversations": await desk.live.queue_board(time.time()),
+                  "agents_online": await desk.live.agents_online()},
+    }

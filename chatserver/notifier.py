@@ -1,0 +1,114 @@
+"""The one place that talks to people over Socket.IO: it maps each domain event (chatserver/desk/events.py) to
+rooms, event names and payloads, and owns every room name. Operations hand it events after their commit, so
+nobody hears of a message that was not stored. With several server processes, this is where a message broker
+(python-socketio's Redis manager) carries emits to the other nodes.
+
+Rooms: `visitor:<id>` (every tab of one visitor), `agent:<id>` (every console of one agent), `login:<hash>`
+(the agent sockets opened with one login session), `agents` (every connected agent: the queue board).
+"""
+from __future__ import annotations
+
+import socketio
+
+from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
+                          MessageAdded, Notifier, QueueBoard, QueuePosition, Typing)
+
+VISITORS = "/visitor"
+AGENTS_NS = "/agent"
+ALL_AGENTS = "agents"
+
+
+def visitor_room(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
+
+
+def agent_room(agent_id: int) -> str:
+    return f"agent:{agent_id}"
+
+
+def login_room(session_hash: str) -> str:
+    return f"login:{session_hash}"
+
+
+class SocketNotifier(Notifier):
+    def __init__(self, sio: socketio.AsyncServer):
+        self.sio = sio
+        self._senders = {
+            MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
+            ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
+            QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
+            AgentSignedOut: self._signed_out,
+        }
+
+    async def publish(self, events: list) -> None:
+        for event in events:
+            await self._senders[type(event)](event)
+
+    async def join_visitor(self, sid: str, visitor_id: str) -> None:
+        await self.sio.enter_room(sid, visitor_room(visitor_id), namespace=VISITORS)
+
+    async def join_agent(self, sid: str, agent_id: int, session_hash: str | None = None) -> None:
+        await self.sio.enter_room(sid, agent_room(agent_id), namespace=AGENTS_NS)
+        await self.sio.enter_room(sid, ALL_AGENTS, namespace=AGENTS_NS)
+        if session_hash:
+            await self.sio.enter_room(sid, login_room(session_hash), namespace=AGENTS_NS)
+
+    async def send_session(self, audience: str, sid: str, session: dict) -> None:
+        await self.sio.emit("session", session, to=sid, namespace=VISITORS if audience == "visitor" else AGENTS_NS)
+
+    # -- one sender per event --------------------------------------------------------------------------
+
+    async def _message(self, event: MessageAdded) -> None:
+        if not event.message.get("private"):
+            await self.sio.emit("message", event.message, to=visitor_room(event.visitor_id), namespace=VISITORS,
+                                skip_sid=event.sender_sid)
+        if event.agent_id is not None:
+            await self.sio.emit("message", event.message, to=agent_room(event.agent_id), namespace=AGENTS_NS,
+                                skip_sid=event.sender_sid)
+
+    async def _agent_joined(self, event: AgentJoined) -> None:
+        await self.sio.emit("agent_joined", {"conversation_id": event.conversation_id, "agent_name": event.agent_name},
+                            to=visitor_room(event.visitor_id), namespace=VISITORS)
+
+    async def _assigned(self, event: ChatAssigned) -> None:
+        await self.sio.emit("assigned", {**event.snapshot, "reason": event.reason}, to=agent_room(event.agent_id),
+                            namespace=AGENTS_NS)
+
+    async def _unassigned(self, event: ChatUnassigned) -> None:
+        await self.sio.emit("unassigned", {"conversation_id": event.conversation_id, "reason": event.reason},
+                            to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _closed(self, event: ChatClosed) -> None:
+        closed = {"conversation_id": event.conversation_id, "closed_by": event.closed_by,
+                  "resolution": event.resolution, "survey": event.survey}
+        await self.sio.emit("conversation_closed", closed, to=visitor_room(event.visitor_id), namespace=VISITORS)
+        if event.agent_id is not None:
+            await self.sio.emit("conversation_closed", closed, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _status(self, event: AgentStatusChanged) -> None:
+        await self.sio.emit("status", event.status, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _queue_position(self, event: QueuePosition) -> None:
+        await self.sio.emit("queue", event.state, to=visitor_room(event.visitor_id), namespace=VISITORS)
+
+    async def _queue_board(self, event: QueueBoard) -> None:
+        await self.sio.emit("queue", {"conversations": event.conversations, "agents_online": event.agents_online},
+                            to=ALL_AGENTS, namespace=AGENTS_NS)
+
+    async def _typing(self, event: Typing) -> None:
+        if event.author == "agent":
+            await self.sio.emit("typing", {"conversation_id": event.conversation_id, "author": "agent",
+                                           "agent_name": event.agent_name, "typing": event.typing},
+                                to=visitor_room(event.visitor_id), namespace=VISITORS)
+        else:
+            await self.sio.emit("typing", {"conversation_id": event.conversation_id, "author": "visitor",
+                                           "typing": event.typing}, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _signed_out(self, event: AgentSignedOut) -> None:
+        room = login_room(event.session_hash) if event.session_hash else agent_room(event.agent_id)
+        sids = [sid for sid, _ in self.sio.manager.get_participants(AGENTS_NS, room)]
+        if event.keep_session_hash:
+            kept = {sid for sid, _ in self.sio.manager.get_participants(AGENTS_NS, login_room(event.keep_session_hash))}
+            sids = [sid for sid in sids if sid not in kept]
+        for sid in sids:
+            await self.sio.disconnect(sid, namespace=AGENTS_NS)
