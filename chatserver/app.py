@@ -25,6 +25,7 @@ from .store import Store
 from .tokens import ServerSecret
 from .tuning import InlineSendManager
 from .views import admin, console, public, reports, widget
+from .views.errors import domain_errors
 from .websocket import tune_websocket_transport
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def create_app(config: Config | None = None) -> web.Application:
     data_dir = Path(config.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
 
-    app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers])
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers, domain_errors])
     app[keys.CONFIG] = config
     app[keys.SECRETS] = ServerSecret.load_or_create(data_dir)
     app[keys.STORE] = Store(config.db_path, synchronous=config.sqlite_synchronous)

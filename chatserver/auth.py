@@ -8,6 +8,7 @@ from http.cookies import SimpleCookie
 from aiohttp import web
 
 from . import keys
+from .errors import CsrfFailed, Forbidden, Unauthorized
 from .passwords import hash_password, verify_password  # noqa: F401  (re-exported for the views)
 from .store import agents as agent_queries
 
@@ -55,12 +56,10 @@ async def require_agent(request: web.Request, admin: bool = False) -> dict:
     agent = await current_agent(request)
     if agent is None:
         if request.headers.get("Accept", "").startswith("application/json") or request.path.startswith("/api/"):
-            raise web.HTTPUnauthorized(text='{"ok": false, "error": "unauthorized", "message": "log in first"}',
-                                       content_type="application/json")
+            raise Unauthorized("log in first")
         raise web.HTTPFound("/login?next=" + request.path)
     if admin and agent["role"] != "admin":
-        raise web.HTTPForbidden(text='{"ok": false, "error": "forbidden", "message": "admins only"}',
-                                content_type="application/json")
+        raise Forbidden("admins only")
     return agent
 
 
@@ -76,5 +75,4 @@ async def check_csrf(request: web.Request, form: dict | None = None) -> None:
         return
     sent = request.headers.get("X-CSRF-Token") or (form or {}).get("csrf_token") or ""
     if not hmac.compare_digest(str(sent), csrf_token(request)):
-        raise web.HTTPForbidden(text='{"ok": false, "error": "csrf_failed", "message": "missing or wrong CSRF token"}',
-                                content_type="application/json")
+        raise CsrfFailed("missing or wrong CSRF token")

@@ -71,3 +71,14 @@ class Unauthorized(ChatError):
     """Log in first (or again: the session ended)."""
     code = "unauthorized"
     http_status = 401
+
+
+class CsrfFailed(Forbidden):
+    """The form or call lacks the CSRF token of this login session."""
+    code = "csrf_failed"
+
+
+class UnknownEvent(ChatError):
+    """No such event in this namespace."""
+    code = "unknown_event"
+    http_status = 404

@@ -7,7 +7,7 @@ import socketio
 from aiohttp import web
 
 from .. import keys
-from ..errors import ChatError
+from ..errors import ChatError, InvalidPayload, UnknownEvent
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +31,17 @@ class ChatNamespace(socketio.AsyncNamespace):
         if event in ("connect", "disconnect"):
             return await self._guarded_lifecycle(event, *args)
         handler = getattr(self, "on_" + event, None) if isinstance(event, str) and event.isidentifier() else None
-        if handler is None:
-            return {"ok": False, "error": "unknown_event", "message": f"no such event: {str(event)[:50]}"}
-        sid = args[0]
-        payload = args[1] if len(args) == 2 else (None if len(args) == 1 else "__many__")
-        if payload == "__many__":
-            return {"ok": False, "error": "invalid_payload", "message": "send one payload object"}
         try:
-            result = await handler(sid, payload)
+            if handler is None:
+                raise UnknownEvent(f"no such event: {str(event)[:50]}")
+            if len(args) > 2:
+                raise InvalidPayload("send one payload object")
+            result = await handler(args[0], args[1] if len(args) == 2 else None)
         except ChatError as exc:
             return exc.ack()
         except Exception:
             log.exception("event %s on %s failed", event, self.namespace)
-            return {"ok": False, "error": "internal_error", "message": "the server could not handle this event"}
+            return ChatError("the server could not handle this event").ack()
         return {"ok": True} if result is None else result
 
     async def _guarded_lifecycle(self, event: str, *args):

@@ -9,8 +9,8 @@ from ..errors import InvalidPayload, NotFound
 from ..store import agents as agent_queries
 from ..store import settings as settings_queries
 from ..desk import agents as agent_ops
-from . import admin_settings
-from .admin_common import admin_json, api_errors, require_admin
+from ..desk import settings as settings_ops
+from .admin_common import admin_json, require_admin
 
 
 def _agent_id(request: web.Request) -> int:
@@ -20,14 +20,12 @@ def _agent_id(request: web.Request) -> int:
         raise NotFound("no such agent", code="agent_not_found") from None
 
 
-@api_errors
 async def list_agents(request: web.Request) -> web.Response:
     await require_admin(request)
     agents = await request.app[keys.STORE].read(agent_queries.list_agents)
     return web.json_response({"ok": True, "agents": await agent_ops.with_presence(request.app[keys.DESK], agents)})
 
 
-@api_errors
 async def create_agent(request: web.Request) -> web.Response:
     _, payload = await admin_json(request)
     agent, generated = await agent_ops.create_agent(request.app[keys.DESK], payload)
@@ -37,47 +35,41 @@ async def create_agent(request: web.Request) -> web.Response:
     return web.json_response(answer, status=201, headers={"Cache-Control": "no-store"})
 
 
-@api_errors
 async def update_agent(request: web.Request) -> web.Response:
     admin, payload = await admin_json(request)
     agent = await agent_ops.update_agent(request.app[keys.DESK], admin, _agent_id(request), payload)
     return web.json_response({"ok": True, "agent": agent})
 
 
-@api_errors
 async def get_settings(request: web.Request) -> web.Response:
     await require_admin(request)
     return web.json_response({"ok": True, "settings": request.app[keys.SETTINGS].all()})
 
 
-@api_errors
 async def update_settings(request: web.Request) -> web.Response:
     _, payload = await admin_json(request)
-    return web.json_response({"ok": True, "settings": await admin_settings.update_settings(request.app, payload)})
+    return web.json_response({"ok": True, "settings": await settings_ops.update_settings(request.app[keys.DESK], payload)})
 
 
-@api_errors
 async def list_replies(request: web.Request) -> web.Response:
     await require_admin(request)
     replies = await request.app[keys.STORE].read(settings_queries.canned_replies)
     return web.json_response({"ok": True, "canned_replies": replies})
 
 
-@api_errors
 async def add_reply(request: web.Request) -> web.Response:
     _, payload = await admin_json(request)
-    reply = await admin_settings.add_canned_reply(request.app, payload)
+    reply = await settings_ops.add_canned_reply(request.app[keys.DESK], payload)
     return web.json_response({"ok": True, "canned_reply": reply}, status=201)
 
 
-@api_errors
 async def delete_reply(request: web.Request) -> web.Response:
     await admin_json(request)
     try:
         reply_id = int(request.match_info["reply_id"])
     except ValueError:
         raise InvalidPayload("the canned reply id must be a number") from None
-    await admin_settings.delete_canned_reply(request.app, reply_id)
+    await settings_ops.delete_canned_reply(request.app[keys.DESK], reply_id)
     return web.json_response({"ok": True})
 
 

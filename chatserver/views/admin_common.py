@@ -6,17 +6,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..auth import check_csrf, require_agent
-from ..errors import ChatError, InvalidFields, InvalidPayload
-from ..validation import collect_fields
+from ..errors import ChatError, CsrfFailed, Forbidden, InvalidPayload
 from .public import render
 
 
 def wants_json(request: web.Request) -> bool:
     return request.path.startswith("/api/") or request.headers.get("Accept", "").startswith("application/json")
-
-
-def json_error(exc: ChatError) -> web.Response:
-    return web.json_response(exc.ack(), status=exc.http_status)
 
 
 def admin_page(request: web.Request, template: str, status: int = 200, **context) -> web.Response:
@@ -26,19 +21,19 @@ def admin_page(request: web.Request, template: str, status: int = 200, **context
     return response
 
 
-def _refused_page(request: web.Request, exc: web.HTTPException, title: str, message: str):
-    """Browsers get a readable page for a refusal; JSON callers keep auth.py's JSON body."""
+def _refused_page(request: web.Request, exc: ChatError, title: str, message: str):
+    """Browsers get a readable page for a refusal; JSON callers get the error as JSON (views/errors.py)."""
     if wants_json(request):
         return exc
-    page = render(request, "admin_refused.html", status=exc.status, title=title, message=message)
-    return type(exc)(text=page.text, content_type="text/html", headers={"Cache-Control": "no-store"})
+    page = render(request, "admin_refused.html", status=exc.http_status, title=title, message=message)
+    return web.HTTPForbidden(text=page.text, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 async def require_admin(request: web.Request) -> dict:
     """The logged-in admin; logged-out browsers go to /login, other agents get 403."""
     try:
         return await require_agent(request, admin=True)
-    except web.HTTPForbidden as exc:
+    except Forbidden as exc:
         raise _refused_page(request, exc, "Admins only",
                             "This page is for administrators. Ask an admin if you need access.") from None
 
@@ -69,19 +64,7 @@ async def admin_json(request: web.Request) -> tuple[dict, dict]:
 async def _checked_csrf(request: web.Request, form) -> None:
     try:
         await check_csrf(request, form)
-    except web.HTTPForbidden as exc:
+    except CsrfFailed as exc:
         raise _refused_page(request, exc, "This form has expired",
                             "The page was open too long or you signed in again elsewhere. Go back, reload the page "
                             "and try again; nothing was changed.") from None
-
-
-def api_errors(handler):
-    """Translate domain errors raised by a JSON handler into the documented error answer."""
-    async def wrapped(request: web.Request) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except ChatError as exc:
-            return json_error(exc)
-    wrapped.__name__ = handler.__name__
-    wrapped.__doc__ = handler.__doc__
-    return wrapped

@@ -4,7 +4,6 @@ suggest for a question, and why."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 from aiohttp import web
 
@@ -13,10 +12,11 @@ from triage import ArticleError, parse_article, render_markdown
 from .. import keys, validation
 from ..errors import ChatError, NotFound
 from ..store import article_versions
-from .admin_common import InvalidFields, admin_form, admin_json, admin_page, api_errors, require_admin
-from .admin_kb_files import LIMITS, ArticleForm, current_text, delete, save, validate
+from ..errors import InvalidFields
+from .admin_common import admin_form, admin_json, admin_page, require_admin
+from ..desk import articles
+from ..desk.articles import LIMITS, ArticleForm, validate
 
-SAVE_LOCK = web.AppKey("admin_kb_save_lock", asyncio.Lock)
 STATES = ("all", "published", "draft")
 TRY_LIMIT = 3
 TRY_DRAFT_MAX_ARTICLES = 2_000   # above this, rebuilding a scratch index per question is too slow to feel live
@@ -117,16 +117,8 @@ async def save_article_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     original = _original(request)
     draft = ArticleForm.from_form(form)
-    kb = request.app[keys.KB]
-    store = request.app[keys.STORE]
     try:
-        async with request.app[SAVE_LOCK]:
-            text, article = validate(draft, kb, original)
-            replaced, replaced_at = await asyncio.to_thread(current_text, original)
-            await asyncio.to_thread(save, kb, text, article, original)
-            action = "created" if original is None else "renamed" if original.slug != article.slug else "saved"
-            await store.write(article_versions.record, article.slug, action, text, admin["email"], time.time(),
-                              replaced, original.slug if original else None, replaced_at)
+        article = await articles.save_article(request.app[keys.DESK], admin["email"], draft, original)
     except InvalidFields as exc:
         return await _editor(request, draft, original, status=400, errors=exc.errors)
     except (ChatError, OSError) as exc:
@@ -139,15 +131,8 @@ async def delete_article_form(request: web.Request) -> web.Response:
     """Remove the article's file; its text is kept in the history first, so it can be brought back."""
     admin, _ = await admin_form(request)
     original = _original(request)
-    kb = request.app[keys.KB]
     try:
-        async with request.app[SAVE_LOCK]:
-            text, _ = await asyncio.to_thread(current_text, original)
-            if text is None:
-                raise ChatError("the article file could not be read, so it was not deleted", code="storage_error")
-            await request.app[keys.STORE].write(article_versions.record, original.slug, "deleted", text,
-                                                admin["email"], time.time())
-            await asyncio.to_thread(delete, kb, original)
+        await articles.delete_article(request.app[keys.DESK], admin["email"], original)
     except (ChatError, OSError) as exc:
         message = exc.message if isinstance(exc, ChatError) else f"could not delete the article file: {exc.strerror}"
         return await _editor(request, ArticleForm.from_article(original), original, status=500,
@@ -157,7 +142,6 @@ async def delete_article_form(request: web.Request) -> web.Response:
 
 # -- preview and "try it" (JSON, called by admin.js) -------------------------------------------------------
 
-@api_errors
 async def preview(request: web.Request) -> web.Response:
     """POST /admin/kb/preview {body}: the body as visitors will see it (sanitised HTML)."""
     _, payload = await admin_json(request)
@@ -205,7 +189,6 @@ def _draft_article(payload: dict, kb) -> tuple[object, str | None, str | None]:
     return article, original.slug if original else None, None
 
 
-@api_errors
 async def try_question(request: web.Request) -> web.Response:
     """POST /admin/kb/try {question, draft?}: the bot's suggestions for it, with its reasons; with `draft` (the
     editor's unsaved fields) as if that article were saved. When it would suggest nothing, the closest articles and
@@ -233,7 +216,6 @@ async def try_question(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    app[SAVE_LOCK] = asyncio.Lock()     # one save at a time: validation and the write see the same folder
     app.router.add_get("/admin/kb", kb_page)
     app.router.add_post("/admin/kb/preview", preview)
     app.router.add_post("/admin/kb/try", try_question)

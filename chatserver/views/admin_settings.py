@@ -1,53 +1,16 @@
-"""Admin → Settings: the site settings (widget greeting and colour, allowed origins, business hours, surveys) and
-the canned replies agents insert in the console. Validation lives in site_settings.clean (one place for the page
-and the JSON API)."""
+"""Admin → Settings: the page for the site settings (widget greeting and colour, allowed origins, business hours,
+surveys) and the canned replies agents insert in the console. The operations are chatserver/desk/settings.py
+(shared with the JSON API)."""
 from __future__ import annotations
-
-import re
-import time
 
 from aiohttp import web
 
-from .. import keys, validation
-from ..errors import Conflict, InvalidPayload, NotFound
-from ..site_settings import SETTINGS, clean
+from .. import keys
+from ..desk import settings as settings_ops
+from ..errors import Conflict, InvalidFields, InvalidPayload, NotFound
+from ..site_settings import SETTINGS
 from ..store import settings as settings_queries
-from .admin_common import InvalidFields, admin_form, admin_page, collect_fields, require_admin
-
-SHORTCUT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-CANNED_TEXT_CHARS = 2000
-
-
-# -- operations (shared with the JSON API) -----------------------------------------------------------------
-
-async def update_settings(app: web.Application, changes: dict) -> dict:
-    """Validate every change first (all field errors at once), then save them together."""
-    cleaned = collect_fields({name: (lambda n=name: clean(n, changes[n])) for name in changes})
-    return await app[keys.SETTINGS].update(cleaned)
-
-
-def clean_canned_reply(fields: dict) -> dict:
-    def shortcut():
-        value = fields.get("shortcut")
-        if not isinstance(value, str):
-            raise InvalidPayload("'shortcut' must be a string")
-        value = value.strip().lstrip("/").lower()
-        if not SHORTCUT_RE.match(value):
-            raise InvalidPayload("a shortcut is 1-32 lowercase letters, digits, '-' or '_' (typed as /shortcut)")
-        return value
-
-    return collect_fields({"shortcut": shortcut,
-                           "text": lambda: validation.text(fields, "text", CANNED_TEXT_CHARS)})
-
-
-async def add_canned_reply(app: web.Application, fields: dict) -> dict:
-    reply = clean_canned_reply(fields)
-    return await app[keys.STORE].write(settings_queries.add_canned_reply, reply["shortcut"], reply["text"], time.time())
-
-
-async def delete_canned_reply(app: web.Application, reply_id: int) -> None:
-    await app[keys.STORE].write(settings_queries.delete_canned_reply, reply_id)
-
+from .admin_common import admin_form, admin_page, require_admin
 
 # -- the page -----------------------------------------------------------------------------------------------
 
@@ -79,7 +42,7 @@ async def save_settings_form(request: web.Request) -> web.Response:
         else:
             changes[setting.name] = form.get(setting.name, "")
     try:
-        await update_settings(request.app, changes)
+        await settings_ops.update_settings(request.app[keys.DESK], changes)
     except InvalidFields as exc:
         # Shown under the field itself, so "'widget_colour' must be ..." reads "must be ...".
         errors = {name: message.replace(f"'{name}' ", "", 1).capitalize() if message.startswith(f"'{name}' ")
@@ -92,7 +55,7 @@ async def add_reply_form(request: web.Request) -> web.Response:
     _, form = await admin_form(request)
     fields = {"shortcut": form.get("shortcut", ""), "text": form.get("text", "")}
     try:
-        await add_canned_reply(request.app, fields)
+        await settings_ops.add_canned_reply(request.app[keys.DESK], fields)
     except InvalidFields as exc:
         return await _page(request, status=400, reply_errors=exc.errors, new_reply=fields)
     except Conflict as exc:
@@ -103,7 +66,7 @@ async def add_reply_form(request: web.Request) -> web.Response:
 async def delete_reply_form(request: web.Request) -> web.Response:
     await admin_form(request)
     try:
-        await delete_canned_reply(request.app, int(request.match_info["reply_id"]))
+        await settings_ops.delete_canned_reply(request.app[keys.DESK], int(request.match_info["reply_id"]))
     except (ValueError, NotFound):
         raise web.HTTPNotFound(text="No such canned reply") from None
     raise web.HTTPSeeOther("/admin/settings?done=reply_deleted#canned-replies")

@@ -10,6 +10,7 @@ from .. import keys
 from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
                     hash_password, require_agent, session_token_from_request, verify_password)
 from ..desk import agents as agent_ops
+from ..errors import NotFound
 from ..ratelimit import SlidingWindowLimiter
 from ..store import agents as agent_queries
 
@@ -171,8 +172,7 @@ async def article_page(request: web.Request) -> web.Response:
 async def article_json(request: web.Request) -> web.Response:
     article = request.app[keys.KB].get(request.match_info["slug"])
     if article is None or not article.published:
-        return web.json_response({"ok": False, "error": "article_not_found", "message": "no such article"},
-                                 status=404)
+        raise NotFound("no such article", code="article_not_found")
     return web.json_response({"ok": True, "article": {"slug": article.slug, "title": article.title,
                                                       "html": article.html, "department": article.department}})
 

@@ -1,21 +1,24 @@
-"""Editing knowledge-base articles from the admin pages: form values → validated article file → written atomically
-into the article folder → picked up by the knowledge base at once.
+"""Editing knowledge-base articles (the admin editor and the API): form values → validated article file → written
+atomically into the article folder → picked up by the knowledge base at once; every save, rename and delete is
+kept in the article's history, so an earlier version can be restored (saved again).
 
 Validation is the loader's own (triage.parse_article on the exact text that will be written), so the editor can
 never save a file the bot would refuse. Nothing here touches the disk until every check has passed.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from triage import Article, ArticleError, KnowledgeBase, parse_article, serialize_article
 from triage.articles import SLUG_RE, slug_from_filename
 
-from ..errors import ChatError
-from .admin_common import InvalidFields
+from ..errors import ChatError, InvalidFields
+from ..store import article_versions
 
 # Paths under /admin/kb/ that are pages or endpoints, not articles.
 RESERVED_SLUGS = {"new", "preview", "try"}
@@ -183,3 +186,27 @@ def delete(kb: KnowledgeBase, article: Article) -> None:
     if kb.get(article.slug) is not None:
         raise ChatError(f"deleted {Path(article.path).name}, but another file still defines '{article.slug}'",
                         code="article_not_deleted")
+
+
+async def save_article(desk, author_email: str, draft: ArticleForm, original: Article | None) -> Article:
+    """Create, edit, rename or restore (an earlier version's fields) an article. Validated with the loader's rules;
+    on any error nothing touches the disk. The history keeps the on-disk text it replaced, if it lacked it."""
+    kb = desk.kb
+    async with desk.article_lock:      # one save at a time: validation and the write see the same folder
+        text, article = validate(draft, kb, original)
+        replaced, replaced_at = await asyncio.to_thread(current_text, original)
+        saved = await asyncio.to_thread(save, kb, text, article, original)
+        action = "created" if original is None else "renamed" if original.slug != article.slug else "saved"
+        await desk.store.write(article_versions.record, article.slug, action, text, author_email, time.time(),
+                               replaced, original.slug if original else None, replaced_at)
+    return saved
+
+
+async def delete_article(desk, author_email: str, original: Article) -> None:
+    """Remove the article's file; its text is kept in the history first, so it can be brought back."""
+    async with desk.article_lock:
+        text, _ = await asyncio.to_thread(current_text, original)
+        if text is None:
+            raise ChatError("the article file could not be read, so it was not deleted", code="storage_error")
+        await desk.store.write(article_versions.record, original.slug, "deleted", text, author_email, time.time())
+        await asyncio.to_thread(delete, desk.kb, original)
