@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -127,3 +128,22 @@ def test_a_non_editable_install_ships_and_serves_the_built_widget(tmp_path):
     assert served["/widget.js"][0] == 200 and "window.ChatWidget" in served["/widget.js"][1]
     assert served["/vendor/socket.io.min.js"][0] == 200 and "Socket.IO v" in served["/vendor/socket.io.min.js"][1]
     assert served["/widget/demo"][0] == 200 and '<script src="/widget.js" async></script>' in served["/widget/demo"][1]
+
+
+SHARED_HELPERS = ("h", "newClientId", "clockTime", "calendarDay", "dateTime")
+
+
+def test_the_widget_and_the_console_share_one_copy_of_their_helpers():
+    """h(), client ids and date formatting are defined once, in chatserver/static/shared.js, and both sides use it:
+    the console's modules natively (through console-dom.js), the widget's sources through the bundle."""
+    sources = sorted((ROOT / "chatserver" / "static").glob("*.js")) + sorted((WIDGET_DIR / "src").rglob("*.js"))
+    defined = {name: [] for name in SHARED_HELPERS}
+    for path in sources:
+        for name in SHARED_HELPERS:
+            if re.search(rf"\bfunction {name}\s*\(|\b(?:const|let|var) {name}\s*=", path.read_text()):
+                defined[name].append(path.relative_to(ROOT).as_posix())
+    assert defined == {name: ["chatserver/static/shared.js"] for name in SHARED_HELPERS}
+    imports_shared = re.compile(r'from "(?:\./|(?:\.\./)+static/)shared\.js"')
+    assert imports_shared.search((ROOT / "chatserver" / "static" / "console-dom.js").read_text())
+    widget_importers = [p.name for p in (WIDGET_DIR / "src").rglob("*.js") if imports_shared.search(p.read_text())]
+    assert {"ui.js", "outbox.js", "messages.js", "history.js"} <= set(widget_importers)
