@@ -6,7 +6,7 @@
 //   dist/socket.io.min.js the same npm package's own browser build, unchanged, for the agent console
 //                         (/vendor/socket.io.min.js), so widget and console run the one version in package-lock.json.
 //   dist/THIRD-PARTY-LICENSES.txt  the licence of every npm package inside those two files.
-// Both files are committed, so installing the Python package needs no Node; tests/test_widget_build.py rebuilds them
+// All three are committed, so installing the Python package needs no Node; tests/test_widget_build.py rebuilds them
 // and fails when they differ from the sources. The output is deterministic: no paths, dates or source maps.
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -56,7 +56,8 @@ async function licences(packages) {
   return texts.join("\n" + "-".repeat(78) + "\n\n");
 }
 
-async function buildWidget(packages) {
+/** dist/widget.js's text, and the npm packages in it. */
+async function buildWidget() {
   const result = await esbuild.build({
     entryPoints: [path.join(here, "src", "main.js")],
     bundle: true,
@@ -71,20 +72,22 @@ async function buildWidget(packages) {
     write: false,
     logLevel: "warning",
   });
-  packages.push(...await bundledPackages(result.metafile));
+  const packages = await bundledPackages(result.metafile);
   // The client's own licence banner, as its dist files carry it, then every other bundled package.
   const client = await readFile(clientDist, "utf8");
   const clientBanner = client.match(/^\/\*![\s\S]*?\*\//)[0];
-  const others = packages.filter((p) => p.name !== "socket.io-client").map((p) => `${p.name} ${p.version} (${p.license})`);
+  const others = packages.filter((p) => p.name !== "socket.io-client")
+    .map((p) => `${p.name} ${p.version} (${p.license})`);
   const banner = `${clientBanner}\n/*! Also bundled: ${others.join(", ")}. Licences: THIRD-PARTY-LICENSES.txt. `
     + "The chat widget: chatserver/widget/src. */\n";
-  return banner + '"use strict";\n' + result.outputFiles[0].text;
+  // Modules are strict; the IIFE esbuild makes of them is not unless it says so (first statement of the function
+  // the server wraps it in, so it stays a directive there).
+  return { text: banner + '"use strict";\n' + result.outputFiles[0].text, packages };
 }
 
-const packages = [];
-const widget = await buildWidget(packages);
+const widget = await buildWidget();
 await mkdir(outdir, { recursive: true });
-await writeFile(path.join(outdir, "widget.js"), widget);
+await writeFile(path.join(outdir, "widget.js"), widget.text);
 await copyFile(clientDist, path.join(outdir, "socket.io.min.js"));
-await writeFile(path.join(outdir, "THIRD-PARTY-LICENSES.txt"), await licences(packages));
+await writeFile(path.join(outdir, "THIRD-PARTY-LICENSES.txt"), await licences(widget.packages));
 console.log(`built ${path.relative(process.cwd(), outdir) || "."}/: widget.js, socket.io.min.js, THIRD-PARTY-LICENSES.txt`);
