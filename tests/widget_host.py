@@ -24,8 +24,8 @@ def host_page(chat_url: str, head: str = "", attrs: str = "", body: str = "") ->
 
 
 def demo_page_for(chat_url: str) -> str:
-    """The realistic demo shop page (widget/demo.html), its one tag pointing at the chat server."""
-    page = (ROOT / "widget" / "demo.html").read_text()
+    """The realistic demo shop page (chatserver/widget/demo.html), its one tag pointing at the chat server."""
+    page = (ROOT / "chatserver" / "widget" / "demo.html").read_text()
     tag = '<script src="/widget.js" async></script>'
     assert page.count(tag) == 1
     return page.replace(tag, f'<script src="{html.escape(chat_url)}/widget.js" async></script>')

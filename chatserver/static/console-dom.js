@@ -1,45 +1,14 @@
-// Small DOM and formatting helpers for the agent console. Every piece of network text goes through text nodes
-// (h() children, textContent): the console never parses HTML it did not write itself.
+// Small DOM and formatting helpers for the agent console; those the widget needs too (h, client ids, dates) live in
+// shared.js. Every piece of network text goes through text nodes (h() children, textContent): the console never
+// parses HTML it did not write itself.
+
+export { clockTime, dateTime, h, newClientId } from "./shared.js";
 
 export const $ = (id) => document.getElementById(id);
-
-/** Build an element: h("li", {class: "x", dataset: {cid: 3}, onclick: fn}, "text", childNode, ...). */
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") el.className = value;
-    else if (key === "dataset") Object.assign(el.dataset, value);
-    else if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value);
-    else if (key === "text") el.textContent = value;
-    else el.setAttribute(key, value === true ? "" : String(value));
-  }
-  append(el, children);
-  return el;
-}
-
-function append(el, children) {
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(el, child);
-    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
 
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;
-}
-
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-
-export function clockTime(epochSeconds) {
-  return epochSeconds ? timeFormat.format(new Date(epochSeconds * 1000)) : "";
-}
-
-export function dateTime(epochSeconds) {
-  return epochSeconds ? dateFormat.format(new Date(epochSeconds * 1000)) : "";
 }
 
 /** "0:42", "3:05", "1:02:03": how long someone has waited. */
@@ -94,12 +63,6 @@ export function initials(name) {
 /** A stable colour class (0-5) per conversation, so avatars are easy to tell apart. */
 export function hue(id) {
   return `cs-hue-${Math.abs(Number(id) || 0) % 6}`;
-}
-
-/** A short unique id for client_id fields (idempotent sends). */
-export function newClientId(prefix = "c") {
-  if (window.crypto && crypto.randomUUID) return `${prefix}-${crypto.randomUUID()}`;
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 export function isNearBottom(el, slack = 80) {

@@ -177,7 +177,7 @@ async def article_json(request: web.Request) -> web.Response:
                                                       "html": article.html, "department": article.department}})
 
 
-VENDOR_CLIENT = Path(__file__).resolve().parent.parent.parent / "widget" / "vendor" / "socket.io.min.js"
+VENDOR_CLIENT = Path(__file__).resolve().parent.parent / "widget" / "dist" / "socket.io.min.js"
 
 
 async def vendored_client(request: web.Request) -> web.StreamResponse:

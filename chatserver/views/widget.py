@@ -1,12 +1,11 @@
-"""The embeddable visitor widget: /widget.js (one bundle: the vendored socket.io client, the widget code and its
-stylesheet), /widget/config.json (the admin settings the widget shows) and /widget/demo (a host page to try it).
-See docs/widget.md."""
+"""The embeddable visitor widget: /widget.js (the bundle built from chatserver/widget/src: the socket.io client, the
+widget code and its stylesheet), /widget/config.json (the admin settings the widget shows) and /widget/demo (a host
+page to try it). See docs/widget.md."""
 from __future__ import annotations
 
 import gzip
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +14,9 @@ from aiohttp import web
 from .. import keys
 from ..origins import origin_checker
 
-WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "widget"
-VENDOR_CLIENT = WIDGET_DIR / "vendor" / "socket.io.min.js"
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
+# Built by chatserver/widget/build.mjs (esbuild) and committed, so the server needs no Node.
+BUILT_WIDGET = WIDGET_DIR / "dist" / "widget.js"
 # The URL has no version in it, so caches revalidate (ETag) after an hour to pick up a new release.
 BUNDLE_MAX_AGE = 3600
 
@@ -31,44 +31,14 @@ class Bundle:
 BUNDLE = web.AppKey("widget_bundle", Bundle)
 
 
-def compact_css(css: str) -> str:
-    """Comments and runs of whitespace out; enough for a hand-written stylesheet without a CSS toolchain."""
-    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
-    css = re.sub(r"\s+", " ", css)
-    return re.sub(r"\s*([{};,>])\s*", r"\1", css).replace(";}", "}").strip()
-
-
-def compact_js(source: str) -> str:
-    """Indentation, blank lines and whole-line comments out (about 10% off the gzipped widget). Line-based on
-    purpose, so it cannot break code; widget.js therefore keeps no multi-line strings or template literals."""
-    lines, in_comment = [], False
-    for line in source.splitlines():
-        line = line.strip()
-        if in_comment or line.startswith("/*"):
-            in_comment = not line.endswith("*/")
-            continue
-        if line and not line.startswith("//"):
-            lines.append(line)
-    return "\n".join(lines)
-
-
 def build_bundle(defaults: dict) -> str:
-    """widget.js as served: one script whose only global is window.ChatWidget.
-
-    The vendored UMD client runs with local `module`/`exports` and an undefined `define`, so it neither sets
-    `window.io` nor registers itself with a host page's AMD or CommonJS loader; we take `module.exports`."""
-    client = re.sub(r"^//# sourceMappingURL=.*$", "", VENDOR_CLIENT.read_text(encoding="utf-8"), flags=re.MULTILINE)
-    css = compact_css((WIDGET_DIR / "widget.css").read_text(encoding="utf-8"))
-    source = compact_js((WIDGET_DIR / "widget.js").read_text(encoding="utf-8"))
-    return ("(function () {\n\"use strict\";\n"
-            "if (window.ChatWidget) return;\n"
-            "var WIDGET_SCRIPT = document.currentScript;\n"
-            "var io = (function (module) { var exports = module.exports, define;\n"
-            f"{client.strip()}\n"
-            ";return module.exports; })({exports: {}});\n"
-            f"var WIDGET_CSS = {json.dumps(css)};\n"
-            f"var WIDGET_DEFAULTS = {json.dumps(defaults)};\n"
-            f"{source}\n}})();\n")
+    """widget.js as served: the built widget inside a function that hands it the server's defaults (base URL,
+    greeting, colour), so they need no global and the widget's only global stays window.ChatWidget."""
+    try:
+        built = BUILT_WIDGET.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RuntimeError(f"{BUILT_WIDGET} is missing: run `npm ci && npm run build` in {WIDGET_DIR}") from None
+    return f"(function (WIDGET_DEFAULTS) {{\n{built}}})({json.dumps(defaults)});\n"
 
 
 def make_bundle(app: web.Application) -> Bundle:

@@ -1,0 +1,62 @@
+// The queue card: position and estimated wait, or, with nobody online, the business hours and a form to leave an
+// email address (the `contact` event).
+import { h } from "../../../static/shared.js";
+import { state } from "../state.js";
+import { persist, stored } from "../storage.js";
+import { t } from "../strings.js";
+import { call } from "../transport.js";
+import { ui } from "../ui.js";
+
+let shownKey = "";  // what the card shows now, so it is rebuilt only when that changes
+
+export function renderQueue() {
+  const q = state.queue;
+  const card = ui.queue;
+  card.hidden = !(state.status === "queued" && q);
+  const nobody = !card.hidden && (!q.agents_online || q.estimated_wait_seconds == null);
+  const contact = stored().contact;
+  // Rebuild only on a change a visitor should see: never under the fingers of someone typing their email.
+  const key = card.hidden ? "" : JSON.stringify(nobody ? [state.config.business_hours, contact && contact.sent]
+    : [q.position, q.estimated_wait_seconds]);
+  if (key === shownKey) return;
+  shownKey = key;
+  card.textContent = "";
+  if (card.hidden) return;
+  if (nobody) {
+    card.append(h("h3", { text: t("nobody") }));
+    if (state.config.business_hours) card.append(h("p", { text: t("hours", { h: state.config.business_hours }) }));
+    if (contact && contact.sent) {
+      card.append(h("p", { text: t("contactDone", { e: contact.email }) }));
+    } else {
+      card.append(h("p", { text: t("leaveEmail") }), contactForm());
+    }
+    return;
+  }
+  const wait = q.estimated_wait_seconds;
+  card.append(
+    h("h3", { text: t("position", { n: q.position }) }),
+    h("p", { text: !wait ? t("waitSoon") : wait < 60 ? t("waitShort") : t("waitAbout", { n: Math.round(wait / 60) }) }),
+    h("p", { text: t("keepWriting") }),
+    h("div", { class: "qbar", "aria-hidden": "true" }, h("i")));
+}
+
+function contactForm() {
+  const email = h("input", { class: "field", type: "email", required: true, autocomplete: "email", "aria-label": t("email"), placeholder: t("email") });
+  const name = h("input", { class: "field", type: "text", autocomplete: "name", "aria-label": t("name"), placeholder: t("name") });
+  const error = h("p", { class: "err", role: "alert", hidden: true });
+  const known = stored().contact;
+  if (known) { email.value = known.email || ""; name.value = known.name || ""; }
+  return h("form", {
+    class: "form contact", onsubmit: async (e) => {
+      e.preventDefault();
+      const ack = await call("contact", { email: email.value.trim(), name: name.value.trim() || undefined });
+      if (ack && ack.ok) {
+        persist({ contact: { email: ack.email, name: ack.name, sent: true } });
+        renderQueue();
+      } else {
+        error.hidden = false;
+        error.textContent = (ack && ack.message) || t("error");
+      }
+    },
+  }, email, name, error, h("button", { class: "btn", type: "submit", text: t("sendEmail") }));
+}
