@@ -41,6 +41,8 @@ class VisitorNamespace(ChatNamespace):
         last_seq = auth.get("last_seq")
         if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
             last_seq = None
+        else:  # clamped: above SQLite's 64-bit integers the query fails, and no seq comes near 2**53
+            last_seq = min(last_seq, 2**53)
         known_conversation = auth.get("conversation_id")
         if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
             known_conversation = None
