@@ -122,9 +122,10 @@ async def test_frames_of_any_size_reach_a_client_in_the_order_sent(server_factor
 
 def test_the_transport_refuses_library_releases_outside_the_tested_range_and_says_what_to_install():
     check_library_versions()  # what is installed now is tested
-    check_library_versions({"python-socketio": "5.12.0", "python-engineio": "4.15.1"})
+    check_library_versions({"python-socketio": "5.12.0", "python-engineio": "4.13.2"})
+    check_library_versions({"python-socketio": "5.18.9", "python-engineio": "4.15.9"})
     for name, version in [("python-socketio", "5.19.0"), ("python-socketio", "5.11.6"), ("python-socketio", "6.0.0"),
-                          ("python-engineio", "4.16.0rc1"), ("python-engineio", "4.10.1")]:
+                          ("python-engineio", "4.16.0rc1"), ("python-engineio", "4.13.1"), ("python-engineio", "5.0")]:
         installed = {"python-socketio": "5.18.1", "python-engineio": "4.15.1", name: version}
         with pytest.raises(UnsupportedLibraryVersion) as refused:
             check_library_versions(installed)
