@@ -207,8 +207,6 @@ async def test_a_client_sent_disconnect_event_on_agent_ends_the_socket_instead_o
             await sock.events("session", timeout=0.5)
             await sock.send_quietly(frame)
             outcomes[frame] = await sock.closed_by_server()
-            if not outcomes[frame]:  # the old behaviour: the socket still answers
-                await sock.send_quietly(f'42{namespace},2["status",{{"status":"online"}}]')
     print(f"closed by the server: {outcomes}")
     assert all(outcomes.values()), outcomes
 

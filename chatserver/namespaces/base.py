@@ -27,6 +27,7 @@ class ChatNamespace(AppServices, socketio.AsyncNamespace):
         self.app = app
 
     async def trigger_event(self, event: str, *args):
+        # Only python-socketio calls these two: a client's events of those names close its connection (transport/).
         if event in ("connect", "disconnect"):
             return await self._guarded_lifecycle(event, *args)
         handler = getattr(self, "on_" + event, None) if isinstance(event, str) and event.isidentifier() else None
