@@ -108,16 +108,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--uvloop", action="store_true", help="run on uvloop (default: the asyncio loop)")
-    parser.add_argument("--no-deflate", action="store_true", help="refuse permessage-deflate (chatserver.tuning)")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() + higher thresholds (chatserver.tuning)")
+    parser.add_argument("--no-deflate", action="store_true",
+                        help="refuse permessage-deflate (chatserver/transport/websocket.py, engineio's own loops)")
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() + higher thresholds (run.tune_gc)")
     args = parser.parse_args(argv)
     app = create_baseline_app()
-    if args.no_deflate or args.gc_freeze:
-        from chatserver import tuning
-        if args.no_deflate:
-            tuning.disable_websocket_compression(app[SIO])
-        if args.gc_freeze:
-            tuning.tune_gc()
+    if args.no_deflate:
+        from chatserver.transport.websocket import LeanWebSocket
+
+        class NoDeflateWebSocket(LeanWebSocket):
+            lean_loops = False  # only the deflate refusal: the lean loops need the chat server's Engine.IO server
+
+        eio = app[SIO].eio
+        eio._async = {**eio._async, "websocket": NoDeflateWebSocket}
+    if args.gc_freeze:
+        import run
+        run.tune_gc()
     loop = None
     if args.uvloop:
         import uvloop

@@ -3,7 +3,7 @@
 
     python benchmarks/run_all.py --quick          # about 3 minutes
     python benchmarks/run_all.py                  # the full set (10,000 idle visitors, longer steps)
-    python benchmarks/run_all.py --with untuned   # adds a column for run.py without chatserver/tuning.py
+    python benchmarks/run_all.py --with untuned   # adds a column for run.py without its tunings
     python benchmarks/run_all.py --only idle,startup --json results.json
 
 The server runs on core 0 and the Node load generator (official socket.io-client) on core 1 (taskset), both on

@@ -1,4 +1,4 @@
-"""`python run.py` with the tunings of chatserver/tuning.py switched on or off one by one, to measure each.
+"""`python run.py` with its tunings (chatserver/transport/websocket.py, run.tune_gc) switched on or off one by one.
 Same flags and CHAT_* environment as run.py, plus:
 
     BENCH_TUNING=""                        run.py before the tuning: permessage-deflate accepted, gc.freeze() only
@@ -20,15 +20,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def main(argv: list[str]) -> None:
-    import chatserver.app
-    import chatserver.websocket
     import run
-    from chatserver import tuning
+    from chatserver.transport.websocket import LeanWebSocket
 
     wanted = {t.strip() for t in os.environ.get("BENCH_TUNING", "").split(",") if t.strip()}
-    if "deflate" not in wanted:
-        chatserver.app.tune_websocket_transport = lambda sio: None
-    chatserver.websocket.LeanWebSocket.lean_loops = "lean" in wanted
+    LeanWebSocket.compress = "deflate" not in wanted
+    LeanWebSocket.lean_loops = "lean" in wanted
     if os.environ.get("BENCH_SWITCH_INTERVAL"):
         sys.setswitchinterval(float(os.environ["BENCH_SWITCH_INTERVAL"]))
     if "gc" not in wanted:
@@ -36,8 +33,6 @@ def main(argv: list[str]) -> None:
             gc.collect()
             gc.freeze()
         run.tune_gc = freeze_only
-    else:
-        run.tune_gc = tuning.tune_gc
     run.main(argv)
 
 

@@ -7,12 +7,11 @@ import asyncio
 import logging
 from pathlib import Path
 
-import socketio
 from aiohttp import web
 
 from triage import KnowledgeBase, SentenceEncoder
 
-from . import jsoncodec, keys, templating
+from . import keys, templating
 from .config import Config
 from .desk import Desk, agents, assignment
 from .desk.live import InProcessLiveState
@@ -23,10 +22,9 @@ from .origins import origin_checker
 from .site_settings import SiteSettings
 from .store import Store
 from .tokens import ServerSecret
-from .tuning import InlineSendManager
+from .transport import create_socket_server
 from .views import admin, console, public, reports, widget
 from .views.errors import domain_errors
-from .websocket import tune_websocket_transport
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -50,22 +48,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app[keys.KB] = kb
     app[keys.TEMPLATES] = templating.environment(HERE / "templates")
 
-    sio = socketio.AsyncServer(
-        async_mode="aiohttp",
-        cors_allowed_origins=origin_checker(app[keys.SETTINGS]),
-        max_http_buffer_size=config.max_http_buffer_size,
-        # Handlers of one client run one after another, so its messages are stored in the order sent.
-        async_handlers=False,
-        ping_interval=config.ping_interval_seconds,
-        ping_timeout=config.ping_timeout_seconds,
-        json=jsoncodec,
-        client_manager=InlineSendManager(),
-        logger=False,
-        engineio_logger=False,
-    )
+    sio = create_socket_server(config, cors_allowed_origins=origin_checker(app[keys.SETTINGS]))
     sio.attach(app)
-    # No per-connection deflate contexts (~90 KB of RSS each) and no task per frame (docs/performance.md).
-    tune_websocket_transport(sio)
     app[keys.SIO] = sio
 
     live = InProcessLiveState({

@@ -1,6 +1,7 @@
-"""Protocol fuzzer: hypothesis sends random payloads of every type (huge strings, deep nesting, binary, NUL bytes,
-unknown events) to every event of both namespaces of a real server process. Every answer must be a documented
-error (or a success), the server must stay up, and its memory must stay flat."""
+"""Protocol fuzzer: hypothesis sends random payloads of every type (huge strings, deep nesting, NUL bytes, unknown
+events) to every event of both namespaces of a real server process. Every answer must be a documented error (or a
+success), the server must stay up, and its memory must stay flat. (Binary data, which closes the connection, and
+malformed frames are tested one by one in test_security_frames.py.)"""
 from __future__ import annotations
 
 import asyncio
@@ -31,7 +32,7 @@ def nested(depth: int):
 
 
 scalars = (st.none() | st.booleans() | st.integers() | st.integers(-2, 5) | st.floats(allow_nan=True) |
-           st.text(max_size=50) | st.binary(max_size=50) |
+           st.text(max_size=50) |
            st.sampled_from(["", " ", "\x00", "a\x00b", "x" * 4001, "y" * 50_000, "online", "track-order",
                             "a@b.co", "../../etc/passwd", "<script>alert(1)</script>", "\ud7ff" * 10]))
 values = st.recursive(scalars, lambda children: st.lists(children, max_size=4) |
@@ -117,15 +118,17 @@ async def test_fuzzed_events_get_documented_answers_and_the_server_stays_up(tmp_
         rss_after = rss_kb(server.proc.pid)
 
         # Events on a namespace the socket never connected to, and garbage packets, over a raw Engine.IO socket.
+        # Each on its own connection: a malformed one closes it.
+        raw_url = server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket"
         async with aiohttp.ClientSession() as http:
-            async with http.ws_connect(server.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket") as ws:
-                opened = await ws.receive_str()
-                assert opened.startswith("0")
-                for packet in ['42/agent,0["status",{"status":"online"}]', '42/visitor,1["message",{}]',
-                               '4', '42', '4x', '2probe', '42/visitor,["message"' + "[" * 300, "\x00", "6"]:
-                    await ws.send_str(packet)
-                await ws.send_bytes(b"\x00\x01\x02binary")
-                await asyncio.sleep(0.2)
+            for packet in ['42/agent,0["status",{"status":"online"}]', '42/visitor,1["message",{}]',
+                           '4', '42', '4x', '2probe', '42/visitor,["message"' + "[" * 300, "\x00", "6",
+                           b"\x00\x01\x02binary"]:
+                async with http.ws_connect(raw_url) as ws:
+                    opened = await ws.receive_str()
+                    assert opened.startswith("0")
+                    await (ws.send_bytes(packet) if isinstance(packet, bytes) else ws.send_str(packet))
+                    await asyncio.sleep(0.2)
 
         assert server.proc.poll() is None, "the server died"
         async with aiohttp.ClientSession() as http:

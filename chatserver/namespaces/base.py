@@ -3,22 +3,22 @@ from __future__ import annotations
 
 import logging
 
-import socketio
 from aiohttp import web
 
 from .. import keys
 from ..errors import ChatError, InvalidPayload, UnknownEvent
+from ..transport import ConnectionRefused, Namespace
 
 log = logging.getLogger(__name__)
 
 
-def refusal(code: str, message: str) -> socketio.exceptions.ConnectionRefusedError:
+def refusal(code: str, message: str) -> ConnectionRefused:
     """A connect refusal clients can read: socket.io's connect_error carries `message` (human text) and
     `data = {"error": code, "message": ...}` (python-socketio turns a lone dict argument into text)."""
-    return socketio.exceptions.ConnectionRefusedError(message, {"error": code, "message": message})
+    return ConnectionRefused(message, {"error": code, "message": message})
 
 
-class ChatNamespace(socketio.AsyncNamespace):
+class ChatNamespace(Namespace):
     """Every event answers an ack: the handler's result, or {ok: false, error, message}. Nothing a client sends
     can raise into python-socketio, and events nobody handles get `unknown_event`."""
 
@@ -28,6 +28,7 @@ class ChatNamespace(socketio.AsyncNamespace):
         self.desk = app[keys.DESK]
 
     async def trigger_event(self, event: str, *args):
+        # Only python-socketio calls these two: a client's events of those names close its connection (transport/).
         if event in ("connect", "disconnect"):
             return await self._guarded_lifecycle(event, *args)
         handler = getattr(self, "on_" + event, None) if isinstance(event, str) and event.isidentifier() else None
@@ -53,7 +54,7 @@ class ChatNamespace(socketio.AsyncNamespace):
                 return None
         try:
             return await self.on_connect(*args)
-        except socketio.exceptions.ConnectionRefusedError:  # a documented refusal (not the builtin of that name)
+        except ConnectionRefused:  # a documented refusal (not the builtin of that name)
             raise
         except ChatError as exc:  # e.g. rate_limited: refused with its documented code
             raise refusal(exc.code, exc.message) from None

@@ -3,12 +3,14 @@ its payload, calls one operation of chatserver/desk and returns its answer as th
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from .. import keys, validation
 from ..desk import bot, conversations, sessions, surveys
 from .base import ChatNamespace
 
 MAX_ID = 2**53
+log = logging.getLogger(__name__)
 
 
 class VisitorNamespace(ChatNamespace):
@@ -23,6 +25,8 @@ class VisitorNamespace(ChatNamespace):
         last_seq = auth.get("last_seq")
         if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
             last_seq = None
+        else:  # clamped: above SQLite's 64-bit integers the query fails, and no seq comes near 2**53
+            last_seq = min(last_seq, 2**53)
         known_conversation = auth.get("conversation_id")
         if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
             known_conversation = None
@@ -41,6 +45,10 @@ class VisitorNamespace(ChatNamespace):
             await asyncio.sleep(0)
             session = await sessions.visitor_session(self.desk, visitor_id, last_seq, known_conversation)
             await self.desk.notifier.send_session("visitor", sid, session)
+        except Exception:
+            # Without its `session` the widget would wait forever: drop the socket, so it reconnects and asks again.
+            log.exception("could not send the session to a visitor")
+            await self.disconnect(sid)
         finally:
             self.session_pending.pop(sid).set()
 

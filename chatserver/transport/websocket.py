@@ -1,5 +1,5 @@
 """The Engine.IO WebSocket transport of the chat server: python-engineio's aiohttp driver, made cheaper per
-connection and per frame (measured in docs/performance.md; `tune_websocket_transport` wires it into one server).
+connection and per frame (measured in docs/performance.md) and stricter about what it accepts (frames.py).
 
 - No permessage-deflate. aiohttp accepts it whenever a client offers it (every browser does) and python-engineio
   has no switch for it. A deflate context costs ~90 KB of RSS per connection (zlib windows for both directions),
@@ -9,19 +9,26 @@ connection and per frame (measured in docs/performance.md; `tune_websocket_trans
   the reader's timeout is aiohttp's (one timer), the writer waits on the send queue directly (a socket that stops
   answering is ended by the reader's timeout and the ping timeout, as before). Writing each frame straight from
   the sending task instead of through the writer task was tried and measured ~1 % of CPU: not worth its code.
+- Every frame is checked (`frames.engineio_packet`): one that is not an Engine.IO packet a client may send, and
+  any packet the Socket.IO layer refuses, ends the connection with one rate-limited log line, not a traceback.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+from typing import TYPE_CHECKING
 
-import socketio
 from aiohttp import WSMsgType
 from aiohttp.web import WebSocketResponse
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from engineio.async_socket import AsyncSocket
 from engineio.exceptions import SocketIsClosedError, UnknownPacketError
+
+from .frames import FrameRefused, engineio_packet
+
+if TYPE_CHECKING:
+    from .engine import ChatEngineServer
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +37,13 @@ class LeanWebSocket(engineio_aiohttp.WebSocket):
     """engineio's aiohttp WebSocket wrapper, answering the upgrade without permessage-deflate and (with
     `lean_loops`) serving the Engine.IO socket with `serve_websocket` instead of its own loops."""
 
-    lean_loops = True  # False: engineio's own loops (benchmarks/variant_server.py measures both)
+    # The benchmarks switch these off one at a time (benchmarks/variant_server.py); the server always has both.
+    compress = False    # True: accept permessage-deflate, as aiohttp does by default
+    lean_loops = True   # False: engineio's own loops (without the Engine.IO frame checks)
 
     async def __call__(self, environ):
         request = environ["aiohttp.request"]
-        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=False)
+        self._sock = WebSocketResponse(max_msg_size=self.server.max_http_buffer_size, compress=self.compress)
         await self._sock.prepare(request)
         self.environ = environ
         eio_socket = getattr(self.handler, "__self__", None)
@@ -47,8 +56,8 @@ class LeanWebSocket(engineio_aiohttp.WebSocket):
 
 async def serve_websocket(eio_socket: AsyncSocket, ws: LeanWebSocket) -> None:
     """python-engineio's `AsyncSocket._websocket_handler` (4.x) with the same steps and outcomes: the upgrade
-    handshake, then packets received until the connection ends, then the socket closed."""
-    server = eio_socket.server
+    handshake, then packets received until the connection ends or is refused, then the socket closed."""
+    server: ChatEngineServer = eio_socket.server
     sock = ws._sock
     read_timeout = server.ping_interval + server.ping_timeout
     if eio_socket.connected:  # an upgrade from long-polling: the probe handshake, as engineio does it
@@ -81,13 +90,18 @@ async def serve_websocket(eio_socket: AsyncSocket, ws: LeanWebSocket) -> None:
         except (OSError, ValueError, asyncio.TimeoutError, RuntimeError, asyncio.CancelledError):
             break
         try:
-            await eio_socket.receive(eio_packet.Packet(encoded_packet=data))
-        except UnknownPacketError:
+            await eio_socket.receive(engineio_packet(data))
+        except FrameRefused as refused:
+            await server.refuse(eio_socket.sid, ws.environ, refused.why)
+            break
+        except UnknownPacketError:  # OPEN, PING or NOOP from a client: ignored, as engineio does
             pass
         except SocketIsClosedError:
             break
-        except Exception:  # as engineio: log it and keep serving the connection
+        except Exception:  # a fault of the server, not of the frame: as engineio, log it and keep serving
             log.exception("unexpected error receiving on %s", eio_socket.sid)
+        if eio_socket.closed:  # the client's CLOSE, or a packet the Socket.IO layer refused
+            break
     await eio_socket.queue.put(None)  # unlock the writer so it can exit
     await writer
     await eio_socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
@@ -122,11 +136,3 @@ async def _write_loop(send_queue: asyncio.Queue, sock: WebSocketResponse) -> Non
         pass
     await sock.close()
 
-
-def tune_websocket_transport(sio: socketio.AsyncServer) -> None:
-    """Make this Socket.IO server's WebSockets refuse permessage-deflate and run the lean loops; other servers in
-    the process are untouched."""
-    eio = sio.eio
-    if eio._async is None or eio._async.get("websocket") is None:  # not the aiohttp driver
-        raise ValueError("tune_websocket_transport needs async_mode='aiohttp'")
-    eio._async = {**eio._async, "websocket": LeanWebSocket}

@@ -1,17 +1,12 @@
-"""Server-side tuning measured by the benchmarks (docs/performance.md); opt-in, wired in by the app factory / run.py.
+"""`InlineSendManager`: python-socketio's client manager, sending inline to a lone recipient.
 
-- The WebSocket transport (no permessage-deflate, lean read and write loops) is in `chatserver.websocket`.
-- `InlineSendManager`: python-socketio's manager sends every emit through one task per recipient plus
-  `asyncio.wait`, even when the room has one socket (an agent's console, a visitor's tab): task creation and the
-  wait were ~10 % of the server's CPU per message in a profile. With one recipient it queues the frame inline (the
-  Engine.IO socket only puts it in its send queue).
-- `tune_gc()`: freeze everything alive at start-up (templates, the KB index, modules) out of the collector's
-  reach and raise the generation-0 threshold, so full collections (which walk every live object, i.e. every
-  connection's state) run far less often: those were the p99 spikes at 1,000 visitors.
+python-socketio's manager sends every emit through one task per recipient plus `asyncio.wait`, even when the room
+has one socket (an agent's console, a visitor's tab): task creation and the wait were ~10 % of the server's CPU
+per message in a profile (docs/performance.md). With one recipient this manager queues the frame inline (the
+Engine.IO socket only puts it in its send queue).
 """
 from __future__ import annotations
 
-import gc
 import logging
 
 import socketio
@@ -19,9 +14,6 @@ from engineio import packet as eio_packet
 from socketio import packet
 
 log = logging.getLogger(__name__)
-
-# Collect generation 0 after this many net allocations (CPython's default is 700 in 3.11).
-GC_THRESHOLDS = (50_000, 20, 100)
 
 
 class InlineSendManager(socketio.AsyncManager):
@@ -47,10 +39,3 @@ class InlineSendManager(socketio.AsyncManager):
                 await self.server._send_eio_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, part))
         except Exception:  # like a failed send task: the emitter (e.g. an acked message) must not fail with it
             log.exception("could not send %s to %s", event, eio_sid)
-
-
-def tune_gc(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
-    """Call once after start-up objects are built (before serving): collect, freeze them, raise the thresholds."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*thresholds)

@@ -1,4 +1,4 @@
-"""orjson behind the `json` module interface python-socketio expects (dumps returns str)."""
+"""orjson behind the `json` module interface python-socketio and python-engineio expect (dumps returns str)."""
 from __future__ import annotations
 
 import orjson

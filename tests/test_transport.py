@@ -1,13 +1,21 @@
-"""The server-side tunings of chatserver/tuning.py keep the behaviour they replace (real server, real clients)."""
+"""The transport (chatserver/transport/): its tunings keep the behaviour they replace, and it refuses to start on
+untested library releases (real server, real clients)."""
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
+import re
+import tomllib
 
-from chatserver import keys
-from chatserver.tuning import InlineSendManager
-from chatserver.websocket import LeanWebSocket
+import pytest
 
-from conftest import Recorder
+from chatserver import Config, create_app, keys
+from chatserver.transport import UnsupportedLibraryVersion, check_library_versions
+from chatserver.transport.versions import TESTED, specifier
+from chatserver.transport.inline_send import InlineSendManager
+from chatserver.transport.websocket import LeanWebSocket
+
+from conftest import ROOT, Recorder
 
 from test_chat_journey import FIXTURE_KB
 
@@ -110,3 +118,32 @@ async def test_frames_of_any_size_reach_a_client_in_the_order_sent(server_factor
     for n in range(len(sizes)):
         await visitor.wait_for("probe", lambda p, n=n: p["n"] == n)
     assert [(p["n"], len(p["fill"])) for p in visitor.of("probe")] == list(enumerate(sizes))
+
+
+def test_the_transport_refuses_library_releases_outside_the_tested_range_and_says_what_to_install():
+    check_library_versions()  # what is installed now is tested
+    check_library_versions({"python-socketio": "5.12.0", "python-engineio": "4.13.2"})
+    check_library_versions({"python-socketio": "5.18.9", "python-engineio": "4.15.9"})
+    for name, version in [("python-socketio", "5.19.0"), ("python-socketio", "5.11.6"), ("python-socketio", "6.0.0"),
+                          ("python-engineio", "4.16.0rc1"), ("python-engineio", "4.13.1"), ("python-engineio", "5.0")]:
+        installed = {"python-socketio": "5.18.1", "python-engineio": "4.15.1", name: version}
+        with pytest.raises(UnsupportedLibraryVersion) as refused:
+            check_library_versions(installed)
+        message = str(refused.value)
+        assert f"{name} {version} is installed" in message and f"pip install '{name}{specifier(name)}'" in message
+
+
+def test_pyproject_pins_both_libraries_to_the_tested_range():
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for name in TESTED:
+        pinned = [d for d in dependencies if re.match(rf"{name}\b", d)]
+        assert pinned == [f"{name}{specifier(name)}"], (name, pinned)
+
+
+def test_the_server_does_not_start_on_an_untested_release(tmp_path, monkeypatch):
+    """create_app (start-up) fails with the message, before it serves anything."""
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda name: "5.99.0" if name == "python-socketio" else real_version(name))
+    with pytest.raises(UnsupportedLibraryVersion, match="python-socketio 5.99.0 is installed"):
+        create_app(Config(data_dir=tmp_path / "data", kb_encoder=False))
