@@ -7,6 +7,7 @@ import sys
 from aiohttp import web
 
 from chatserver import create_app, load_config
+from chatserver.transport_security import hide_server_software
 from chatserver.tuning import tune_gc
 
 
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> None:
         from chatserver.demo_data import fill_demo_data
         fill_demo_data(config)
     app = create_app(config)
+    hide_server_software()
 
     async def announce(app):
         base = config.base_url

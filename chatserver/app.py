@@ -9,13 +9,14 @@ from aiohttp import web
 
 from triage import KnowledgeBase, SentenceEncoder
 
-from . import jsoncodec, keys, templating
+from . import client_address, connection_cap, cross_site, jsoncodec, keys, origins, templating, transport_security
 from .bot import Bot
 from .config import Config
 from .dispatch import Dispatcher
 from .lifetimes import BOOTSTRAP, dispatcher_ctx, first_admin_ctx, kb_ctx, settings_ctx, store_ctx
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
+from .private_files import prepare_data_dir
 from .secrets import Secrets
 from .site_settings import SiteSettings
 from .store import Store
@@ -29,8 +30,8 @@ HERE = Path(__file__).resolve().parent
 
 def origin_checker(settings: SiteSettings):
     """Engine.IO-level check for every transport request: the server's own pages, plus the sites allowed to
-    embed the widget (CHAT_ALLOWED_ORIGINS, changeable in the admin settings). The agent namespace narrows this
-    to same-origin only."""
+    embed the widget (CHAT_ALLOWED_ORIGINS, changeable in the admin settings; none by default). The agent
+    namespace narrows this to same-origin only."""
 
     def check(origin, environ=None) -> bool:
         if origin is None:
@@ -38,8 +39,7 @@ def origin_checker(settings: SiteSettings):
         allowed = settings.get("allowed_origins")
         if "*" in allowed or origin.rstrip("/") in allowed:
             return True
-        host = (environ or {}).get("HTTP_HOST")
-        return bool(host) and origin in (f"http://{host}", f"https://{host}")
+        return origins.is_own_origin(origin, settings.config, (environ or {}).get("HTTP_HOST"))
 
     return check
 
@@ -47,10 +47,11 @@ def origin_checker(settings: SiteSettings):
 def create_app(config: Config | None = None) -> web.Application:
     config = config or Config()
     data_dir = Path(config.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)
 
     app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers])
     app[keys.CONFIG] = config
+    client_address.setup(app)
     app[keys.SECRETS] = Secrets.load_or_create(data_dir)
     app[keys.STORE] = Store(config.db_path)
     app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
@@ -67,6 +68,8 @@ def create_app(config: Config | None = None) -> web.Application:
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         cors_allowed_origins=origin_checker(app[keys.SETTINGS]),
+        # Visitor sockets authenticate with their token, agent sockets are same-origin: no cross-site cookies.
+        cors_credentials=False,
         max_http_buffer_size=config.max_http_buffer_size,
         # Handlers of one client run one after another, so its messages are stored in the order sent.
         async_handlers=False,
@@ -78,6 +81,7 @@ def create_app(config: Config | None = None) -> web.Application:
         engineio_logger=False,
     )
     sio.attach(app)
+    connection_cap.install(sio, config.max_sockets_per_address)
     # No per-connection deflate contexts (~90 KB of RSS each) and no task per frame (docs/performance.md).
     tune_websocket_transport(sio)
     app[keys.SIO] = sio
@@ -87,6 +91,9 @@ def create_app(config: Config | None = None) -> web.Application:
     sio.register_namespace(AgentNamespace(app))
 
     public.setup_routes(app)
+    transport_security.setup(app)
+    cross_site.setup(app)
+    origins.setup(app)
     for setup in _feature_setups():
         setup(app)
 

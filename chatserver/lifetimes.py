@@ -10,6 +10,7 @@ from aiohttp import web
 
 from . import keys
 from .auth import hash_password
+from .first_admin import record_generated_password
 from .store import agents as agent_queries
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ async def settings_ctx(app: web.Application):
 
 
 async def first_admin_ctx(app: web.Application):
-    """On first start, create the admin account; print a generated password once (it is stored only hashed)."""
+    """On first start, create the admin account; a generated password is written once to a private file in the
+    data dir (the database stores only its hash)."""
     config = app[keys.CONFIG]
     store = app[keys.STORE]
     if await store.read(agent_queries.count_agents) == 0:
@@ -38,8 +40,7 @@ async def first_admin_ctx(app: web.Application):
                           config.default_max_chats, [], time.time())
         app[BOOTSTRAP]["admin_created"] = True
         if not config.admin_password:
-            print(f"Created admin account {config.admin_email} with password: {password}\n"
-                  f"(shown only this once; set CHAT_ADMIN_PASSWORD to choose it)", flush=True)
+            record_generated_password(config.data_dir, config.admin_email, password)
         else:
             print(f"Created admin account {config.admin_email} (password from CHAT_ADMIN_PASSWORD)", flush=True)
     yield

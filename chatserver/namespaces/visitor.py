@@ -6,7 +6,7 @@ import secrets
 import time
 
 
-from .. import keys, rooms, surveys, validation
+from .. import client_address, keys, rooms, surveys, validation
 from ..errors import NotFound, RateLimited
 from ..ratelimit import SlidingWindowLimiter
 from ..store import conversations as conv_queries
@@ -32,10 +32,10 @@ class VisitorNamespace(ChatNamespace):
     async def on_connect(self, sid, environ, auth=None):
         auth = auth if isinstance(auth, dict) else {}
         secrets_ = self.app[keys.SECRETS]
-        ip = _remote(environ)
+        ip = client_address.of_environ(environ)
         visitor_id = secrets_.visitor_id_from_token(auth.get("visitor_token"))
         if visitor_id is None:
-            if not self.new_visitor_limiter.allow(ip, time.time()):
+            if not self.new_visitor_limiter.allow(client_address.limit_key(ip), time.time()):
                 raise refusal("rate_limited", "too many new visitors from this address; try again later")
             visitor_id = secrets.token_hex(12)
         last_seq = auth.get("last_seq")
@@ -45,8 +45,9 @@ class VisitorNamespace(ChatNamespace):
         if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
             known_conversation = None
         page_url = auth.get("page_url") if isinstance(auth.get("page_url"), str) else None
-        visitor, _ = await self.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), ip,
-                                            environ.get("HTTP_USER_AGENT"), page_url)
+        visitor, _ = await self.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(),
+                                            client_address.stored_network(ip), environ.get("HTTP_USER_AGENT"),
+                                            page_url)
         await self.save_session(sid, {"visitor_id": visitor_id, "ip": ip, "page_url": page_url})
         await self.enter_room(sid, rooms.visitor(visitor_id))
         # The session event must follow the CONNECT packet, which python-socketio sends after this returns.
@@ -219,13 +220,6 @@ class VisitorNamespace(ChatNamespace):
         body = validation.payload(payload)
         self._limit_events(session)
         return await surveys.submit(self.app, session["visitor_id"], body)
-
-
-def _remote(environ: dict) -> str:
-    request = environ.get("aiohttp.request")
-    if request is not None and request.remote:
-        return request.remote
-    return environ.get("REMOTE_ADDR") or "unknown"
 
 
 def _public_conversation(conversation: dict | None) -> dict | None:
