@@ -172,10 +172,13 @@ def m003_session_token_hashes(db: Database) -> None:
     # migration must never change, whatever store/agents.py does later.)
     import hashlib
 
+    secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")     # the raw tokens' bytes are zeroed, not left in freed space
     db.execute("ALTER TABLE agent_sessions RENAME COLUMN token TO token_hash")
     for (token,) in db.execute("SELECT token_hash FROM agent_sessions").fetchall():
         db.execute("UPDATE agent_sessions SET token_hash = ? WHERE token_hash = ?",
                    [hashlib.sha256(token.encode()).hexdigest(), token])
+    db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
 
 
 @migrations()
@@ -184,6 +187,8 @@ def m004_visitor_ip_networks(db: Database) -> None:
     # see where a flood comes from, not which household. Existing addresses are cut down the same way.
     import ipaddress
 
+    secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     db.execute("ALTER TABLE visitors RENAME COLUMN ip TO ip_network")
     for (address,) in db.execute("SELECT DISTINCT ip_network FROM visitors WHERE ip_network IS NOT NULL").fetchall():
         try:
@@ -194,3 +199,4 @@ def m004_visitor_ip_networks(db: Database) -> None:
         except ValueError:
             network = None
         db.execute("UPDATE visitors SET ip_network = ? WHERE ip_network = ?", [network, address])
+    db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
