@@ -88,8 +88,8 @@ class PasswordHashing:
         self._max_waiting = max_waiting
         self._waiting = 0
 
-    async def _run(self, fn, *args):
-        if self._waiting >= self._max_waiting:
+    async def _run(self, fn, *args, bounded: bool = True):
+        if bounded and self._waiting >= self._max_waiting:
             raise Busy("the server is checking many passwords right now; try again in a few seconds")
         self._waiting += 1
         try:
@@ -97,12 +97,14 @@ class PasswordHashing:
         finally:
             self._waiting -= 1
 
-    async def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether the password matches; None (no such account) costs as much as a real check and is False."""
-        return await self._run(verify_password, password_hash, password)
+    async def verify(self, password_hash: str | None, password: str, bounded: bool = True) -> bool:
+        """Whether the password matches; None (no such account) costs as much as a real check and is False.
+        `bounded=False` for signed-in agents' own requests: the bound is for anonymous floods, and they never
+        answer `busy`."""
+        return await self._run(verify_password, password_hash, password, bounded=bounded)
 
-    async def hash(self, password: str) -> str:
-        return await self._run(hash_password, password)
+    async def hash(self, password: str, bounded: bool = True) -> str:
+        return await self._run(hash_password, password, bounded=bounded)
 
     def warm_up(self) -> None:
         """Make the dummy hash now, in the pool, so the first unknown email costs no more than any other."""

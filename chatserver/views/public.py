@@ -131,7 +131,8 @@ async def change_password(request: web.Request) -> web.Response:
     passwords = request.app[login_guard.LOGIN_GUARD].passwords
     current, new, repeat = form.get("current_password", ""), form.get("new_password", ""), form.get("repeat_password", "")
     error = None
-    if not await passwords.verify(await store.read(agent_queries.password_hash_of, agent["id"]), current):
+    stored_hash = await store.read(agent_queries.password_hash_of, agent["id"])
+    if not await passwords.verify(stored_hash, current, bounded=False):
         error = "Your current password is not right."
     elif len(new) < 10:
         error = "Choose a new password of at least 10 characters."
@@ -139,7 +140,7 @@ async def change_password(request: web.Request) -> web.Response:
         error = "The two new passwords differ."
     if error:
         return render(request, "password.html", status=400, error=error, done=False)
-    await store.write(agent_queries.update_agent, agent["id"], password_hash=await passwords.hash(new))
+    await store.write(agent_queries.update_agent, agent["id"], password_hash=await passwords.hash(new, bounded=False))
     await store.write(agent_queries.delete_other_sessions, agent["id"], request.get(SESSION_TOKEN))
     return render(request, "password.html", error=None, done=True)
 
