@@ -11,7 +11,7 @@ from aiohttp import web
 
 from triage import KnowledgeBase, SentenceEncoder
 
-from . import keys, templating
+from . import client_address, cross_site, keys, origins, templating, transport_security
 from .config import Config
 from .desk import Desk, agents, assignment
 from .desk.live import InProcessLiveState
@@ -19,10 +19,11 @@ from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
 from .origins import origin_checker
+from .private_files import prepare_data_dir
 from .site_settings import SiteSettings
 from .store import Store
 from .tokens import ServerSecret
-from .transport import create_socket_server
+from .transport import cap_connections_per_address, create_socket_server
 from .views import admin, console, public, reports, widget
 from .views.errors import domain_errors
 
@@ -33,10 +34,11 @@ HERE = Path(__file__).resolve().parent
 def create_app(config: Config | None = None) -> web.Application:
     config = config or Config()
     data_dir = Path(config.data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)
 
     app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers, domain_errors])
     app[keys.CONFIG] = config
+    client_address.setup(app)
     app[keys.SECRETS] = ServerSecret.load_or_create(data_dir)
     app[keys.STORE] = Store(config.db_path, synchronous=config.sqlite_synchronous)
     app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
@@ -50,6 +52,7 @@ def create_app(config: Config | None = None) -> web.Application:
 
     sio = create_socket_server(config, cors_allowed_origins=origin_checker(app[keys.SETTINGS]))
     sio.attach(app)
+    cap_connections_per_address(sio, config.max_sockets_per_address)
     app[keys.SIO] = sio
 
     live = InProcessLiveState({
@@ -63,6 +66,9 @@ def create_app(config: Config | None = None) -> web.Application:
     sio.register_namespace(AgentNamespace(app))
 
     public.setup_routes(app)
+    transport_security.setup(app)
+    cross_site.setup(app)
+    origins.setup(app)
     widget.setup(app)
     console.setup(app)
     admin.setup(app)

@@ -21,8 +21,9 @@ class Config:
     kb_dir: Path = PROJECT_ROOT / "kb_articles"
     admin_email: str = "admin@localhost"
     admin_password: str | None = None
-    # Comma-separated origins allowed to embed the widget; "*" allows any site.
-    allowed_origins: list[str] = field(default_factory=lambda: ["*"])
+    # Comma-separated origins allowed to embed the widget besides this server's own; "*" allows any site.
+    # Empty by default: a site is allowed on purpose, never by accident (docs/operations.md, Security).
+    allowed_origins: list[str] = field(default_factory=list)
     # Public base URL used in links printed at start-up and in widget.js; empty = http://host:port.
     public_url: str = ""
     default_max_chats: int = 3
@@ -41,6 +42,10 @@ class Config:
     # Where sentence vectors and the prepared model are cached; empty = <data_dir>/sentence-vectors.
     kb_vector_cache_dir: Path | None = None
     new_visitors_per_minute_per_ip: int = 30
+    # Proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; empty = none.
+    trusted_proxies: list[str] = field(default_factory=list)
+    # Engine.IO connections one client address may hold open at once.
+    max_sockets_per_address: int = 100
     log_level: str = "INFO"
     # NORMAL survives a killed process (WAL); FULL also survives power loss, at some throughput.
     sqlite_synchronous: str = "NORMAL"
@@ -74,6 +79,10 @@ def _synchronous(text: str) -> str:
     return value
 
 
+def _items(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "host": ("CHAT_HOST", str),
     "port": ("CHAT_PORT", int),
@@ -97,6 +106,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "kb_encoder": ("CHAT_KB_ENCODER", _bool),
     "kb_vector_cache_dir": ("CHAT_KB_VECTOR_CACHE_DIR", Path),
     "new_visitors_per_minute_per_ip": ("CHAT_NEW_VISITORS_PER_MINUTE_PER_IP", int),
+    "trusted_proxies": ("CHAT_TRUSTED_PROXIES", _items),
+    "max_sockets_per_address": ("CHAT_MAX_SOCKETS_PER_ADDRESS", int),
     "log_level": ("CHAT_LOG_LEVEL", str),
     "sqlite_synchronous": ("CHAT_SQLITE_SYNCHRONOUS", _synchronous),
 }

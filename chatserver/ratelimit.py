@@ -35,6 +35,22 @@ class SlidingWindowLimiter:
             events.popleft()
         return len(events)
 
+    def forget(self, key: str, at: float) -> None:
+        """Take back one event recorded at `at` (a provisional count that turned out not to need counting)."""
+        events = self._events.get(key)
+        if events:
+            try:
+                events.remove(at)
+            except ValueError:
+                pass
+
+    def retry_after(self, key: str, now: float) -> float:
+        """Seconds until `key` is below its limit again (0 when it already is)."""
+        if self.count(key, now) < self.limit:
+            return 0.0
+        events = self._events[key]
+        return max(0.0, events[-self.limit] + self.window - now)
+
     def reset(self, key: str) -> None:
         self._events.pop(key, None)
 

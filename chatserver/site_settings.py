@@ -24,7 +24,8 @@ SETTINGS = [
     Setting("widget_greeting", "Widget greeting", "text", "First line visitors see when they open the chat."),
     Setting("widget_colour", "Widget colour", "colour", "Accent colour of the launcher and header, e.g. #2457d6."),
     Setting("allowed_origins", "Allowed origins", "origins",
-            "Sites that may embed the widget, comma-separated (https://shop.example.com), or * for any."),
+            "Sites that may embed the widget, comma-separated (https://shop.example.com); empty for none but this "
+            "server's own pages, * for any site (not recommended)."),
     Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
     Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
     Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
@@ -65,7 +66,7 @@ def clean(name: str, value: object) -> object:
             if item != "*" and not (item.startswith(("http://", "https://")) and "/" not in item.split("://", 1)[1]):
                 raise InvalidPayload(f"'{item}' is not an origin like https://shop.example.com", code="invalid_origin")
             origins.append(item)
-        return origins or ["*"]
+        return origins   # none: only this server's own pages
     if not isinstance(value, str):
         raise InvalidPayload(f"'{name}' must be text")
     value = value.strip()
@@ -81,6 +82,7 @@ def clean(name: str, value: object) -> object:
 
 class SiteSettings:
     def __init__(self, config: Config, store: Store):
+        self.config = config
         self._store = store
         self._values = defaults(config)
 

@@ -46,3 +46,7 @@ class ServerSecret:
 
     def csrf_token(self, session_token: str) -> str:
         return self._sign("csrf", session_token)
+
+    def sign(self, purpose: str, value: str) -> str:
+        """An HMAC of `value` for one purpose (a value signed for one purpose never passes as another's)."""
+        return self._sign(purpose, value)

@@ -24,7 +24,7 @@ async def test_visitor_journey_on_another_origin(server, host_site, browser):
     other_chat = await other.call("request_agent", {})
     await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == other_chat["conversation_id"])
 
-    url = await host_site(demo_page_for(server.url))
+    url = await host_site(demo_page_for(server.url), allowed_on=server)
     assert url.split("/")[2] != server.url.split("/")[2]          # really another origin (port)
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()

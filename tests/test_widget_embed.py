@@ -19,7 +19,7 @@ async def test_data_attributes_and_api(server, host_site, browser):
           ChatWidget.on('open', () => widgetEvents.push('open'));
           ChatWidget.on('close', () => widgetEvents.push('close'));
         });
-    </script>"""))
+    </script>"""), allowed_on=server)
     page = await (await browser.new_context(viewport={"width": 1024, "height": 700})).new_page()
     await page.goto(url)
     launcher = page.get_by_role("button", name="Chat öffnen")

@@ -14,7 +14,7 @@ WAIT = 10_000
 async def test_previous_chats_list_and_transcript(server, host_site, browser):
     await server.create_agent("dana@example.com", "Dana")
     agent = await server.agent("dana@example.com")
-    url = await host_site(host_page(server.url))
+    url = await host_site(host_page(server.url), allowed_on=server)
     context = await browser.new_context(viewport={"width": 1024, "height": 800})
     page = await context.new_page()
     problems = record_page_problems(page)

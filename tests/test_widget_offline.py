@@ -22,7 +22,7 @@ async def chat_with_sam(server, host_site, browser):
     """A visitor on a host page who asked for a person and has Sam: (agent socket, page URL, context, page, cid)."""
     await server.create_agent("sam@example.com", "Sam")
     agent = await server.agent("sam@example.com")
-    url = await host_site(host_page(server.url))
+    url = await host_site(host_page(server.url), allowed_on=server)
     context = await browser.new_context(viewport={"width": 1024, "height": 768})
     page = await context.new_page()
     await page.goto(url)
@@ -90,7 +90,7 @@ async def _stored_outbox(page, chat_url: str) -> list[dict]:
 async def test_a_refused_message_shows_failed_and_can_be_retried(server_factory, host_site, browser):
     # One message per hour: the second one is refused (rate_limited) even after the widget's automatic retries.
     server = await server_factory(rate_limit_messages=1, rate_limit_window_seconds=3600)
-    url = await host_site(host_page(server.url))
+    url = await host_site(host_page(server.url), allowed_on=server)
     page = await (await browser.new_context()).new_page()
     await page.goto(url)
     await page.locator(".launcher").click()

@@ -35,7 +35,7 @@ HOSTILE_GLOBALS = """<script>
 
 
 async def test_phone_with_hostile_host_page(server, host_site, browser):
-    url = await host_site(host_page(server.url, head=HOSTILE_CSS + HOSTILE_GLOBALS))
+    url = await host_site(host_page(server.url, head=HOSTILE_CSS + HOSTILE_GLOBALS), allowed_on=server)
     context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = await context.new_page()
     problems = []

@@ -7,6 +7,7 @@ import html
 import pytest
 from aiohttp import web
 
+from chatserver import keys
 from conftest import ROOT, free_port
 
 QUESTION = "My parcel has not arrived yet, where is it?"
@@ -33,10 +34,12 @@ def demo_page_for(chat_url: str) -> str:
 
 @pytest.fixture
 async def host_site():
-    """Serve one host page from its own aiohttp server (another port, so another origin); returns its URL."""
+    """Serve one host page from its own aiohttp server (another port, so another origin); returns its URL.
+    `allowed_on=server` adds the page's origin to that chat server's allowed origins, as a shop's admin would
+    (no other site may open visitor chats by default)."""
     runners: list[web.AppRunner] = []
 
-    async def serve(page: str) -> str:
+    async def serve(page: str, allowed_on=None) -> str:
         async def index(request):
             return web.Response(text=page, content_type="text/html")
 
@@ -47,6 +50,9 @@ async def host_site():
         port = free_port()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         runners.append(runner)
+        if allowed_on is not None:
+            settings = allowed_on.app[keys.SETTINGS]
+            await settings.update({"allowed_origins": [*settings.get("allowed_origins"), f"http://127.0.0.1:{port}"]})
         return f"http://127.0.0.1:{port}/"
 
     yield serve

@@ -12,6 +12,7 @@ import time
 from .. import validation
 from ..validation import collect_fields
 from ..errors import Conflict, InvalidPayload
+from ..first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
 from . import presence
@@ -134,9 +135,9 @@ def _set_password(db, agent_id: int, password_hash: str, keep_token: str | None)
     return agent
 
 
-async def change_own_password(desk, agent_id: int, new_password: str, keep_token: str | None) -> None:
-    """An agent chose a new password: every other login session ends, sockets included; this one stays."""
-    password_hash = await asyncio.to_thread(hash_password, new_password)
+async def change_own_password(desk, agent_id: int, password_hash: str, keep_token: str | None) -> None:
+    """An agent chose a new password (hashed by the caller): every other login session ends, sockets included;
+    this one stays."""
     await desk.store.write(_set_password, agent_id, password_hash, keep_token)
     await desk.notifier.publish([AgentSignedOut(agent_id, keep_session_hash=login_session_hash(keep_token)
                                                 if keep_token else None)])
@@ -175,14 +176,14 @@ def known_departments(desk, agents: list[dict]) -> list[str]:
 
 
 async def ensure_first_admin(store, config) -> None:
-    """On first start, create the admin account; a generated password is shown once (it is stored only hashed)."""
+    """On first start, create the admin account; a generated password is written once to a private file in the
+    data dir (the database stores only its hash), never to stdout."""
     if await store.read(agent_queries.count_agents) != 0:
         return
     password = config.admin_password or secrets.token_urlsafe(12)
     await store.write(agent_queries.create_agent, config.admin_email, "Admin", hash_password(password), "admin",
                       config.default_max_chats, [], time.time())
     if not config.admin_password:
-        print(f"Created admin account {config.admin_email} with password: {password}\n"
-              f"(shown only this once; set CHAT_ADMIN_PASSWORD to choose it)", flush=True)
+        record_generated_password(config.data_dir, config.admin_email, password)
     else:
         print(f"Created admin account {config.admin_email} (password from CHAT_ADMIN_PASSWORD)", flush=True)

@@ -13,16 +13,17 @@ from . import assignment, surveys
 SYNC_LIMIT = 1000
 
 
-async def identify_visitor(desk, token: object, address: str, user_agent: str | None, page_url: str | None) -> str:
-    """The visitor a token was minted for, or a new anonymous visitor (at most so many per address a minute).
-    Their row's last-seen time, browser and page are brought up to date."""
+async def identify_visitor(desk, token: object, address_key: str, stored_network: str | None,
+                           user_agent: str | None, page_url: str | None) -> str:
+    """The visitor a token was minted for, or a new anonymous visitor (at most so many per address a minute:
+    `address_key`). Their row's last-seen time, network (never the full address), browser and page are updated."""
     visitor_id = desk.secret.visitor_id_from_token(token)
     if visitor_id is None:
-        if not await desk.live.allow("new_visitors", address, time.time()):
+        if not await desk.live.allow("new_visitors", address_key, time.time()):
             raise RateLimited("too many new visitors from this address; try again later")
         visitor_id = secrets.token_hex(12)
-    await desk.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), address, user_agent,
-                           page_url)
+    await desk.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), stored_network,
+                           user_agent, page_url)
     return visitor_id
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .. import keys, validation
+from .. import client_address, keys, validation
 from ..desk import bot, conversations, sessions, surveys
 from .base import ChatNamespace
 
@@ -31,8 +31,10 @@ class VisitorNamespace(ChatNamespace):
         if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
             known_conversation = None
         page_url = auth.get("page_url") if isinstance(auth.get("page_url"), str) else None
-        address = _remote(environ)
-        visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"), address,
+        address = client_address.of_environ(environ)
+        visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"),
+                                                     client_address.limit_key(address),
+                                                     client_address.stored_network(address),
                                                      environ.get("HTTP_USER_AGENT"), page_url)
         await self.save_session(sid, {"visitor_id": visitor_id, "page_url": page_url})
         await self.desk.notifier.join_visitor(sid, visitor_id)
@@ -129,10 +131,3 @@ class VisitorNamespace(ChatNamespace):
         body = validation.payload(payload)
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await surveys.submit(self.desk, visitor["visitor_id"], body)
-
-
-def _remote(environ: dict) -> str:
-    request = environ.get("aiohttp.request")
-    if request is not None and request.remote:
-        return request.remote
-    return environ.get("REMOTE_ADDR") or "unknown"

@@ -29,6 +29,7 @@ from typing import Any, Callable, TypeVar
 import sqlite_utils
 
 from ..errors import ChatError, StorageError
+from ..private_files import prepare_database_file
 from .schema import migrations
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class Store:
 
     async def start(self) -> None:
         """Open the database, apply migrations, start the writer thread and the reader pool."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_database_file(self.path)    # 0600 before SQLite opens it: the WAL and SHM files copy its mode
         self._loop = asyncio.get_running_loop()
         ready: asyncio.Future = self._loop.create_future()
         self._writer = threading.Thread(target=self._write_loop, args=(ready,), name="sqlite-writer", daemon=True)

@@ -1,6 +1,7 @@
 """Agent accounts and login sessions."""
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 
@@ -75,27 +76,35 @@ def update_agent(db: Database, agent_id: int, **fields) -> dict:
     return get_agent(db, agent_id)
 
 
+def token_hash(token: str) -> str:
+    """What is stored of a session token: its SHA-256 (tokens are 256 random bits, so no salt or slow hash is
+    needed), so a copy of the database opens no sessions."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def create_session(db: Database, agent_id: int, now: float) -> str:
+    """A new session token for the agent; only its hash is stored."""
     token = secrets.token_urlsafe(32)
     db.execute("DELETE FROM agent_sessions WHERE expires_at < ?", [now])
-    db.execute("INSERT INTO agent_sessions (token, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-               [token, agent_id, now, now + SESSION_SECONDS])
+    db.execute("INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+               [token_hash(token), agent_id, now, now + SESSION_SECONDS])
     return token
 
 
 def agent_for_session(db: Database, token: str, now: float) -> dict | None:
     row = db.execute(
         "SELECT a.* FROM agent_sessions s JOIN agents a ON a.id = s.agent_id "
-        "WHERE s.token = ? AND s.expires_at > ? AND a.disabled = 0", [token, now]).fetchone()
+        "WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0", [token_hash(token), now]).fetchone()
     return _public(row)
 
 
 def delete_session(db: Database, token: str) -> None:
-    db.execute("DELETE FROM agent_sessions WHERE token = ?", [token])
+    db.execute("DELETE FROM agent_sessions WHERE token_hash = ?", [token_hash(token)])
 
 
 def delete_other_sessions(db: Database, agent_id: int, keep_token: str | None) -> None:
-    db.execute("DELETE FROM agent_sessions WHERE agent_id = ? AND token IS NOT ?", [agent_id, keep_token])
+    keep = token_hash(keep_token) if keep_token is not None else None
+    db.execute("DELETE FROM agent_sessions WHERE agent_id = ? AND token_hash IS NOT ?", [agent_id, keep])
 
 
 def log_presence(db: Database, agent_id: int, status: str, now: float) -> None:

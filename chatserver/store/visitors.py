@@ -6,13 +6,16 @@ from sqlite_utils import Database
 from .conversations import conversations_of_visitor
 
 
-def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip: str | None,
+def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip_network: str | None,
                           user_agent: str | None, page_url: str | None) -> tuple[dict, bool]:
+    """`ip_network` is the network around the visitor's address (client_address.stored_network), never the
+    address itself."""
     row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     if row is None:
         db.execute(
-            "INSERT INTO visitors (id, created_at, last_seen_at, ip, user_agent, page_url) VALUES (?, ?, ?, ?, ?, ?)",
-            [visitor_id, now, now, ip, (user_agent or "")[:500], (page_url or "")[:2000] or None])
+            "INSERT INTO visitors (id, created_at, last_seen_at, ip_network, user_agent, page_url) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [visitor_id, now, now, ip_network, (user_agent or "")[:500], (page_url or "")[:2000] or None])
         return get_visitor(db, visitor_id), True
     db.execute(
         "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url) WHERE id = ?",
@@ -41,6 +44,6 @@ def visitor_details(db: Database, visitor_id: str) -> dict | None:
     visitor = get_visitor(db, visitor_id)
     if visitor is None:
         return None
-    visitor.pop("ip", None)
+    visitor.pop("ip_network", None)
     visitor["conversations"] = conversations_of_visitor(db, visitor_id, None, 20)
     return visitor

@@ -7,12 +7,14 @@
 - inline_send.py: emits to a lone recipient without a task each.
 - json_codec.py: orjson for both libraries.
 - versions.py: the library releases this is tested with, checked at start-up.
+- connection_cap.py: at most so many Engine.IO connections per client address.
 - namespace.py: the namespace base class and connect refusal the socket edge builds on.
 
 Only this package and the notifier import socketio or engineio.
 """
+from .connection_cap import install as cap_connections_per_address
 from .namespace import ConnectionRefused, Namespace
 from .server import ChatSocketServer, create_socket_server
 from .versions import UnsupportedLibraryVersion, check_library_versions
 
-__all__ = ["ChatSocketServer", "ConnectionRefused", "Namespace", "UnsupportedLibraryVersion", "check_library_versions", "create_socket_server"]
+__all__ = ["cap_connections_per_address", "ChatSocketServer", "ConnectionRefused", "Namespace", "UnsupportedLibraryVersion", "check_library_versions", "create_socket_server"]

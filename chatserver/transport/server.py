@@ -49,6 +49,8 @@ def create_socket_server(config: Config, cors_allowed_origins: Callable | list |
     return ChatSocketServer(
         async_mode="aiohttp",
         cors_allowed_origins=cors_allowed_origins,
+        # Visitor sockets authenticate with their token, agent sockets are same-origin: no cross-site cookies.
+        cors_credentials=False,
         max_http_buffer_size=config.max_http_buffer_size,
         # Handlers of one client run one after another, so its messages are stored in the order sent.
         async_handlers=False,

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import keys
+from .. import keys, login_guard
 from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
-                    hash_password, require_agent, session_token_from_request, verify_password)
+                    require_agent, session_token_from_request)
 from ..desk import agents as agent_ops
-from ..errors import NotFound
-from ..ratelimit import SlidingWindowLimiter
+from ..errors import ChatError, NotFound
+from ..redirects import same_site_path
 from ..store import agents as agent_queries
+from ..transport_security import is_https
 
-LOGIN_FAILURES = web.AppKey("login_failures", SlidingWindowLimiter)
 # Paths other sites may load or frame: the widget script and its assets, the demo host page.
 EMBEDDABLE_PREFIXES = ("/widget", "/socket.io/")
 
@@ -65,13 +65,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", error=None, email="", next=_safe_next(request.query.get("next")))
-
-
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return "/console"
-    return target
+    return render(request, "login.html", error=None, email="", next=same_site_path(request.query.get("next")))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -92,27 +86,21 @@ async def login(request: web.Request) -> web.Response:
     if not isinstance(email, str) or not isinstance(password, str) or not email or not password:
         return _login_failed(request, is_json, "", "Enter your email and password.", status=400)
     email = email.strip().lower()[:320]
-    limiter = request.app[LOGIN_FAILURES]
-    key = f"{email}|{request.remote}"
+    guard = request.app[login_guard.LOGIN_GUARD]
     now = time.time()
-    if limiter.count(key, now) >= limiter.limit:
-        return _login_failed(request, is_json, email, "Too many failed attempts. Wait a few minutes and try again.",
-                             status=429, code="rate_limited")
-    store = request.app[keys.STORE]
-    found = await store.read(agent_queries.password_hash_for, email)
-    valid = verify_password(found[1] if found else None, password) and found is not None and not found[2]
-    if not valid:
-        limiter.allow(key, now)
-        # Same answer whether the account exists, is disabled or the password is wrong.
-        return _login_failed(request, is_json, email, "Wrong email or password.", status=401)
-    limiter.reset(key)
-    token = await store.write(agent_queries.create_session, found[0], now)
+    try:
+        agent_id = await guard.check(request, email, password, now)
+    except ChatError as exc:
+        return login_guard.throttled_answer(
+            _login_failed(request, is_json, email, exc.message, status=exc.http_status, code=exc.code), exc)
+    token = await request.app[keys.STORE].write(agent_queries.create_session, agent_id, now)
     if is_json:
-        response = web.json_response({"ok": True, "token": token, "agent_id": found[0]})
+        response = web.json_response({"ok": True, "token": token, "agent_id": agent_id})
     else:
-        response = web.HTTPFound(_safe_next(body.get("next")))
+        response = web.HTTPFound(same_site_path(body.get("next")))
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
-                        secure=request.secure, max_age=agent_queries.SESSION_SECONDS)
+                        secure=is_https(request), max_age=agent_queries.SESSION_SECONDS)
+    guard.remember_browser(request, response, email)
     if is_json:
         return response
     raise response
@@ -122,7 +110,7 @@ def _login_failed(request, is_json, email, message, status, code="invalid_creden
     if is_json:
         return web.json_response({"ok": False, "error": code, "message": message}, status=status)
     return render(request, "login.html", status=status, error=message, email=email,
-                  next=_safe_next(request.query.get("next")))
+                  next=same_site_path(request.query.get("next")))
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -143,9 +131,11 @@ async def change_password(request: web.Request) -> web.Response:
     form = dict(await request.post())
     await check_csrf(request, form)
     store = request.app[keys.STORE]
+    passwords = request.app[login_guard.LOGIN_GUARD].passwords
     current, new, repeat = form.get("current_password", ""), form.get("new_password", ""), form.get("repeat_password", "")
     error = None
-    if not verify_password(await store.read(agent_queries.password_hash_of, agent["id"]), current):
+    stored_hash = await store.read(agent_queries.password_hash_of, agent["id"])
+    if not await passwords.verify(stored_hash, current, bounded=False):
         error = "Your current password is not right."
     elif len(new) < 10:
         error = "Choose a new password of at least 10 characters."
@@ -153,7 +143,8 @@ async def change_password(request: web.Request) -> web.Response:
         error = "The two new passwords differ."
     if error:
         return render(request, "password.html", status=400, error=error, done=False)
-    await agent_ops.change_own_password(request.app[keys.DESK], agent["id"], new, request.get(SESSION_TOKEN))
+    await agent_ops.change_own_password(request.app[keys.DESK], agent["id"], await passwords.hash(new, bounded=False),
+                                        request.get(SESSION_TOKEN))
     return render(request, "password.html", error=None, done=True)
 
 
@@ -187,7 +178,7 @@ async def vendored_client(request: web.Request) -> web.StreamResponse:
 
 
 def setup_routes(app: web.Application) -> None:
-    app[LOGIN_FAILURES] = SlidingWindowLimiter(5, 300.0)
+    login_guard.setup(app)
     app.router.add_get("/", index)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/login", login_page)
