@@ -9,7 +9,7 @@ from aiohttp import web
 
 from chatserver import create_app, load_config
 from chatserver.transport import UnsupportedLibraryVersion
-from chatserver.transport_security import hide_server_software
+from chatserver.security.transport_security import hide_server_software
 
 # Collect generation 0 after this many net allocations (CPython's default is 700 in 3.11).
 GC_THRESHOLDS = (50_000, 20, 100)

@@ -11,15 +11,16 @@ from aiohttp import web
 
 from triage import KnowledgeBase, SentenceEncoder
 
-from . import client_address, cross_site, keys, origins, templating, transport_security
+from . import keys, templating
 from .config import Config
 from .desk import Desk, agents, assignment
 from .desk.live import InProcessLiveState
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
-from .origins import origin_checker
-from .private_files import prepare_data_dir
+from .security import client_address, cross_site, origins, transport_security
+from .security.origins import origin_checker
+from .security.private_files import prepare_data_dir
 from .site_settings import SiteSettings
 from .store import Store
 from .tokens import ServerSecret

@@ -41,5 +41,5 @@ def test_every_module_the_architecture_doc_names_exists():
 def test_the_readme_layout_names_every_top_level_module():
     layout = README[README.index("## Layout"):]
     layout = layout[:layout.find("\n## ", 5)]
-    missing = sorted(name for name in top_level_modules() if f"`{name}" not in layout)
+    missing = sorted(name for name in top_level_modules() if f"`chatserver/{name}" not in layout)
     assert not missing, f"README's layout table does not name: {missing}"

@@ -1,5 +1,5 @@
 """Client addresses: X-Forwarded-For only from CHAT_TRUSTED_PROXIES, one helper for HTTP and sockets; and the cap
-on Engine.IO connections one address holds (chatserver/client_address.py, chatserver/transport/connection_cap.py)."""
+on Engine.IO connections one address holds (chatserver/security/client_address.py, chatserver/transport/connection_cap.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +10,7 @@ import pytest
 import socketio
 
 from chatserver import keys
-from chatserver.client_address import TrustedProxies, limit_key, resolve, stored_network
+from chatserver.security.client_address import TrustedProxies, limit_key, resolve, stored_network
 
 from conftest import Recorder
 from test_chat_journey import FIXTURE_KB

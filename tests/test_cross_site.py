@@ -1,4 +1,4 @@
-"""State-changing requests from another site's page are refused (chatserver/cross_site.py): login CSRF included,
+"""State-changing requests from another site's page are refused (chatserver/security/cross_site.py): login CSRF included,
 over HTTP with the headers browsers send and in Chromium from a page on another origin."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Logins under attack (chatserver/login_guard.py): argon2 off the event loop (another visitor's acks stay fast
+"""Logins under attack (chatserver/security/login_guard.py): argon2 off the event loop (another visitor's acks stay fast
 during a login flood), the same cost for known and unknown emails, and limits per account, per address and per
 account-and-address that an attacker cannot turn into a lockout of the real agent."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 
 import aiohttp
 
-from chatserver.login_guard import ACCOUNT_FAILURES, ADDRESS_FAILURES, DEVICE_COOKIE, PAIR_FAILURES
+from chatserver.security.login_guard import ACCOUNT_FAILURES, ADDRESS_FAILURES, DEVICE_COOKIE, PAIR_FAILURES
 from chatserver.store import agents as agent_queries
 
 from conftest import ROOT

@@ -1,4 +1,4 @@
-"""Which sites may open visitor chats (chatserver/origins.py, app.origin_checker): by default only this server's
+"""Which sites may open visitor chats (chatserver/security/origins.py, origins.origin_checker): by default only this server's
 own pages; an admin allows a site on purpose; `*` still works but warns at start; Engine.IO never echoes an origin
 it refuses and never allows credentials cross-site."""
 from __future__ import annotations
@@ -67,7 +67,7 @@ async def test_first_start_says_how_to_allow_a_site(server_factory, capsys):
 
 
 async def test_any_site_still_works_with_a_warning_at_start(server_factory, caplog, capsys):
-    with caplog.at_level(logging.WARNING, logger="chatserver.origins"):
+    with caplog.at_level(logging.WARNING, logger="chatserver.security.origins"):
         server = await server_factory(allowed_origins=["*"], **QUIET)
     assert any("CHAT_ALLOWED_ORIGINS is '*'" in r.getMessage() for r in caplog.records)
     assert "Only this server's own pages" not in capsys.readouterr().out

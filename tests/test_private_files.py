@@ -1,4 +1,4 @@
-"""Data at rest (chatserver/private_files.py, store migrations m003/m004): the data dir is 0700 and the server's
+"""Data at rest (chatserver/security/private_files.py, store migrations m003/m004): the data dir is 0700 and the server's
 files 0600, session tokens are stored only as hashes, and of a visitor's address only its network is stored, for
 new data and for data written by earlier versions."""
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""After login the browser goes only to a path on this server (chatserver/redirects.py), whatever `next` says: over
+"""After login the browser goes only to a path on this server (chatserver/security/redirects.py), whatever `next` says: over
 HTTP for the tricks browsers fall for, and in Chromium for the probe's `/%09/evil.example`."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from chatserver.redirects import same_site_path
+from chatserver.security.redirects import same_site_path
 
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
 from test_chat_journey import FIXTURE_KB

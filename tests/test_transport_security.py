@@ -1,4 +1,4 @@
-"""Responses and the connection they travel on (chatserver/transport_security.py): Secure cookies and HSTS over TLS
+"""Responses and the connection they travel on (chatserver/security/transport_security.py): Secure cookies and HSTS over TLS
 (the server's own, a trusted proxy's X-Forwarded-Proto, or an https CHAT_PUBLIC_URL), never from an untrusted
 header; private pages never cached; no library version in `Server:`."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from chatserver import Config, create_app
-from chatserver.login_guard import DEVICE_COOKIE
+from chatserver.security.login_guard import DEVICE_COOKIE
 
 from admin_client import AdminClient
 from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, free_port

@@ -12,7 +12,7 @@ import time
 from .. import validation
 from ..validation import collect_fields
 from ..errors import Conflict, InvalidPayload
-from ..first_admin import record_generated_password
+from ..security.first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
 from . import presence

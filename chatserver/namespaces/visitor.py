@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .. import client_address, keys, validation
+from .. import keys, validation
 from ..desk import bot, conversations, sessions, surveys
+from ..security import client_address
 from .base import ChatNamespace
 
 MAX_ID = 2**53

@@ -29,7 +29,7 @@ from typing import Any, Callable, TypeVar
 import sqlite_utils
 
 from ..errors import ChatError, StorageError
-from ..private_files import prepare_database_file
+from ..security.private_files import prepare_database_file
 from .schema import migrations
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import time
 
 import socketio
 
-from .. import client_address
+from ..security import client_address
 from ..ratelimit import SlidingWindowLimiter
 
 log = logging.getLogger(__name__)

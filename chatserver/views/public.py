@@ -6,14 +6,15 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .. import keys, login_guard
+from .. import keys
 from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
                     require_agent, session_token_from_request)
 from ..desk import agents as agent_ops
 from ..errors import ChatError, NotFound
-from ..redirects import same_site_path
+from ..security import login_guard
+from ..security.redirects import same_site_path
+from ..security.transport_security import is_https
 from ..store import agents as agent_queries
-from ..transport_security import is_https
 
 # Paths other sites may load or frame: the widget script and its assets, the demo host page.
 EMBEDDABLE_PREFIXES = ("/widget", "/socket.io/")

@@ -12,7 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import keys
-from ..origins import origin_checker
+from ..security.origins import origin_checker
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
 # Built by chatserver/widget/build.mjs (esbuild) and committed, so the server needs no Node.

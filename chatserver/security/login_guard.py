@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from . import client_address, keys
-from .auth import hash_password, verify_password
-from .errors import ChatError, RateLimited
-from .ratelimit import SlidingWindowLimiter
-from .store import agents as agent_queries
+from .. import keys
+from . import client_address
+from ..auth import hash_password, verify_password
+from ..errors import ChatError, RateLimited
+from ..ratelimit import SlidingWindowLimiter
+from ..store import agents as agent_queries
 from .transport_security import is_https
 
 PASSWORD_WORKERS = 2

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web, web_response
 
-from . import client_address, keys
+from .. import keys
+from . import client_address
 
 SERVER_NAME = "chatserver"
 # A year, the usual HSTS lifetime. No includeSubDomains: other hosts of the same domain are not ours to pin.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import keys
+from .. import keys
 from .origins import is_own_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from aiohttp import web
 
-from . import keys
+from .. import keys
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from . import keys
-from .config import Config
+from .. import keys
+from ..config import Config
 
 log = logging.getLogger(__name__)
 
