@@ -12,7 +12,7 @@ WAIT = 10_000
 async def test_start_a_new_chat_after_an_agent_closed_one(server, host_site, browser):
     await server.create_agent("ana@example.com", "Ana")
     agent = await server.agent("ana@example.com")
-    url = await host_site(host_page(server.url))
+    url = await host_site(host_page(server.url), allowed_on=server)
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
     problems = []
