@@ -7,9 +7,8 @@ from chatserver import keys
 from chatserver.tuning import InlineSendManager
 from chatserver.websocket import LeanWebSocket
 
-from conftest import Recorder
+from support.server import FIXTURE_KB, Recorder
 
-from test_chat_journey import FIXTURE_KB
 
 
 async def test_inline_sends_reach_one_and_many_recipients_and_skip_the_sender(server_factory):

@@ -7,7 +7,7 @@ import html
 import pytest
 from aiohttp import web
 
-from conftest import ROOT, free_port
+from .server import ROOT, free_port
 
 QUESTION = "My parcel has not arrived yet, where is it?"
 
