@@ -12,7 +12,7 @@ from chatserver import keys
 from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 
-from admin_client import admin, field_error  # noqa: F401 (admin is a fixture)
+from support.admin_client import field_error
 
 
 async def until_disconnected(client, timeout: float = 5.0) -> None:

@@ -8,7 +8,7 @@ import pytest
 from chatserver import keys
 from triage import parse_article, render_markdown
 
-from admin_client import field_error, form_of, kb_desk, snapshot  # noqa: F401
+from support.admin_client import field_error, form_of, snapshot
 
 QUESTION = "Can I leave my parcel with the lighthouse keeper?"
 

@@ -2,8 +2,8 @@
 a real visitor socket uses the new text, and invalid front matter shows inline errors without touching the file."""
 from __future__ import annotations
 
-from admin_client import copy_kb
-from conftest import record_page_problems, screenshot_path, sign_in
+from support.admin_client import copy_kb
+from support.browser import record_page_problems, screenshot_path, sign_in
 
 QUESTION = "Can I leave my parcel with the lighthouse keeper?"
 SLUG = "change-delivery-address"

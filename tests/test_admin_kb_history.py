@@ -8,8 +8,8 @@ import re
 from chatserver import keys
 from triage import parse_article
 
-from admin_client import AdminClient, form_of, kb_desk, snapshot  # noqa: F401
-from conftest import ADMIN_EMAIL
+from support.admin_client import AdminClient, form_of, snapshot
+from support.server import ADMIN_EMAIL
 
 QUESTION = "How do I follow where my parcel is?"
 

@@ -7,8 +7,8 @@ import asyncio
 from chatserver import keys
 from chatserver.store import settings as settings_queries
 
-from admin_client import copy_kb
-from conftest import record_page_problems, screenshot_path, sign_in
+from support.admin_client import copy_kb
+from support.browser import record_page_problems, screenshot_path, sign_in
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script> Returns"
 

@@ -11,7 +11,7 @@ from chatserver import keys
 from chatserver.store import agents as agent_queries
 from chatserver.store import settings as settings_queries
 
-from admin_client import AdminClient, copy_kb
+from support.admin_client import AdminClient, copy_kb
 
 ADMIN_PAGES = ["/admin/agents", "/admin/agents/1", "/admin/kb", "/admin/kb/new", "/admin/kb/cancel-order",
                "/admin/settings"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from chatserver import keys
 from chatserver.store import settings as settings_queries
 
-from admin_client import admin, field_error  # noqa: F401 (admin is a fixture)
+from support.admin_client import field_error
 
 GOOD = {"widget_greeting": "Hello from the shop!", "widget_colour": "#0a7d55",
         "allowed_origins": "https://shop.example.com\nhttps://www.example.com/", "business_hours": "Every day, 8-20",

@@ -6,8 +6,7 @@ import asyncio
 
 import aiohttp
 
-from admin_client import admin  # noqa: F401 (a fixture)
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Recorder
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, Recorder
 
 
 async def _chat_with(server, agent_client):

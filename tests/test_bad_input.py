@@ -1,14 +1,11 @@
 """Bad input gets a clear, documented error ack and loses nothing; the server keeps serving."""
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from conftest import ROOT
-from test_chat_journey import FIXTURE_KB
+from support.protocol import assert_documented_error
+from support.server import FIXTURE_KB
 
-DOCUMENTED = set(re.findall(r"\| `([a-z_]+)` \|", (ROOT / "docs" / "protocol.md").read_text()))
 LONG = "x" * 4001
 
 VISITOR_CASES = [
@@ -42,12 +39,6 @@ AGENT_CASES = [
 @pytest.fixture
 async def server(server_factory):
     return await server_factory(kb_dir=FIXTURE_KB)
-
-
-def assert_documented_error(ack, event):
-    assert isinstance(ack, dict) and ack.get("ok") is False, (event, ack)
-    assert ack["error"] in DOCUMENTED, (event, ack)
-    assert isinstance(ack["message"], str) and ack["message"], (event, ack)
 
 
 async def test_visitor_events_refuse_bad_payloads(server):

@@ -10,7 +10,7 @@ from chatserver import keys
 from chatserver.store import bot_log
 from chatserver.store import conversations as conv_queries
 
-from test_chat_journey import FIXTURE_KB
+from support.server import FIXTURE_KB
 
 OFF_TOPIC = "What will the weather be like in Paris tomorrow afternoon?"
 

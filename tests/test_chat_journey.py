@@ -10,9 +10,7 @@ from chatserver import keys
 from chatserver.desk import sessions
 from chatserver.store import conversations as conv_queries
 
-from conftest import ROOT, Recorder
-
-FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
+from support.server import FIXTURE_KB, Recorder
 
 
 @pytest.fixture
@@ -141,7 +139,6 @@ async def test_no_agent_online_then_agent_arrives(server):
 
 
 async def test_agent_socket_requires_login_and_same_origin(server):
-    from conftest import Recorder
     import socketio
 
     anonymous = Recorder("/agent")

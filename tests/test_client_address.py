@@ -12,7 +12,7 @@ import socketio
 from chatserver import keys
 from chatserver.security.client_address import TrustedProxies, limit_key, resolve, stored_network
 
-from conftest import Recorder
+from support.server import Recorder
 from test_chat_journey import FIXTURE_KB
 
 PROXY = ["127.0.0.1"]

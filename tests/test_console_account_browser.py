@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from conftest import screenshot_path, sign_in
+from support.browser import screenshot_path, sign_in
 
 WAIT = 10_000
 WRONG = "Wrong email or password."

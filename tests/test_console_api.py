@@ -9,7 +9,7 @@ import aiohttp
 
 from chatserver.store import settings as settings_queries
 
-from conftest import ROOT
+from support.server import ROOT
 
 STATIC = ROOT / "chatserver" / "static"
 

@@ -14,12 +14,12 @@ from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 from chatserver.store import settings as settings_queries
 
-from conftest import ROOT, screenshot_path, sign_in
+from support.browser import screenshot_path, sign_in
+from support.server import FIXTURE_KB
 
 WAIT = 10_000
 DESKTOP = {"width": 1440, "height": 900}
 LAPTOP = {"width": 1280, "height": 720}
-FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 # Records what the console asks of the browser: desktop notifications (permission starts undecided and is granted
 # through the button) and beeps (every tone started on an oscillator).
 RECORD_ALERTS = """

@@ -8,10 +8,9 @@ import aiohttp
 
 from chatserver import keys
 
-from admin_client import AdminClient
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from support.admin_client import AdminClient
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD
 from test_chat_journey import FIXTURE_KB
-from widget_host import host_site  # noqa: F401 (a fixture)
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}
 CREDENTIALS = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}

@@ -9,7 +9,7 @@ from chatserver.demo_data import fill_demo_data
 from chatserver.store import Store
 from chatserver.store import reports as report_queries
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
 
 
 async def test_demo_data_fills_a_fresh_dir_and_the_reports_have_figures(server_factory, tmp_path):

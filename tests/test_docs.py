@@ -8,17 +8,11 @@ from chatserver.config import ENV_SETTINGS
 from chatserver.namespaces.agent import AgentNamespace
 from chatserver.namespaces.visitor import VisitorNamespace
 
-from conftest import ROOT
+from support.protocol import CONNECT_CODES, ERROR_CODES, PROTOCOL, section
+from support.server import ROOT
 
-PROTOCOL = (ROOT / "docs" / "protocol.md").read_text()
 README = (ROOT / "README.md").read_text()
 SOURCES = {p: p.read_text() for p in (ROOT / "chatserver").rglob("*.py")}
-
-
-def section(title: str) -> str:
-    start = PROTOCOL.index(title)
-    following = PROTOCOL.find("\n## ", start + len(title))
-    return PROTOCOL[start: following if following != -1 else None]
 
 
 def handled_events(namespace_class) -> set[str]:
@@ -47,17 +41,37 @@ def test_every_event_the_server_emits_is_documented():
     assert not missing, f"server events missing from docs/protocol.md: {missing}"
 
 
-def test_every_error_code_is_in_the_error_table():
-    codes = set()
+def codes_in_the_code() -> tuple[set[str], set[str]]:
+    """(every error code the server can answer, the codes connects are refused with), from the source: the `code`
+    attributes of the error classes, code="..." arguments, "error": "..." literals and refusal("...") calls."""
+    codes, refusals = set(), set()
     for source in SOURCES.values():
         codes |= set(re.findall(r"code=\"([a-z_]+)\"", source))
         codes |= set(re.findall(r"^\s+code = \"([a-z_]+)\"", source, re.MULTILINE))
         codes |= set(re.findall(r"\"error\": \"([a-z_]+)\"", source))
-        codes |= set(re.findall(r"refusal\(\"([a-z_]+)\"", source))
+        refusals |= set(re.findall(r"refusal\(\"([a-z_]+)\"", source))
+    return codes | refusals, refusals
+
+
+def test_every_error_code_is_in_the_error_table():
+    codes, _ = codes_in_the_code()
     assert {"invalid_payload", "rate_limited", "not_found", "unauthorized", "server_error"} <= codes
     table = section("## Error codes")
     missing = [c for c in sorted(codes) if f"| `{c}` |" not in table]
     assert not missing, f"error codes missing from the table in docs/protocol.md: {missing}"
+
+
+def test_every_code_in_the_error_table_is_one_the_server_answers():
+    codes, _ = codes_in_the_code()
+    unused = sorted(set(ERROR_CODES) - codes)
+    assert not unused, f"docs/protocol.md documents error codes the server never answers: {unused}"
+
+
+def test_the_error_table_names_exactly_the_codes_connects_are_refused_with():
+    _, refusals = codes_in_the_code()
+    assert refusals, "found no refusals: the pattern is out of date"
+    assert CONNECT_CODES == refusals, (f"marked 'connect' in docs/protocol.md: {sorted(CONNECT_CODES)}; "
+                                       f"refused in the code: {sorted(refusals)}")
 
 
 def test_every_setting_is_in_the_readme_and_every_readme_setting_exists():

@@ -3,80 +3,16 @@ checks that nothing acknowledged was lost."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import aiohttp
 import socketio
 
-from conftest import ADMIN_PASSWORD, ROOT, Recorder, free_port
-from test_chat_journey import FIXTURE_KB
+from support.process import ServerProcess
+from support.server import FIXTURE_KB, Recorder, free_port
 
 
 # -- kill -9 ------------------------------------------------------------------------------------------------
-
-class ServerProcess:
-    """`python run.py` as a subprocess on its own port and data dir."""
-
-    def __init__(self, data_dir, port: int, env: dict | None = None, vector_cache=None):
-        self.data_dir = data_dir
-        # The test run's shared sentence-vector cache: the model is prepared once, not once per process.
-        self.env = {**({"CHAT_KB_VECTOR_CACHE_DIR": str(vector_cache)} if vector_cache else {}), **(env or {})}
-        self.port = port
-        self.proc: subprocess.Popen | None = None
-        self.url = f"http://127.0.0.1:{port}"
-
-    async def start(self) -> "ServerProcess":
-        env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, "CHAT_RATE_LIMIT_MESSAGES": "100000",
-               "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING",
-               **self.env}
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
-                                      "--data-dir", str(self.data_dir)], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, self.proc.stderr.read().decode()[-2000:]
-                try:
-                    async with http.get(self.url + "/healthz") as resp:
-                        if resp.status == 200:
-                            return self
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("server did not start")
-
-    async def wait_for_meaning(self, timeout: float = 60) -> dict:
-        """Until /healthz says the bot's sentence meaning is no longer loading (its model is in memory)."""
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as http:
-            while True:
-                async with http.get(self.url + "/healthz") as resp:
-                    kb = (await resp.json())["kb"]
-                if kb["meaning"] != "pending":
-                    return kb
-                assert time.monotonic() < deadline, kb
-                await asyncio.sleep(0.1)
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        self.proc.stderr.close()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        if self.proc is not None and self.proc.stderr and not self.proc.stderr.closed:
-            self.proc.stderr.close()
-
 
 class RetryingVisitor:
     """A visitor that numbers its messages, pipelines them, and after a crash resends every unacked one with the

@@ -14,7 +14,7 @@ import aiohttp
 from chatserver.security.login_guard import ACCOUNT_FAILURES, ADDRESS_FAILURES, DEVICE_COOKIE, PAIR_FAILURES
 from chatserver.store import agents as agent_queries
 
-from conftest import ROOT
+from support.server import ROOT
 from test_chat_journey import FIXTURE_KB
 
 PROXY = ["127.0.0.1"]

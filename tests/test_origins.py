@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 import socketio
 
-from admin_client import AdminClient
-from conftest import Recorder
+from support.admin_client import AdminClient
+from support.server import Recorder
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}

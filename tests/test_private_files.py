@@ -17,7 +17,7 @@ import sqlite_utils
 from chatserver.auth import hash_password
 from chatserver.store.schema import migrations
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Recorder, start_server
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, Recorder, start_server
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}

@@ -9,7 +9,8 @@ import pytest
 
 from chatserver.security.redirects import same_site_path
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, sign_in
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD
+from support.browser import sign_in
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}

@@ -8,8 +8,8 @@ import io
 import aiohttp
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
-from reports_seed import FROM, TO, seed_known_desk
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD
+from support.reports_seed import FROM, TO, seed_known_desk
 
 
 @pytest.fixture

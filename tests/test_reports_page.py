@@ -6,7 +6,8 @@ import asyncio
 from chatserver import Config
 from chatserver.demo_data import fill_demo_data
 
-from conftest import ADMIN_PASSWORD, ROOT, record_page_problems, screenshot_path, sign_in
+from support.browser import record_page_problems, screenshot_path, sign_in
+from support.server import ADMIN_PASSWORD, ROOT
 
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> Slow reply"
 

@@ -6,7 +6,7 @@ from chatserver.desk import presence
 from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 
-from test_chat_journey import FIXTURE_KB
+from support.server import FIXTURE_KB
 
 
 async def queued_visitor(server, text="I need a person"):

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 
-from conftest import ROOT, free_port
+from support.server import ROOT, free_port
 
 
 def start(data_dir, port, **env):

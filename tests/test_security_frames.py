@@ -7,19 +7,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import signal
-import subprocess
-import sys
 import time
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import aiohttp
 from aiohttp import WSMsgType
 
-from conftest import ADMIN_PASSWORD, ROOT, free_port
+from support.process import ServerProcess
+from support.server import FIXTURE_KB, free_port
 
-FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
+
 ENGINEIO = "/socket.io/?EIO=4"
 
 
@@ -103,51 +100,10 @@ async def polling_session(http: aiohttp.ClientSession, url: str, namespace: str 
     return sid
 
 
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
-
-
-class ChatProcess:
+async def chat_process(tmp_path) -> ServerProcess:
     """`python run.py` in its own process (so its memory is its own), without the sentence encoder."""
-
-    def __init__(self, tmp_path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, "CHAT_KB_DIR": str(FIXTURE_KB),
-               "CHAT_KB_ENCODER": "false", "CHAT_LOG_LEVEL": "WARNING", "CHAT_NEW_VISITORS_PER_MINUTE_PER_IP": "10000"}
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
-                                      "--data-dir", str(tmp_path / "data")], cwd=ROOT, env=env,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-    async def started(self) -> "ChatProcess":
-        deadline = time.monotonic() + 30
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() < deadline:
-                assert self.proc.poll() is None, "the server exited"
-                try:
-                    async with http.get(self.url + "/healthz") as resp:
-                        if resp.status == 200:
-                            return self
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError("server did not start")
-
-    def rss_kb(self) -> int:
-        return rss_kb(self.proc.pid)
-
-    def stop(self, timeout: float = 90) -> float:
-        """SIGINT (as Ctrl-C), and the seconds until the process exited."""
-        started = time.monotonic()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        return time.monotonic() - started
+    return await ServerProcess(tmp_path / "data", free_port(), env={
+        "CHAT_KB_ENCODER": "false", "CHAT_NEW_VISITORS_PER_MINUTE_PER_IP": "10000"}).start()
 
 
 class LogLines(logging.Handler):
@@ -216,7 +172,7 @@ async def test_a_client_sent_disconnect_event_on_agent_ends_the_socket_instead_o
 async def test_binary_attachments_close_the_connection_and_the_server_keeps_no_memory_for_them(tmp_path):
     """A BINARY_EVENT announcing a million attachments, then 1 MB of binary frames, on each of 20 connections held
     open: python-socketio used to keep every frame (20 MB here). The first frame now closes each connection."""
-    server = await ChatProcess(tmp_path).started()
+    server = await chat_process(tmp_path)
     attempts, frames_per_attempt, frame = 20, 16, b"\x00" * 64_000
     try:
         async with aiohttp.ClientSession() as http:
@@ -293,7 +249,7 @@ async def test_an_oversized_long_polling_post_is_answered_413_and_ends_the_sessi
 async def test_oversized_long_polling_posts_leak_no_memory_and_shutdown_does_not_wait_for_them(tmp_path):
     """200 polling sessions each sent a 70 KB POST: each used to hang unanswered and keep its body (~70 KB, 14 MB
     here), and shutdown then waited aiohttp's 60 s for them."""
-    server = await ChatProcess(tmp_path).started()
+    server = await chat_process(tmp_path)
     attempts, body = 200, "4" + "x" * 70_000
     statuses: dict[object, int] = {}
     try:
@@ -316,7 +272,7 @@ async def test_oversized_long_polling_posts_leak_no_memory_and_shutdown_does_not
             await asyncio.sleep(0.5)
             rss_after = server.rss_kb()
     finally:
-        shutdown_seconds = server.stop()
+        shutdown_seconds = server.stop(timeout=90)
     grown = rss_after - rss_before
     print(f"{attempts} POSTs of 70 KB: answers {statuses}; server RSS {rss_before} KB -> {rss_after} KB "
           f"({grown:+} KB); shutdown took {shutdown_seconds:.1f} s")

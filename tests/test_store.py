@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -124,11 +125,28 @@ async def test_a_write_failing_after_a_partial_change_in_a_batch_leaves_no_trace
         visitor_queries.get_or_create_visitor(db, "ghost", time.time(), None, None, None)
         conv_queries.close_conversation(db, 999, "agent", 1, "resolved", "no such conversation", time.time())
 
+    def hold_the_writer(db, started: threading.Event, release: threading.Event):
+        started.set()
+        assert release.wait(10), "the test never released the writer"
+
     try:
         await store.write(visitor_queries.get_or_create_visitor, "v1", time.time(), None, None, None)
-        writes = [_visitor_message(store, "v1", n) for n in range(10)]
+        # Keep the writer busy while the eleven writes are queued, so that it takes them as ONE batch: the failing
+        # write is then never alone in its transaction, and the batch must take the retry path every time.
+        started, release = threading.Event(), threading.Event()
+        held = store.write(hold_the_writer, started, release)
+        assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 10)
+        writes = [store.write(conv_queries.add_visitor_message, "v1", f"c{n}", f"message {n}", time.time(), "bot")
+                  for n in range(10)]
         writes.insert(5, store.write(create_then_refuse))
+        batches_before, writes_before = store.batches, store.writes
+        release.set()
+        await held
         results = await asyncio.gather(*writes, return_exceptions=True)
+        # Two commits: the held write's, then all eleven in one transaction. The optimistic run of a batch with a
+        # failing write commits nothing, so the only way ten writes and a refused one commit together is the
+        # isolated retry.
+        assert (store.batches - batches_before, store.writes - writes_before) == (2, 12)
         refused = results.pop(5)
         assert not isinstance(refused, StorageError) and getattr(refused, "code", None), refused
         assert sorted(r["message"]["seq"] for r in results) == list(range(1, 11))

@@ -6,9 +6,7 @@ import pytest
 from chatserver import keys
 from chatserver.store import surveys as survey_queries
 
-from conftest import ROOT
-
-FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
+from support.server import FIXTURE_KB
 
 
 @pytest.fixture

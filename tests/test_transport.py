@@ -11,13 +11,11 @@ import pytest
 
 from chatserver import Config, create_app, keys
 from chatserver.transport import UnsupportedLibraryVersion, check_library_versions
-from chatserver.transport.versions import TESTED, specifier
 from chatserver.transport.inline_send import InlineSendManager
+from chatserver.transport.versions import TESTED, specifier
 from chatserver.transport.websocket import LeanWebSocket
+from support.server import FIXTURE_KB, ROOT, Recorder
 
-from conftest import ROOT, Recorder
-
-from test_chat_journey import FIXTURE_KB
 
 
 async def test_inline_sends_reach_one_and_many_recipients_and_skip_the_sender(server_factory):

@@ -13,8 +13,8 @@ from aiohttp import web
 from chatserver import Config, create_app
 from chatserver.security.login_guard import DEVICE_COOKIE
 
-from admin_client import AdminClient
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from support.admin_client import AdminClient
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}

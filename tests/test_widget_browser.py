@@ -8,8 +8,8 @@ from chatserver.store import bot_log
 from chatserver.store import conversations as conv_queries
 from chatserver.store import surveys as survey_queries
 
-from conftest import screenshot_path
-from widget_host import QUESTION, demo_page_for, focused_in_widget, host_site, shown_messages  # noqa: F401
+from support.browser import screenshot_path
+from support.widget_host import QUESTION, demo_page_for, focused_in_widget, shown_messages
 
 WAIT = 10_000
 HOSTILE = "<img src=x onerror=alert(1)> is this safe?"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port
+from support.server import ROOT, free_port
 
 WIDGET_DIR = ROOT / "chatserver" / "widget"
 DIST = WIDGET_DIR / "dist"

@@ -6,7 +6,7 @@ from playwright.async_api import expect
 
 from chatserver.store import visitors as visitor_queries
 
-from widget_host import host_page, host_site  # noqa: F401
+from support.widget_host import host_page
 
 WAIT = 10_000
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from conftest import record_page_problems, screenshot_path
-from widget_host import QUESTION, host_page, host_site  # noqa: F401
+from support.browser import record_page_problems, screenshot_path
+from support.widget_host import QUESTION, host_page
 
 WAIT = 10_000
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from widget_host import QUESTION, host_page, host_site, shown_messages  # noqa: F401
+from support.widget_host import QUESTION, host_page, shown_messages
 
 WAIT = 10_000
 

@@ -12,7 +12,7 @@ from chatserver import keys
 from chatserver.desk import sessions
 from chatserver.store import conversations as conv_queries
 
-from widget_host import host_page, host_site, shown_messages  # noqa: F401
+from support.widget_host import host_page, shown_messages
 
 WAIT = 15_000
 OFFLINE_TEXTS = ["First, typed offline", "Second, typed offline"]

@@ -8,8 +8,8 @@ from playwright.async_api import expect
 from chatserver.store import surveys as survey_queries
 from chatserver.store import visitors as visitor_queries
 
-from conftest import screenshot_path
-from widget_host import QUESTION, focused_in_widget, host_page, host_site  # noqa: F401
+from support.browser import screenshot_path
+from support.widget_host import QUESTION, focused_in_widget, host_page
 
 WAIT = 10_000
 PHONE = {"width": 360, "height": 740}

@@ -11,7 +11,7 @@ import aiohttp
 from chatserver import keys
 from chatserver.views.public import VENDOR_CLIENT
 
-from conftest import ROOT
+from support.server import ROOT
 
 SIZE_LIMIT = 40 * 1024   # the whole widget, client included, gzipped (product requirement)
 

@@ -7,8 +7,9 @@ import logging
 
 from .. import keys, validation
 from ..desk import bot, conversations, sessions, surveys
+from ..errors import RateLimited
 from ..security import client_address
-from .base import ChatNamespace
+from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
 log = logging.getLogger(__name__)
@@ -33,10 +34,13 @@ class VisitorNamespace(ChatNamespace):
             known_conversation = None
         page_url = auth.get("page_url") if isinstance(auth.get("page_url"), str) else None
         address = client_address.of_environ(environ)
-        visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"),
-                                                     client_address.limit_key(address),
-                                                     client_address.stored_network(address),
-                                                     environ.get("HTTP_USER_AGENT"), page_url)
+        try:
+            visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"),
+                                                         client_address.limit_key(address),
+                                                         client_address.stored_network(address),
+                                                         environ.get("HTTP_USER_AGENT"), page_url)
+        except RateLimited as exc:
+            raise refusal("rate_limited", exc.message) from None
         await self.save_session(sid, {"visitor_id": visitor_id, "page_url": page_url})
         await self.desk.notifier.join_visitor(sid, visitor_id)
         # The session event must follow the CONNECT packet, which python-socketio sends after this returns.

@@ -35,14 +35,14 @@ class ChatEngineServer(engineio.AsyncServer):
         if request.method == "POST":
             length = request.content_length
             if length is not None and length > self.max_http_buffer_size:
-                return await self._refuse_post(request, 413, "payload_too_large",
-                                               f"a long-polling POST of {length} bytes", "Payload Too Large")
+                return await self._refuse_post(request, 413, f"a long-polling POST of {length} bytes",
+                                               "Payload Too Large", code="payload_too_large")
             if length is None and request.body_exists:  # python-engineio would read none of it
-                return await self._refuse_post(request, 411, "length_required",
-                                               "a long-polling POST without Content-Length", "Length Required")
+                return await self._refuse_post(request, 411, "a long-polling POST without Content-Length",
+                                               "Length Required", code="length_required")
         return await super().handle_request(request)
 
-    async def _refuse_post(self, request: web.Request, status: int, code: str, why: str, reason: str):
+    async def _refuse_post(self, request: web.Request, status: int, why: str, reason: str, code: str):
         environ = self._async["translate_request"](request)
         await self.refuse(request.query.get("sid"), environ, why)
         limit = f"a long-polling POST carries at most {self.max_http_buffer_size} bytes, with its Content-Length"

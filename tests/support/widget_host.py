@@ -8,7 +8,8 @@ import pytest
 from aiohttp import web
 
 from chatserver import keys
-from conftest import ROOT, free_port
+
+from .server import ROOT, free_port
 
 QUESTION = "My parcel has not arrived yet, where is it?"
 

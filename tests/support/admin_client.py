@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
+from .server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
 
 def copy_kb(tmp_path: Path) -> Path:
     """A private copy of the sample articles: tests never write into the repository's kb_articles/."""

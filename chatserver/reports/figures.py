@@ -10,19 +10,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Iterable
 
 from rapidfuzz import fuzz, process, utils
 
-from .errors import ChatError
+from .parameters import ReportParams
 
-REPORTS = ("satisfaction", "speed", "breaches", "bot", "articles", "gaps", "load", "comments")
-GROUPED_REPORTS = ("satisfaction", "speed", "bot")
-GROUP_BY = ("day", "agent", "department", "handled_by")
-DEFAULT_DAYS = 30
-MAX_DAYS = 731
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # An article is flagged when it was suggested in at least this many chats and helped in fewer than this share.
 FLAG_MIN_SUGGESTED = 5
@@ -35,64 +29,8 @@ GAP_STOP_WORDS = frozenset(
     "any some get".split())
 
 
-class ReportError(ChatError):
-    """The report parameters are not valid."""
-    code = "invalid_date"
-    http_status = 400
-
-
-# -- parameters -----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ReportParams:
-    start: date          # first day, inclusive (UTC)
-    end: date            # last day, inclusive (UTC)
-    group_by: str | None
-
-    @property
-    def start_ts(self) -> float:
-        return _midnight(self.start)
-
-    @property
-    def end_ts(self) -> float:
-        """Exclusive: midnight after the last day."""
-        return _midnight(self.end + timedelta(days=1))
-
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
-
-
-def _midnight(day: date) -> float:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
-
-
 def day_of(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).date().isoformat()
-
-
-def parse_params(query: Mapping[str, str], today: date) -> ReportParams:
-    """`from`, `to` (YYYY-MM-DD, inclusive, UTC; default the last 30 days) and `group_by`."""
-    def parse_day(name: str) -> date | None:
-        raw = query.get(name)
-        if raw in (None, ""):
-            return None
-        try:
-            if len(raw) != 10:
-                raise ValueError
-            return date.fromisoformat(raw)
-        except ValueError:
-            raise ReportError(f"'{name}' must be a date like 2025-01-31", code="invalid_date") from None
-
-    end = parse_day("to") or today
-    start = parse_day("from") or end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise ReportError("'from' is after 'to'", code="invalid_range")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise ReportError(f"the range is longer than {MAX_DAYS} days", code="invalid_range")
-    group_by = query.get("group_by") or None
-    if group_by is not None and group_by not in GROUP_BY:
-        raise ReportError(f"'group_by' must be one of: {', '.join(GROUP_BY)}", code="invalid_group_by")
-    return ReportParams(start, end, group_by)
 
 
 # -- statistics -----------------------------------------------------------------------------------------------
@@ -517,62 +455,3 @@ def comment_list(conversations: list[dict], limit: int = 200) -> list[dict]:
             for c in conversations if c["comment"]]
     rows.sort(key=lambda r: (r["date"], r["conversation_id"]), reverse=True)
     return rows[:limit]
-
-
-# -- one entry point ------------------------------------------------------------------------------------------
-
-def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float) -> dict:
-    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset."""
-    conversations = dataset["conversations"]
-    if name == "satisfaction":
-        body = satisfaction(conversations, params)
-    elif name == "speed":
-        body = speed(conversations, params, sla_seconds, now)
-    elif name == "breaches":
-        body = {"sla_seconds": sla_seconds, "breaches": breach_list(conversations, sla_seconds, now)}
-    elif name == "bot":
-        body = bot(conversations, params)
-    elif name == "articles":
-        body = {"articles": article_funnel(dataset["article_events"], conversations),
-                "totals": funnel_totals(dataset["article_events"], conversations),
-                "flag_rule": {"min_suggested": FLAG_MIN_SUGGESTED, "max_helpful_pct": FLAG_MAX_HELPFUL_RATE * 100}}
-    elif name == "gaps":
-        body = {"gaps": gap_list(dataset["unanswered"])}
-    elif name == "load":
-        body = load(conversations, dataset["presence"], params, now)
-    elif name == "comments":
-        body = {"comments": comment_list(conversations)}
-    else:
-        raise ReportError(f"no report named '{name}'", code="unknown_report")
-    grouped_by = params.group_by if name in GROUPED_REPORTS else None
-    return {"ok": True, "report": name, "from": params.start.isoformat(), "to": params.end.isoformat(),
-            "group_by": grouped_by, "timezone": "UTC", **body}
-
-
-def csv_table(report: dict) -> tuple[list[str], list[dict]]:
-    """The rows a report's CSV download holds (one table per report)."""
-    name = report["report"]
-    if name in GROUPED_REPORTS:
-        rows = [*report["groups"], {"group": "total", **report["total"]}]
-        return ["group", *report["total"].keys()], rows
-    if name == "breaches":
-        return ["conversation_id", "date", "agent", "department", "waited_seconds", "answered"], report["breaches"]
-    if name == "articles":
-        rows = [{**r, "not_helpful_reasons": "; ".join(f"{x['reason']} ({x['count']})" for x in r["not_helpful_reasons"])}
-                for r in report["articles"]]
-        columns = ["slug", "suggested", "opened", "helpful", "not_helpful", "escalated", "sent_by_agent", "helpful_pct",
-                   "csat_count", "csat_pct", "escalated_csat_pct", "not_helpful_reasons", "flagged"]
-        return columns, rows
-    if name == "gaps":
-        rows = [{**r, "examples": " | ".join(r["examples"])} for r in report["gaps"]]
-        return ["question", "count", "conversations", "examples", "closest_article", "first_asked", "last_asked"], rows
-    if name == "load":
-        rows = ([{"section": "hour", "key": r["hour"], **{k: v for k, v in r.items() if k != "hour"}}
-                 for r in report["by_hour"]]
-                + [{"section": "weekday", "key": r["weekday"], "conversations": r["conversations"]}
-                   for r in report["by_weekday"]]
-                + [{"section": "day", "key": r["date"], **{k: v for k, v in r.items() if k != "date"}}
-                   for r in report["by_day"]])
-        return ["section", "key", "conversations", "agents_online_avg", "peak_concurrent_chats",
-                "peak_concurrent_agent_chats", "peak_agents_online", "agent_hours_online"], rows
-    return ["conversation_id", "date", "agent", "csat", "ces", "nps", "comment"], report["comments"]
