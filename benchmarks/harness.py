@@ -33,6 +33,8 @@ LOADGEN_CORE = "1"
 LOAD_ENV = {
     "CHAT_RATE_LIMIT_MESSAGES": "1000000",
     "CHAT_NEW_VISITORS_PER_MINUTE_PER_IP": "1000000",
+    # Every simulated visitor connects from 127.0.0.1: the per-address cap would refuse all but the first 100.
+    "CHAT_MAX_SOCKETS_PER_ADDRESS": "1000000",
     "CHAT_LOG_LEVEL": "WARNING",
     "CHAT_KB_POLL_SECONDS": "3600",
 }
