@@ -15,7 +15,8 @@ from engineio.async_socket import AsyncSocket
 from engineio.exceptions import UnknownPacketError
 
 from . import frames, json_codec
-from .frames import FrameRefused, RefusalLog, client_address
+from ..security.client_address import of_environ
+from .frames import FrameRefused, RefusalLog
 from .websocket import LeanWebSocket
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class ChatEngineServer(engineio.AsyncServer):
     async def refuse(self, sid: str | None, environ: dict | None, why: str) -> None:
         """End the Engine.IO session `sid` (if it exists) for sending `why`, with one rate-limited log line. The
         client gets a CLOSE packet; nothing waits for it to be sent (a long-polling session may never poll again)."""
-        self.refusals.refused(why, client_address(environ))
+        self.refusals.refused(why, of_environ(environ or {}))
         socket = self.sockets.get(sid) if sid is not None else None
         if socket is not None:
             await socket.close(wait=False, abort=False, reason=self.reason.SERVER_DISCONNECT)

@@ -110,9 +110,3 @@ class RefusalLog:
         self.logger.warning("closed a connection from %s that sent %s%s", address, why, more)
         self.unlogged = 0
         self.next_line_at = now + self.interval
-
-
-def client_address(environ: dict | None) -> str:
-    """The peer address of the HTTP request that opened the connection, for log lines."""
-    request = (environ or {}).get("aiohttp.request")
-    return (request.remote if request is not None else None) or (environ or {}).get("REMOTE_ADDR") or "unknown"
