@@ -10,19 +10,19 @@ from ..auth import agent_for_token, session_token_from_environ
 from ..desk import assignment, bot, conversations, presence, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
+from ..security.origins import is_own_origin
 from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
 
 
-def same_origin(environ: dict) -> bool:
-    """The console is served by this server; browsers on other sites may not open agent sockets."""
+def same_origin(environ: dict, config) -> bool:
+    """The console is served by this server (its public URL, or the host asked for); browsers on other sites may
+    not open agent sockets."""
     origin = environ.get("HTTP_ORIGIN")
     if not origin:
         return True  # non-browser clients (they authenticate with a token)
-    host = environ.get("HTTP_HOST", "")
-    parts = urlsplit(origin)
-    return parts.netloc == host and parts.scheme in ("http", "https")
+    return urlsplit(origin).scheme in ("http", "https") and is_own_origin(origin, config, environ.get("HTTP_HOST"))
 
 
 class AgentNamespace(ChatNamespace):
@@ -30,7 +30,7 @@ class AgentNamespace(ChatNamespace):
         super().__init__("/agent", app)
 
     async def on_connect(self, sid, environ, auth=None):
-        if not same_origin(environ):
+        if not same_origin(environ, self.app[keys.CONFIG]):
             raise refusal("forbidden_origin", "agent sockets are only accepted from this server's pages")
         token = session_token_from_environ(environ, auth)
         agent = await agent_for_token(self.app, token)
