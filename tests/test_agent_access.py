@@ -104,3 +104,13 @@ async def test_a_demoted_admin_loses_admin_powers_on_open_sockets(server):
     assert ack["ok"] is False and ack["error"] == "not_assigned", ack
     ack = await boss_socket.call("close", {"conversation_id": cid})
     assert ack["ok"] is False and ack["error"] == "not_assigned", ack
+
+
+async def test_the_console_behind_a_proxy_connects_from_the_public_url(server_factory):
+    """Behind a TLS proxy the browser's Origin is CHAT_PUBLIC_URL, not the host the server was asked for."""
+    server = await server_factory(public_url="https://chat.example.com")
+    token = await server.login(ADMIN_EMAIL, ADMIN_PASSWORD)
+    console = Recorder("/agent")
+    await console.connect(server.url, auth={"token": token}, headers={"Origin": "https://chat.example.com"})
+    server.clients.append(console)
+    assert (await console.wait_for("session"))["agent"]["role"] == "admin"
