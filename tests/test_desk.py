@@ -17,11 +17,13 @@ from chatserver.desk.live import InProcessLiveState
 from chatserver.errors import Forbidden, NotFound
 from chatserver.passwords import hash_password
 from chatserver.site_settings import SiteSettings
-from chatserver.store import Store
+from chatserver.store import create_store
 from chatserver.store import agents as agent_queries
 from chatserver.store import visitors as visitor_queries
 from chatserver.tokens import ServerSecret
 from triage import KnowledgeBase
+
+from support.server import on_test_database
 
 FIXTURE_KB = Path(__file__).parent / "fixtures" / "kb"
 PASSWORD_HASH = hash_password("agent-password-1")
@@ -29,8 +31,8 @@ PASSWORD_HASH = hash_password("agent-password-1")
 
 @pytest.fixture
 async def desk(tmp_path):
-    config = Config(data_dir=tmp_path, kb_dir=FIXTURE_KB, kb_encoder=False)
-    store = Store(config.db_path)
+    config = on_test_database(Config(data_dir=tmp_path, kb_dir=FIXTURE_KB, kb_encoder=False))
+    store = create_store(config)
     await store.start()
     settings = SiteSettings(config, store)
     await settings.load()

@@ -14,6 +14,11 @@ from chatserver.store import Store
 from chatserver.store import conversations as conv_queries
 from chatserver.store import visitors as visitor_queries
 
+from support.postgres import skip_on_postgres
+
+# The SQLite store's own machinery (group commit, WAL checkpoints); PostgreSQL's: tests/test_store_postgres.py.
+pytestmark = skip_on_postgres
+
 
 async def _store(tmp_path) -> Store:
     store = Store(tmp_path / "chat.db")
