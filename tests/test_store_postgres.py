@@ -66,8 +66,13 @@ async def test_nodes_starting_together_on_an_empty_database_migrate_once_and_mak
         keys = {await node.read(server_secret.hmac_key) for node in nodes}
         assert len(keys) == 1 and len(bytes.fromhex(keys.pop())) == 32
 
+        # Every node creates the first admin at the same moment (a real node hashes its password first, in its own
+        # process: here the hash is made once, so that the writes really meet).
+        created = await asyncio.gather(*(node.write(agent_queries.create_first_admin, "admin@localhost", "Admin",
+                                                    PASSWORD_HASH, 3, time.time()) for node in nodes))
+        assert sum(admin is not None for admin in created) == 1
         config = Config(data_dir=tmp_path, admin_password=ADMIN_PASSWORD, database_url=database)
-        await asyncio.gather(*(ensure_first_admin(node, config) for node in nodes))
+        await asyncio.gather(*(ensure_first_admin(node, config) for node in nodes))    # found: nothing more
         admins = await nodes[0].read(agent_queries.list_agents)
         assert [(a["email"], a["role"]) for a in admins] == [("admin@localhost", "admin")]
     finally:
@@ -130,6 +135,26 @@ async def test_many_writers_on_several_nodes_keep_seq_gapless_and_unique_and_eac
         assert [m["seq"] for m in v2_messages] == list(range(1, rounds * NODES + 1))
     finally:
         await close_all(nodes)
+
+
+async def test_writes_about_one_subject_keep_the_order_they_were_made_in_on_a_node(database):
+    """As on SQLite: one visitor's messages sent without waiting for acks are stored in the order sent (their lane
+    is the visitor's), while other visitors' writes run beside them."""
+    [store] = await start_nodes(database, 1)
+    try:
+        now = time.time()
+        visitors = [f"v{n}" for n in range(8)]
+        for visitor_id in visitors:
+            await store.write(visitor_queries.get_or_create_visitor, visitor_id, now, None, None, None)
+        writes = [(visitor_id, n, store.write(conv_queries.add_visitor_message, visitor_id, f"c{n}", f"m{n}",
+                                              time.time(), "bot"))
+                  for n in range(40) for visitor_id in visitors]
+        results = await asyncio.gather(*(future for _, _, future in writes))
+        for visitor_id in visitors:
+            seqs = [r["message"]["seq"] for (v, _, _), r in zip(writes, results) if v == visitor_id]
+            assert seqs == list(range(1, 41)), (visitor_id, seqs)
+    finally:
+        await store.close()
 
 
 async def test_an_assignment_expects_its_status_under_the_row_lock(database):

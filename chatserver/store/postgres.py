@@ -9,11 +9,15 @@ synchronous code shared with SQLite (which has no asyncio driver worth the name)
 statements whose results decide the next; running them in a thread keeps that code one code. libpq waits on the
 socket with the GIL released, so the threads cost the event loop nothing: it only ever awaits a future.
 
-Concurrency: writes run side by side, on `pool_size` pooled connections per node and on every node at once.
-A write that reads a row and then changes it on the strength of what it read locks that row first
+Concurrency: writes run side by side, in `pool_size` lanes per node (a thread each, on pooled connections) and
+on every node at once. A write's lane is chosen by its subject, the first argument after `db` (a visitor's id,
+a conversation's id, an agent): writes about the same subject run one after the other in the order they were
+made, as every write does on SQLite, so one client's messages sent without waiting for acks are stored in the
+order sent. A write that reads a row and then changes it on the strength of what it read locks that row first
 (`locks.row_lock`, `FOR NO KEY UPDATE`): the next `seq` of a conversation, the dedupe of a `client_id`, the
-status an assignment expects are all decided under the conversation's lock. Two writes pending at the same time
-on one node have no order between them (as between nodes); each ack carries its `seq`. A deadlock or
+status an assignment expects are all decided under the conversation's lock, whichever node or lane the writers
+are on. Writes of different subjects, or on different nodes, have no order between them; each ack carries its
+`seq`. A deadlock or
 serialization failure (which the lock order in locks.py avoids) is retried: a write is a function of its
 arguments only, so running it again is safe. A connection lost before COMMIT is retried once on a fresh one;
 lost during COMMIT, the caller gets storage_error (and a resend of the same client_id is deduplicated).
@@ -66,7 +70,7 @@ class PostgresStore:
         self.secret_key = secret_key
         self._write_pool: ConnectionPool | None = None
         self._read_pool: ConnectionPool | None = None
-        self._writers: ThreadPoolExecutor | None = None
+        self._lanes: list[ThreadPoolExecutor] | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dialect: Dialect | None = None
@@ -87,15 +91,16 @@ class PostgresStore:
         except (psycopg.Error, PoolTimeout) as exc:
             await self.close()
             raise StorageError(f"could not open the PostgreSQL database {describe(self.url)}: {exc}") from exc
-        self._writers = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="pg-writer")
+        self._lanes = [ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pg-writer-{n}")
+                       for n in range(self.pool_size)]
         self._readers = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="pg-reader")
 
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
-        for executor in (self._writers, self._readers):
+        for executor in [*(self._lanes or []), self._readers]:
             if executor is not None:
                 await loop.run_in_executor(None, functools.partial(executor.shutdown, wait=True))
-        self._writers = self._readers = None
+        self._lanes = self._readers = None
         for pool in (self._write_pool, self._read_pool):
             if pool is not None:
                 await loop.run_in_executor(None, pool.close)
@@ -114,7 +119,8 @@ class PostgresStore:
                     pg_schema.ensure_server_secret(conn, lambda: self.secret_key or secrets.token_hex(32), time.time())
                 self._dialect = Dialect(pg_schema.identity_tables(conn))
             finally:
-                conn.execute("SELECT pg_advisory_unlock(%s)", [locks.BOOTSTRAP])
+                if not conn.broken:  # (a closed session releases its advisory locks anyway)
+                    conn.execute("SELECT pg_advisory_unlock(%s)", [locks.BOOTSTRAP])
 
     def _open_pool(self, name: str, read_only: bool) -> ConnectionPool:
         def configure(conn: psycopg.Connection) -> None:
@@ -133,11 +139,13 @@ class PostgresStore:
 
     def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> "asyncio.Future[T]":
         """Run fn(db, *args, **kwargs) in one transaction on a pooled connection; the future resolves after COMMIT."""
-        if self._writers is None:
+        lanes = self._lanes
+        if lanes is None:
             raise StorageError("the database is not open")
         if kwargs:
             fn = functools.partial(fn, **kwargs)
-        return self._loop.run_in_executor(self._writers, self._run_write, fn, args)
+        lane = lanes[hash(_subject(args)) % len(lanes)]
+        return self._loop.run_in_executor(lane, self._run_write, fn, args)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run fn(db, *args, **kwargs) on a read-only connection (each statement sees what was committed)."""
@@ -207,6 +215,16 @@ class PostgresStore:
             except Exception:
                 log.exception("write %s failed", _name(fn))
                 raise
+
+
+def _subject(args: tuple):
+    """What a write is about, for its lane: its first argument (an agent or other record: its id)."""
+    if not args:
+        return None
+    first = args[0]
+    if isinstance(first, dict):
+        first = first.get("id")
+    return first if isinstance(first, (str, int)) else None
 
 
 def _name(fn) -> str:

@@ -90,4 +90,9 @@ def drop_created() -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-skip_on_postgres = pytest.mark.skipif(on_postgres(), reason="inspects the SQLite files of the data dir itself")
+def only_on_sqlite(reason: str):
+    """Mark a test that is about SQLite itself: skipped, with this reason, in the PostgreSQL run."""
+    return pytest.mark.skipif(on_postgres(), reason=f"SQLite only: {reason}")
+
+
+skip_on_postgres = only_on_sqlite("inspects the SQLite files of the data dir itself")
