@@ -9,19 +9,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from datetime import date, timedelta
 
 import aiohttp
 import psycopg
+import pytest
 
 from chatserver import Config
 from chatserver.demo_data import DEMO_AGENT_PASSWORD, fill_demo_data
+from chatserver.store import Store
+from chatserver.store import conversations as conv_queries
+from chatserver.store import copy as copy_module
+from chatserver.store import visitors as visitor_queries
 from chatserver.store.copy import TABLES
-from chatserver.tokens import ServerSecret
 
 from support import postgres
 from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, start_server
@@ -63,12 +69,19 @@ async def test_copy_a_demo_database_to_postgresql_and_serve_from_it(tmp_path):
     summary = await asyncio.to_thread(fill_demo_data, config)
     assert summary["conversations"] > 200
 
-    # The SQLite server's view, before the move.
+    # On the SQLite server, before the move: a visitor asks, the bot answers, the visitor leaves; the reports.
     common = {"kb_dir": config.kb_dir, "kb_encoder": False}
     before = await start_server(tmp_path, **common, database_url="")
     try:
+        visitor = await before.visitor()
+        token = (await visitor.wait_for("session"))["visitor_token"]
+        ack = await visitor.call("message", {"client_id": "before-the-move", "text": "Where is my parcel?"})
+        assert ack["ok"], ack
+        await visitor.wait_for("message", lambda m: m["author"] == "bot")
+        assert (await visitor.call("close", {}))["ok"]
         figures_before = await reports(before)
     finally:
+        await visitor.disconnect()
         await before.runner.cleanup()
 
     done = await asyncio.to_thread(copy_command, data_dir, url)
@@ -82,7 +95,7 @@ async def test_copy_a_demo_database_to_postgresql_and_serve_from_it(tmp_path):
             assert counts[0] == counts[1], (table, counts)
         assert source.execute("SELECT count(*) FROM messages").fetchone()[0] > 1000
         expected, copied = digests(source.execute(MESSAGES)), digests(target.execute(MESSAGES).fetchall())
-        assert len(expected) == summary["conversations"] and copied == expected
+        assert len(expected) == summary["conversations"] + 1 and copied == expected   # the demo, and the one above
 
     # A server on the copy: the same figures; a demo agent signs in; an old visitor token opens its chat; a new
     # conversation and message get ids past the copied ones.
@@ -92,22 +105,15 @@ async def test_copy_a_demo_database_to_postgresql_and_serve_from_it(tmp_path):
         assert json.dumps(figures_after, sort_keys=True) == json.dumps(figures_before, sort_keys=True)
         await after.login("dana@demo.example", DEMO_AGENT_PASSWORD)
         with closing(sqlite3.connect(data_dir / "chat.db")) as source:
-            visitor_id, last_question = source.execute(
-                "SELECT c.visitor_id, m.text FROM conversations c JOIN messages m ON m.conversation_id = c.id "
-                "WHERE m.author = 'visitor' AND NOT EXISTS (SELECT 1 FROM conversations o "
-                "WHERE o.visitor_id = c.visitor_id AND o.status != 'closed') "
-                "ORDER BY c.id DESC, m.seq DESC LIMIT 1").fetchone()
             top_ids = source.execute("SELECT max(id) FROM conversations").fetchone()[0], \
                 source.execute("SELECT max(id) FROM messages").fetchone()[0]
-        token = ServerSecret.load_or_create(data_dir).visitor_token(visitor_id)
-        visitor = await after.visitor(token=token)
+        visitor = await after.visitor(token=token)      # signed with the SQLite server's secret.key
         session = await visitor.wait_for("session")
-        assert session["visitor_id"] == visitor_id
+        assert session["visitor_token"] == token
         history = await visitor.call("conversations", {})
-        assert history["ok"] and history["conversations"], history
+        assert [c["preview"] for c in history["conversations"]] == ["Where is my parcel?"], history
         ack = await visitor.call("message", {"client_id": "after-the-move", "text": "still there?"})
         assert ack["ok"] and ack["conversation_id"] > top_ids[0] and ack["id"] > top_ids[1], ack
-        print(f"last question of {visitor_id}: {last_question!r}; new conversation {ack['conversation_id']}")
     finally:
         for client in after.clients:
             await client.disconnect()
@@ -120,3 +126,42 @@ async def test_copy_a_demo_database_to_postgresql_and_serve_from_it(tmp_path):
     assert again.returncode != 0 and "not empty" in again.stderr, again.stderr[-2000:]
     with psycopg.connect(url) as target:
         assert target.execute("SELECT count(*) FROM messages").fetchone()[0] == messages_before
+
+
+async def small_sqlite_desk(data_dir) -> None:
+    """Two visitors' conversations in a fresh SQLite data dir."""
+    store = Store(data_dir / "chat.db")
+    await store.start()
+    try:
+        for visitor_id in ("v1", "v2"):
+            await store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), None, None, None)
+            for n in range(3):
+                await store.write(conv_queries.add_visitor_message, visitor_id, f"c{n}", f"{visitor_id} says {n}",
+                                  time.time(), "bot")
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("damage, complaint", [
+    ("DELETE FROM messages WHERE id = (SELECT max(id) FROM messages)", "messages: 6 rows in SQLite, 5 in PostgreSQL"),
+    ("UPDATE messages SET text = 'changed' WHERE seq = 2", "the messages of conversations [1, 2] differ"),
+])
+async def test_a_copy_that_does_not_match_its_source_is_rolled_back(tmp_path, monkeypatch, damage, complaint):
+    """The check before COMMIT is real: damage the copy in flight and nothing is left in the target."""
+    url = postgres.create_database(postgres.require_server())
+    (tmp_path / "data").mkdir()
+    await small_sqlite_desk(tmp_path / "data")
+    copy_tables = copy_module._copy
+
+    def damaged_copy(source, target, report):
+        copy_tables(source, target, report)
+        target.execute(damage)
+
+    monkeypatch.setattr(copy_module, "_copy", damaged_copy)
+    with pytest.raises(copy_module.CopyRefused, match=re.escape(complaint)):
+        await asyncio.to_thread(copy_module.copy_to_postgres, tmp_path / "data" / "chat.db", url)
+    with psycopg.connect(url) as target:
+        assert [target.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES] == [0] * len(TABLES)
+    monkeypatch.undo()
+    report = await asyncio.to_thread(copy_module.copy_to_postgres, tmp_path / "data" / "chat.db", url)
+    assert report.rows["messages"] == 6 and report.conversations_checked == 2

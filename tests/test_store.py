@@ -14,10 +14,10 @@ from chatserver.store import Store
 from chatserver.store import conversations as conv_queries
 from chatserver.store import visitors as visitor_queries
 
-from support.postgres import skip_on_postgres
+from support.postgres import only_on_sqlite
 
-# The SQLite store's own machinery (group commit, WAL checkpoints); PostgreSQL's: tests/test_store_postgres.py.
-pytestmark = skip_on_postgres
+# PostgreSQL's store has its own tests: tests/test_store_postgres.py.
+pytestmark = only_on_sqlite("the SQLite store's group commit, savepoints and WAL checkpoints")
 
 
 async def _store(tmp_path) -> Store:
