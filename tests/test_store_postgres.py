@@ -245,6 +245,25 @@ async def test_migrations_m003_and_m004_convert_an_earlier_versions_rows_as_on_s
         await store.close()
 
 
+async def test_connections_the_server_ended_are_replaced_without_failing_a_write_or_a_read(database):
+    """PostgreSQL ends every connection of the node (as a restart or a failover does): the next write, which had
+    not reached COMMIT, runs again on a fresh connection, and reads carry on."""
+    [store] = await start_nodes(database, 1)
+    try:
+        await store.write(visitor_queries.get_or_create_visitor, "v1", time.time(), None, None, None)
+        with psycopg.connect(database, autocommit=True) as admin:
+            ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                  "WHERE datname = current_database() AND pid != pg_backend_pid()").fetchone()[0]
+        assert ended >= 2 * store.pool_size
+        acks = await asyncio.gather(*(store.write(conv_queries.add_visitor_message, "v1", f"c{n}", f"after {n}",
+                                                  time.time(), "bot") for n in range(10)))
+        assert [a["message"]["seq"] for a in acks] == list(range(1, 11))
+        assert (await store.read(visitor_queries.get_visitor, "v1"))["id"] == "v1"
+        print(f"\nconnections ended by the server: {ended}; the next 10 writes and a read succeeded")
+    finally:
+        await store.close()
+
+
 async def test_a_store_that_cannot_reach_its_database_refuses_to_start_and_names_it():
     store = PostgresStore("postgresql://chat:secret-password@127.0.0.1:1/nowhere")
     with pytest.raises(StorageError) as refused:
