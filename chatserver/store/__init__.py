@@ -61,8 +61,6 @@ def create_store(config):
 
 
 class Store:
-    engine = "sqlite"
-
     def __init__(self, path: Path | str, readers: int = 2, synchronous: str = "NORMAL"):
         self.path = Path(path)
         self.synchronous = synchronous

@@ -62,8 +62,6 @@ def describe(url: str) -> str:
 
 
 class PostgresStore:
-    engine = "postgresql"
-
     def __init__(self, url: str, pool_size: int = 4, secret_key: str = ""):
         self.url = url
         self.pool_size = max(1, pool_size)
