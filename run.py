@@ -33,6 +33,14 @@ def main(argv: list[str] | None = None) -> None:
         import uvloop  # optional, faster event loop
     except ImportError:
         uvloop = None
+    if args.copy_to:
+        from chatserver.store.copy import CopyRefused, copy_to_postgres
+        try:
+            report = copy_to_postgres(config.db_path, args.copy_to, secret_file=config.data_dir / "secret.key")
+        except CopyRefused as exc:
+            sys.exit(f"Copy to PostgreSQL refused: {exc}")
+        print("\n".join(report.lines()), flush=True)
+        return
     if args.demo_data:
         from chatserver.demo_data import fill_demo_data
         fill_demo_data(config)

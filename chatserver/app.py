@@ -22,7 +22,8 @@ from .security import client_address, cross_site, origins, transport_security
 from .security.origins import origin_checker
 from .security.private_files import prepare_data_dir
 from .site_settings import SiteSettings
-from .store import Store
+from .store import create_store
+from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
 from .views import admin, console, public, reports, widget
@@ -40,8 +41,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024, middlewares=[public.security_headers, domain_errors])
     app[keys.CONFIG] = config
     client_address.setup(app)
-    app[keys.SECRETS] = ServerSecret.load_or_create(data_dir)
-    app[keys.STORE] = Store(config.db_path, synchronous=config.sqlite_synchronous)
+    app[keys.SECRETS] = ServerSecret.for_config(config)
+    app[keys.STORE] = create_store(config)
     app[keys.SETTINGS] = SiteSettings(config, app[keys.STORE])
     # The encoder is loaded and the questions embedded by the KB's own thread, started in knowledge_base_lifetime.
     kb = KnowledgeBase.load(config.kb_dir, encoder=SentenceEncoder.load if config.kb_encoder else None,
@@ -85,6 +86,8 @@ async def store_lifetime(app: web.Application):
     """The database (writer thread, readers), then the settings saved in it."""
     store = app[keys.STORE]
     await store.start()
+    if not app[keys.SECRETS].loaded:  # PostgreSQL: the cluster's key is kept in the database
+        app[keys.SECRETS].load(await store.read(server_secret.hmac_key))
     await app[keys.SETTINGS].load()
     yield
     await store.close()

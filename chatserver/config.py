@@ -49,6 +49,13 @@ class Config:
     log_level: str = "INFO"
     # NORMAL survives a killed process (WAL); FULL also survives power loss, at some throughput.
     sqlite_synchronous: str = "NORMAL"
+    # Empty: the SQLite file under data_dir. postgresql://user@host:port/db: that PostgreSQL database (docs/operations.md).
+    database_url: str = ""
+    # Connections per PostgreSQL pool (one pool for writes, one for reads), per server process.
+    database_pool_size: int = 4
+    # The HMAC key (64+ hex digits) shared by every node; empty: data_dir/secret.key on SQLite, kept in the database
+    # on PostgreSQL (created once by the first node).
+    secret_key: str = ""
 
     @property
     def db_path(self) -> Path:
@@ -77,6 +84,25 @@ def _synchronous(text: str) -> str:
     if value not in {"NORMAL", "FULL"}:
         raise ValueError(f"CHAT_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {text!r}")
     return value
+
+
+def _database_url(text: str) -> str:
+    value = text.strip()
+    if value and not value.startswith(("postgresql://", "postgres://")):
+        raise ValueError(f"CHAT_DATABASE_URL must be a postgresql:// URL (or empty for SQLite), not {text!r}")
+    return value
+
+
+def _secret_key(text: str) -> str:
+    value = text.strip()
+    try:
+        key = bytes.fromhex(value)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise ValueError("CHAT_SECRET_KEY must be at least 64 hex digits (32 bytes), e.g. the output of "
+                         "python -c 'import secrets; print(secrets.token_hex(32))'")
+    return value.lower()
 
 
 def _items(text: str) -> list[str]:
@@ -110,6 +136,9 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "max_sockets_per_address": ("CHAT_MAX_SOCKETS_PER_ADDRESS", int),
     "log_level": ("CHAT_LOG_LEVEL", str),
     "sqlite_synchronous": ("CHAT_SQLITE_SYNCHRONOUS", _synchronous),
+    "database_url": ("CHAT_DATABASE_URL", _database_url),
+    "database_pool_size": ("CHAT_DATABASE_POOL_SIZE", int),
+    "secret_key": ("CHAT_SECRET_KEY", _secret_key),
 }
 
 
@@ -126,6 +155,9 @@ def load_config(argv: list[str] | None = None, environ: dict[str, str] | None = 
     parser.add_argument("--data-dir", type=Path, help="where the SQLite database and secrets live (CHAT_DATA_DIR, default ./data)")
     parser.add_argument("--kb-dir", type=Path, help="folder of Markdown articles (CHAT_KB_DIR, default ./kb_articles)")
     parser.add_argument("--demo-data", action="store_true", help="fill the data dir with a few hundred demo conversations, then serve")
+    parser.add_argument("--copy-to", metavar="POSTGRESQL_URL", type=_database_url,
+                        help="copy the data dir's SQLite database (and its secret key) into this empty PostgreSQL "
+                             "database, verify the copy, and exit")
     args = parser.parse_args(argv)
     for name in ("host", "port", "data_dir", "kb_dir"):
         if getattr(args, name) is not None:

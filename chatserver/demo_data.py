@@ -19,7 +19,7 @@ from .config import Config
 from .desk import surveys
 from .desk.agents import ensure_first_admin
 from .passwords import hash_password
-from .store import Store
+from .store import Store, create_store
 from .store import agents as agent_queries
 from .store import bot_log
 from .store import conversations as conv_queries
@@ -99,11 +99,12 @@ def fill_demo_data(config: Config, conversations: int = 320, days: int = 30, see
 async def fill_demo_data_async(config: Config, conversations: int = 320, days: int = 30, seed: int = 7,
                                now: float | None = None) -> dict:
     """Create the schema and fill it; does nothing if the database already holds conversations."""
-    store = Store(config.db_path)
+    store = create_store(config)
     await store.start()
     try:
         if await store.read(report_queries.count_conversations):
-            print(f"Demo data: {config.db_path} already has conversations; nothing added.", flush=True)
+            where = "the database" if config.database_url else config.db_path
+            print(f"Demo data: {where} already has conversations; nothing added.", flush=True)
             return {"conversations": 0, "skipped": True}
         # The first admin exactly as on a normal first start (printed password), before the demo agents exist.
         await _create_first_admin(config, store)

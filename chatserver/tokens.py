@@ -1,4 +1,6 @@
-"""The server secret (kept in the data dir) and what is signed with it: visitor tokens, CSRF tokens."""
+"""The server secret and what is signed with it: visitor tokens, CSRF tokens. The key is CHAT_SECRET_KEY when set;
+otherwise on SQLite it is kept in the data dir (`secret.key`), on PostgreSQL in the database (made once by the
+first node, so every node of a cluster signs with the same key)."""
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +14,25 @@ class ServerSecret:
     """Holds the HMAC key. A visitor token is 'v1.<visitor_id>.<signature>'; only the server can mint one,
     so a token names exactly one visitor and never grants access to anyone else's conversations."""
 
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes | None):
         self._key = key
+
+    @classmethod
+    def for_config(cls, config) -> "ServerSecret":
+        """CHAT_SECRET_KEY, else the data dir's key file on SQLite; on PostgreSQL the key is `load`ed from the
+        database once the store has started."""
+        if config.secret_key:
+            return cls(bytes.fromhex(config.secret_key))
+        if config.database_url:
+            return cls(None)
+        return cls.load_or_create(config.data_dir)
+
+    @property
+    def loaded(self) -> bool:
+        return self._key is not None
+
+    def load(self, key_hex: str) -> None:
+        self._key = bytes.fromhex(key_hex)
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> "ServerSecret":

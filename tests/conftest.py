@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from support import postgres
 from support.admin_client import admin, kb_desk  # noqa: F401 (fixtures, registered for every test)
 from support.browser import CHROMIUM, CHROMIUM_ARGS
 from support.server import RunningServer, start_server
@@ -14,6 +15,13 @@ from support.widget_host import host_site  # noqa: F401 (a fixture)
 # Tests written before tests/support/ existed import these names from here; new tests import them from support.
 from support.browser import record_page_problems, screenshot_path, sign_in  # noqa: F401
 from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, FIXTURE_KB, ROOT, Recorder, free_port  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def drop_test_databases():
+    """On PostgreSQL (CHAT_TEST_DATABASE_URL): the databases a test made are dropped when it ends."""
+    yield
+    postgres.drop_created()
 
 
 @pytest.fixture(scope="session")

@@ -6,20 +6,21 @@ import aiohttp
 
 from chatserver import Config
 from chatserver.demo_data import fill_demo_data
-from chatserver.store import Store
+from chatserver.store import create_store
 from chatserver.store import reports as report_queries
 
-from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, ROOT, on_test_database
 
 
 async def test_demo_data_fills_a_fresh_dir_and_the_reports_have_figures(server_factory, tmp_path):
-    config = Config(data_dir=tmp_path / "demo", kb_dir=ROOT / "kb_articles", admin_password=ADMIN_PASSWORD)
+    config = on_test_database(Config(data_dir=tmp_path / "demo", kb_dir=ROOT / "kb_articles",
+                                     admin_password=ADMIN_PASSWORD))
     summary = await asyncio.to_thread(fill_demo_data, config)
     assert summary["skipped"] is False and 200 <= summary["conversations"] <= 400 and summary["surveys"] > 50
 
     # A second run leaves the data alone.
     assert (await asyncio.to_thread(fill_demo_data, config))["skipped"] is True
-    store = Store(config.db_path)
+    store = create_store(config)
     await store.start()
     try:
         assert await store.read(report_queries.count_conversations) == summary["conversations"]

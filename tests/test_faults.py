@@ -8,6 +8,7 @@ import time
 import aiohttp
 import socketio
 
+from support.postgres import only_on_sqlite
 from support.process import ServerProcess
 from support.server import FIXTURE_KB, Recorder, free_port
 
@@ -125,6 +126,7 @@ def _uncap_database_size(db) -> None:
     db.execute("PRAGMA max_page_count = 1073741823")
 
 
+@only_on_sqlite("fills the disk with SQLite's max_page_count")
 async def test_full_disk_gives_storage_error_acks_then_recovers(server_factory):
     server = await server_factory(kb_dir=FIXTURE_KB, rate_limit_messages=100_000, bot_enabled=False)
     visitor = await server.visitor()

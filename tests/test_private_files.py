@@ -17,10 +17,13 @@ import sqlite_utils
 from chatserver.auth import hash_password
 from chatserver.store.schema import migrations
 
+from support.postgres import skip_on_postgres
 from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, Recorder, start_server
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}
+# Every test here reads or writes chat.db itself (PostgreSQL's migrations m003/m004: tests/test_store_postgres.py).
+pytestmark = skip_on_postgres
 
 
 @pytest.fixture

@@ -7,15 +7,15 @@ from chatserver import Config
 from chatserver.demo_data import fill_demo_data
 
 from support.browser import record_page_problems, screenshot_path, sign_in
-from support.server import ADMIN_PASSWORD, ROOT
+from support.server import ADMIN_PASSWORD, ROOT, on_test_database
 
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> Slow reply"
 
 
 async def test_reports_page_renders_charts_and_escapes_comments(server_factory, tmp_path, browser):
     data_dir = tmp_path / "desk"
-    await asyncio.to_thread(fill_demo_data, Config(data_dir=data_dir, kb_dir=ROOT / "kb_articles",
-                                                   admin_password=ADMIN_PASSWORD))
+    await asyncio.to_thread(fill_demo_data, on_test_database(Config(data_dir=data_dir, kb_dir=ROOT / "kb_articles",
+                                                                    admin_password=ADMIN_PASSWORD)))
     server = await server_factory(data_dir=data_dir, kb_dir=ROOT / "kb_articles")
 
     # A visitor leaves a hostile comment through the real survey event.

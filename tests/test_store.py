@@ -14,6 +14,11 @@ from chatserver.store import Store
 from chatserver.store import conversations as conv_queries
 from chatserver.store import visitors as visitor_queries
 
+from support.postgres import only_on_sqlite
+
+# PostgreSQL's store has its own tests: tests/test_store_postgres.py.
+pytestmark = only_on_sqlite("the SQLite store's group commit, savepoints and WAL checkpoints")
+
 
 async def _store(tmp_path) -> Store:
     store = Store(tmp_path / "chat.db")

@@ -14,7 +14,7 @@ from chatserver import Config, create_app
 from chatserver.security.login_guard import DEVICE_COOKIE
 
 from support.admin_client import AdminClient
-from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, free_port
+from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, free_port, on_test_database
 from test_chat_journey import FIXTURE_KB
 
 QUIET = {"kb_dir": FIXTURE_KB, "kb_encoder": False}
@@ -72,8 +72,8 @@ async def test_the_servers_own_tls_makes_cookies_secure_and_sends_hsts(tmp_path)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     port = free_port()
-    config = replace(Config(), host="127.0.0.1", port=port, data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD,
-                     **QUIET)
+    config = on_test_database(replace(Config(), host="127.0.0.1", port=port, data_dir=tmp_path / "data",
+                                      admin_password=ADMIN_PASSWORD, **QUIET))
     runner = web.AppRunner(create_app(config), handle_signals=False)
     await runner.setup()
     try:

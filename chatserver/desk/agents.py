@@ -181,8 +181,10 @@ async def ensure_first_admin(store, config) -> None:
     if await store.read(agent_queries.count_agents) != 0:
         return
     password = config.admin_password or secrets.token_urlsafe(12)
-    await store.write(agent_queries.create_agent, config.admin_email, "Admin", hash_password(password), "admin",
-                      config.default_max_chats, [], time.time())
+    created = await store.write(agent_queries.create_first_admin, config.admin_email, "Admin",
+                                hash_password(password), config.default_max_chats, time.time())
+    if created is None:
+        return  # another node of the cluster created it meanwhile
     if not config.admin_password:
         record_generated_password(config.data_dir, config.admin_email, password)
     else:

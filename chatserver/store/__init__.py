@@ -1,4 +1,4 @@
-"""The only code that touches SQLite.
+"""The only code that touches the database: SQLite here, PostgreSQL in postgres.py (`create_store` picks one).
 
 `Store` is the coroutine facade: `await store.write(fn, *args)` runs `fn(db, *args)` in the single writer
 thread, `await store.read(fn, *args)` in a small pool of read-only connections. `fn` receives a
@@ -48,6 +48,16 @@ def _connect(path: Path, read_only: bool = False, synchronous: str = "NORMAL") -
         conn.execute("PRAGMA query_only = ON")
     conn.row_factory = sqlite3.Row
     return sqlite_utils.Database(conn)
+
+
+def create_store(config):
+    """The store the config asks for: PostgreSQL when CHAT_DATABASE_URL is set, else the SQLite file in the data dir.
+    Both have the same facade (`start`, `close`, `write`, `read`) and run the same query functions."""
+    if config.database_url:
+        from .postgres import PostgresStore     # psycopg is imported only by servers that use it
+
+        return PostgresStore(config.database_url, pool_size=config.database_pool_size, secret_key=config.secret_key)
+    return Store(config.db_path, synchronous=config.sqlite_synchronous)
 
 
 class Store:

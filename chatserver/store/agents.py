@@ -8,6 +8,7 @@ import secrets
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound
+from .locks import serialize
 
 SESSION_SECONDS = 14 * 24 * 3600
 PUBLIC_FIELDS = ("id", "email", "name", "role", "max_chats", "departments", "disabled", "created_at")
@@ -37,12 +38,22 @@ def create_agent(db: Database, email: str, name: str, password_hash: str, role: 
     return get_agent(db, cur.lastrowid)
 
 
+def create_first_admin(db: Database, email: str, name: str, password_hash: str, max_chats: int,
+                       now: float) -> dict | None:
+    """The admin account of a new database, or None when it has agents already. The check and the insert run
+    under the bootstrap lock (PostgreSQL), so nodes starting together create exactly one."""
+    serialize(db)
+    if count_agents(db) != 0:
+        return None
+    return create_agent(db, email, name, password_hash, "admin", max_chats, [], now)
+
+
 def get_agent(db: Database, agent_id: int) -> dict | None:
     return _public(db.execute("SELECT * FROM agents WHERE id = ?", [agent_id]).fetchone())
 
 
 def list_agents(db: Database) -> list[dict]:
-    return [_public(r) for r in db.execute("SELECT * FROM agents ORDER BY name COLLATE NOCASE").fetchall()]
+    return [_public(r) for r in db.execute("SELECT * FROM agents ORDER BY lower(name), id").fetchall()]
 
 
 def password_hash_for(db: Database, email: str) -> tuple[int, str, bool] | None:
@@ -104,7 +115,10 @@ def delete_session(db: Database, token: str) -> None:
 
 def delete_other_sessions(db: Database, agent_id: int, keep_token: str | None) -> None:
     keep = token_hash(keep_token) if keep_token is not None else None
-    db.execute("DELETE FROM agent_sessions WHERE agent_id = ? AND token_hash IS NOT ?", [agent_id, keep])
+    if keep is None:
+        db.execute("DELETE FROM agent_sessions WHERE agent_id = ?", [agent_id])
+    else:
+        db.execute("DELETE FROM agent_sessions WHERE agent_id = ? AND token_hash != ?", [agent_id, keep])
 
 
 def log_presence(db: Database, agent_id: int, status: str, now: float) -> None:

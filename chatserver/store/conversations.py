@@ -6,6 +6,7 @@ import json
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound
+from .locks import lock_conversation, lock_visitor, row_lock
 
 OPEN_STATUSES = ("bot", "queued", "assigned")
 
@@ -37,15 +38,21 @@ _MESSAGE_SELECT = ("SELECT m.*, a.name AS agent_name FROM messages m "
 
 
 def get_conversation(db: Database, conversation_id: int) -> dict | None:
+    """The conversation with its agent's name. Inside a write its row stays locked until commit (locks.py), so
+    what the write decides from it (the next seq, the status it expects) still holds when it commits."""
     row = db.execute("SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
-                     "WHERE c.id = ?", [conversation_id]).fetchone()
+                     "WHERE c.id = ?" + row_lock(db, "c"), [conversation_id]).fetchone()
     return dict(row) if row else None
 
 
 def open_conversation_of(db: Database, visitor_id: str) -> dict | None:
+    """The visitor's open conversation, if any. Inside a write the visitor's row is locked first, then the
+    conversation's, so no other write creates or changes one meanwhile."""
+    lock_visitor(db, visitor_id)
     row = db.execute(
         "SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
-        "WHERE c.visitor_id = ? AND c.status != 'closed' ORDER BY c.id DESC LIMIT 1", [visitor_id]).fetchone()
+        "WHERE c.visitor_id = ? AND c.status != 'closed' ORDER BY c.id DESC LIMIT 1" + row_lock(db, "c"),
+        [visitor_id]).fetchone()
     return dict(row) if row else None
 
 
@@ -110,7 +117,10 @@ def add_visitor_message(db: Database, visitor_id: str, client_id: str, text: str
                         initial_status: str, page_url: str | None = None) -> dict:
     """Store a visitor's message in their open conversation (creating one if needed).
 
-    Idempotent: a client_id this visitor already used returns the stored message with duplicate=True."""
+    Idempotent: a client_id this visitor already used returns the stored message with duplicate=True. The open
+    conversation is found (and, on PostgreSQL, locked with the visitor) before that check, so a resend racing
+    its original on another node waits for it and then finds it."""
+    conversation = open_conversation_of(db, visitor_id)
     row = db.execute(
         _MESSAGE_SELECT + "JOIN conversations c ON c.id = m.conversation_id "
         "WHERE m.client_id = ? AND c.visitor_id = ? AND m.author = 'visitor'", [client_id, visitor_id]).fetchone()
@@ -118,7 +128,6 @@ def add_visitor_message(db: Database, visitor_id: str, client_id: str, text: str
         message = message_dict(row)
         return {"message": message, "conversation": get_conversation(db, message["conversation_id"]),
                 "duplicate": True, "created": False, "first_message": False}
-    conversation = open_conversation_of(db, visitor_id)
     created = conversation is None
     if created:
         conversation = _create_conversation(db, visitor_id, initial_status, now, page_url)
@@ -132,7 +141,9 @@ def add_visitor_message(db: Database, visitor_id: str, client_id: str, text: str
 
 
 def agent_message_by_client_id(db: Database, conversation_id: int, client_id: str) -> dict | None:
-    """The agent message this client_id already stored in the conversation (a resend), if any."""
+    """The agent message this client_id already stored in the conversation (a resend), if any. Inside a write the
+    conversation is locked first, so a resend racing its original waits for it and then finds it."""
+    lock_conversation(db, conversation_id)
     row = db.execute(_MESSAGE_SELECT + "WHERE m.conversation_id = ? AND m.client_id = ?",
                      [conversation_id, client_id]).fetchone()
     return message_dict(row) if row is not None else None
@@ -198,7 +209,7 @@ def assign_conversation(db: Database, conversation_id: int, agent_id: int, event
 def requeue_conversations(db: Database, conversation_ids: list[int], reason: str, now: float) -> list[dict]:
     """Send assigned chats back to the queue. They keep their original queued_at, so they go to the front."""
     requeued = []
-    for conversation_id in conversation_ids:
+    for conversation_id in sorted(conversation_ids):  # locks by ascending id (locks.py)
         conversation = get_conversation(db, conversation_id)
         if conversation is None or conversation["status"] != "assigned":
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound
+from .locks import row_lock
 
 ANSWER_FIELDS = ("csat", "ces", "nps", "comment")
 
@@ -19,7 +20,8 @@ def save_survey(db: Database, visitor_id: str, conversation_id: int, answers: di
 
     `answers` holds only the fields the visitor sent (None = skipped). A second submission within
     `correction_window` seconds of the first overwrites the fields it carries; later ones are refused."""
-    conversation = db.execute("SELECT id, visitor_id, status, closed_at FROM conversations WHERE id = ?",
+    # Locked inside the write (PostgreSQL): two submissions for one conversation from two nodes run one after the other.
+    conversation = db.execute("SELECT id, visitor_id, status, closed_at FROM conversations WHERE id = ?" + row_lock(db),
                               [conversation_id]).fetchone()
     if conversation is None or conversation["visitor_id"] != visitor_id:
         raise NotFound("no such conversation")

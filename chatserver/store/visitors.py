@@ -12,11 +12,14 @@ def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip_network:
     address itself."""
     row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     if row is None:
-        db.execute(
+        # ON CONFLICT: the same new visitor's two tabs may connect to two nodes at once; the second finds the first.
+        inserted = db.execute(
             "INSERT INTO visitors (id, created_at, last_seen_at, ip_network, user_agent, page_url) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             [visitor_id, now, now, ip_network, (user_agent or "")[:500], (page_url or "")[:2000] or None])
-        return get_visitor(db, visitor_id), True
+        if inserted.rowcount == 1:
+            return get_visitor(db, visitor_id), True
+        row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     db.execute(
         "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url) WHERE id = ?",
         [now, (user_agent or None) and user_agent[:500], (page_url or None) and page_url[:2000], visitor_id])

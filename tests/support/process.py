@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
+from .postgres import database_for, on_postgres
 from .server import ADMIN_PASSWORD, FIXTURE_KB, ROOT
 
 
@@ -32,6 +33,8 @@ class ServerProcess:
         env = {**os.environ, "CHAT_ADMIN_PASSWORD": ADMIN_PASSWORD, "CHAT_RATE_LIMIT_MESSAGES": "100000",
                "CHAT_KB_DIR": str(FIXTURE_KB), "CHAT_LOG_LEVEL": "WARNING",
                **self.env}
+        if on_postgres() and "CHAT_DATABASE_URL" not in self.env:   # the data dir's own database
+            env["CHAT_DATABASE_URL"] = database_for(self.data_dir)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--port", str(self.port),

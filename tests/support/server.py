@@ -1,4 +1,5 @@
-"""A real server on a free port (own temp data dir and SQLite file) and real Socket.IO clients."""
+"""A real server on a free port (own temp data dir and SQLite file, or its own PostgreSQL database when the suite
+runs on PostgreSQL: support/postgres.py) and real Socket.IO clients."""
 from __future__ import annotations
 
 import asyncio
@@ -16,11 +17,20 @@ from chatserver import keys
 from chatserver.auth import hash_password
 from chatserver.store import agents as agent_queries
 
+from .postgres import database_for, on_postgres
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 # The small article set the socket journeys are written against.
 FIXTURE_KB = ROOT / "tests" / "fixtures" / "kb"
 ADMIN_EMAIL = "admin@localhost"
 ADMIN_PASSWORD = "admin-password-1"
+
+
+def on_test_database(config: Config) -> Config:
+    """The config as the suite runs it: unchanged on SQLite; with its data dir's own database on PostgreSQL."""
+    if on_postgres() and not config.database_url:
+        return replace(config, database_url=database_for(config.data_dir))
+    return config
 
 
 def free_port() -> int:
@@ -128,6 +138,8 @@ async def start_server(tmp_path: Path, **overrides) -> RunningServer:
     config = Config(host="127.0.0.1", port=port, data_dir=tmp_path / "data", admin_password=ADMIN_PASSWORD,
                     kb_poll_seconds=0.3)
     config = replace(config, **overrides)
+    if "database_url" not in overrides:     # a test that names its database (even "" for SQLite) gets that one
+        config = on_test_database(config)
     app = create_app(config)
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
