@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,12 @@ class Config:
     log_level: str = "INFO"
     # NORMAL survives a killed process (WAL); FULL also survives power loss, at some throughput.
     sqlite_synchronous: str = "NORMAL"
+    # Unset: one process, live state in memory. A Redis URL makes this server one node of a cluster
+    # (docs/operations.md, "Redis"): emits cross nodes and the live state is shared there.
+    redis_url: str | None = None
+    # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
+    # pub/sub channels ignore the database number).
+    redis_prefix: str = "chat"
 
     @property
     def db_path(self) -> Path:
@@ -76,6 +83,24 @@ def _synchronous(text: str) -> str:
     value = text.strip().upper()
     if value not in {"NORMAL", "FULL"}:
         raise ValueError(f"CHAT_SQLITE_SYNCHRONOUS must be NORMAL or FULL, not {text!r}")
+    return value
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+REDIS_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _redis_url(text: str) -> str:
+    value = text.strip()
+    if not value.lower().startswith(REDIS_SCHEMES):
+        raise ValueError(f"CHAT_REDIS_URL must start with one of {', '.join(REDIS_SCHEMES)}, not {text[:40]!r}")
+    return value
+
+
+def _redis_prefix(text: str) -> str:
+    value = text.strip()
+    if not REDIS_PREFIX_RE.match(value):
+        raise ValueError(f"CHAT_REDIS_PREFIX must be 1 to 64 letters, digits, '_', '.' or '-', not {text[:70]!r}")
     return value
 
 
@@ -110,6 +135,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "max_sockets_per_address": ("CHAT_MAX_SOCKETS_PER_ADDRESS", int),
     "log_level": ("CHAT_LOG_LEVEL", str),
     "sqlite_synchronous": ("CHAT_SQLITE_SYNCHRONOUS", _synchronous),
+    "redis_url": ("CHAT_REDIS_URL", _redis_url),
+    "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
 }
 
 
