@@ -14,8 +14,9 @@ from triage import KnowledgeBase, SentenceEncoder
 from . import keys, templating
 from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment
+from .desk import Desk, agents, assignment, timed_jobs
 from .desk.live import InProcessLiveState
+from .desk.live_redis import RedisLiveState
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
@@ -63,7 +64,8 @@ def create_app(config: Config | None = None) -> web.Application:
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
     }
-    live = InProcessLiveState(limits)
+    live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
+            else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
                           settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
@@ -107,7 +109,7 @@ async def desk_lifetime(app: web.Application):
         while True:
             await asyncio.sleep(1.0)
             try:
-                await assignment.sweep(desk)
+                await timed_jobs.tick(desk)    # on one node of a cluster only
             except Exception:
                 log.exception("routing sweep failed")
 
