@@ -18,9 +18,9 @@ from chatserver.cluster import redis_client
 from chatserver.cluster.names import RedisNames
 from chatserver.config import Config
 from chatserver.desk import Desk, assignment, conversations, presence, timed_jobs
-from chatserver.desk.events import ChatAssigned, MessageAdded, RecordingNotifier
+from chatserver.desk.events import AgentStatusChanged, ChatAssigned, MessageAdded, RecordingNotifier
 from chatserver.desk.live_redis import RedisLiveState
-from chatserver.errors import Conflict, RateLimited
+from chatserver.errors import Conflict, RateLimited, StorageError
 from chatserver.passwords import hash_password
 from chatserver.site_settings import SiteSettings
 from chatserver.store import Store
@@ -238,8 +238,16 @@ async def test_a_lost_shared_state_is_rebuilt_from_the_database(node, redis_url,
     assert await b.live.holder(taken) == dana["id"] and await b.live.is_waiting(waiting)
     await delete_prefixed(redis_url, redis_prefix)                  # Redis restarted without its data
     assert await b.live.agent(dana["id"]) is None and await b.live.needs_load()
+    # Until it is rebuilt, nothing is decided on the empty state: the visitor's message is refused, not lost.
+    with pytest.raises(StorageError):
+        await conversations.send_visitor_message(a, {"visitor_id": "v1"}, "m-lost", "still there?", None)
+    with pytest.raises(StorageError):
+        await assignment.claim(b, dana, waiting)
     assert await timed_jobs.tick(b)
     assert await b.live.holder(taken) == dana["id"] and await b.live.is_waiting(waiting)
+    assert [e.status["status"] for e in b.notifier.of(AgentStatusChanged)][-1:] == ["away"]   # her console hears
+    said = await conversations.send_visitor_message(a, {"visitor_id": "v1"}, "m-lost", "still there?", None)
+    assert said["ok"] and a.notifier.of(MessageAdded)[-1].agent_id == dana["id"]
     assert not await a.live.needs_load()
     deadline = time.monotonic() + 2.0
     while not (await b.live.agent(dana["id"])).connected:           # node a's next heartbeat counts her again

@@ -24,8 +24,8 @@ LIMITS = {"visitor_messages": (3, 10.0), "visitor_events": (60, 10.0), "new_visi
 
 @pytest.fixture
 async def nodes(redis_url, redis_prefix):
-    """`await nodes(start=True, **options)` makes one more node of the test's cluster. A node made with
-    start=False never sends a heartbeat: like a process that died right after its agents connected."""
+    """`await nodes(start=True, **options)` makes one more node of the test's cluster, loaded as at start. A node
+    made with start=False never sends a heartbeat: like a process that died right after its agents connected."""
     made: list[RedisLiveState] = []
 
     async def make(start: bool = True, prefix: str | None = None, **options) -> RedisLiveState:
@@ -33,6 +33,7 @@ async def nodes(redis_url, redis_prefix):
                               uuid.uuid4().hex, LIMITS, **options)
         if start:
             await live.start()
+        await live.load([], [], [], 0.0)        # as every node does at start (the first one marks it loaded)
         made.append(live)
         return live
 

@@ -29,12 +29,16 @@ def backend(request) -> tuple:
 
 @pytest.fixture
 async def live(backend):
+    """A live state as the app has it once started: `load` ran (on an empty database here)."""
     if backend[0] == "in_process":
-        yield InProcessLiveState(LIMITS)
+        state = InProcessLiveState(LIMITS)
+        await state.load([], [], [], 0.0)
+        yield state
         return
     _, url, prefix = backend
     state = RedisLiveState(redis_client.connect(url), RedisNames(prefix).key("live"), uuid.uuid4().hex, LIMITS)
     await state.start()
+    await state.load([], [], [], 0.0)
     yield state
     await state.close()
     await state.redis.aclose()

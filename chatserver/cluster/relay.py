@@ -14,10 +14,9 @@ import orjson
 from redis.exceptions import RedisError
 
 from ..errors import StorageError
+from . import subscription
 
 log = logging.getLogger(__name__)
-
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)          # between attempts to subscribe again after Redis went away
 
 Handler = Callable[[str, dict], Awaitable[None]]
 
@@ -38,29 +37,10 @@ class NodeRelay:
             raise StorageError("the other server nodes cannot be told (Redis cannot be reached); try again") from exc
 
     async def listen(self, handler: Handler) -> None:
-        """Run `handler(kind, payload)` for each notice another node publishes, until cancelled; subscribes again
-        by itself after Redis comes back (notices published meanwhile are lost: pub/sub keeps nothing)."""
-        failures = 0
-        while True:
-            pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                self.subscribed.set()
-                failures = 0
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None:
-                        await self._dispatch(handler, message["data"])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.subscribed.clear()
-                delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                log.warning("node relay lost its Redis subscription (%s); subscribing again in %g s", exc, delay)
-                await asyncio.sleep(delay)
-            finally:
-                await pubsub.aclose()
+        """Run `handler(kind, payload)` for each notice another node publishes, until cancelled (subscribing again
+        by itself after Redis comes back: subscription.py)."""
+        async for data in subscription.messages(self.redis, self.channel, self.subscribed):
+            await self._dispatch(handler, data)
 
     async def _dispatch(self, handler: Handler, data) -> None:
         try:

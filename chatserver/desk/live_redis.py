@@ -16,6 +16,8 @@ consistent is one script or one MULTI. Nothing here is a protocol of our own:
   once its key expires, and the grace sweep (on whichever node leads it) then starts their grace period.
 - Rate limits are sliding-window logs in sorted sets (one script: trim, count, add), shared by every node.
 - Timed jobs run on the node holding the leader key (SET NX PX, renewed by its holder each tick).
+- `load` sets the `loaded` mark. Without it (Redis restarted empty) `routing()` and `allow()` refuse with
+  `StorageError` until the timed jobs' leader has rebuilt the state from the database (desk/timed_jobs.py).
 
 Keys (all under `<CHAT_REDIS_PREFIX>:live:`): `agents` (set of ids), `agent:<id>` (hash), `presence:<id>` (hash node
 -> sockets), `node:<node>`, `held:<id>` (set of conversation ids), `holder`, `visitor`, `waiting` (JSON
@@ -273,15 +275,21 @@ return 0
 """,
 }
 
-# A sliding-window log (KEYS[1]): drop events at or before the cutoff, refuse at the limit, else record one.
-# ARGV: cutoff (now - window), now, limit, a unique member, the window in ms (the key expires when idle that long).
+# A sliding-window log (KEYS[1]): drop events at or before the cutoff, refuse at the limit, else record one; -1
+# while the state is not loaded (KEYS[2] missing). ARGV: cutoff (now - window), now, limit, a unique member, the
+# window in ms (the key expires when idle that long).
 ALLOW_SCRIPT = """
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1
 """
+
+
+def _not_loaded() -> StorageError:
+    return StorageError("the help desk's shared state is being rebuilt from the database; try again in a moment")
 
 
 def _ms(seconds: float) -> int:
@@ -389,8 +397,17 @@ class RedisLiveState(LiveState):
             except (LockError, RedisError) as exc:
                 log.error("could not renew the lock %s: %s", lock.name, exc)
 
-    def routing(self) -> contextlib.AbstractAsyncContextManager:
+    def _routing_lock(self) -> contextlib.AbstractAsyncContextManager:
         return self._cluster_lock("routing", self._local_routing, self.routing_lease_seconds, ROUTING_WAIT_SECONDS)
+
+    @contextlib.asynccontextmanager
+    async def routing(self) -> AsyncIterator[None]:
+        """The cluster's routing lock; refused while the state is not loaded (Redis lost it and the leader has not
+        rebuilt it yet), so no decision is planned on an empty queue and agent list."""
+        async with self._routing_lock():
+            if not await self._command(self.redis.exists, self._key("loaded")):
+                raise _not_loaded()
+            yield
 
     # -- the node's part --------------------------------------------------------------------------------
 
@@ -436,7 +453,7 @@ class RedisLiveState(LiveState):
                    now: float) -> None:
         """On an empty cluster state (first node, or Redis lost its data), rebuild it from the database. When other
         nodes already keep it, their state is newer than this node's read: only what it lacks is added."""
-        async with self.routing():
+        async with self._routing_lock():
             fresh = not await self._command(self.redis.exists, self._key("loaded"))
             if fresh:
                 await self._clear_conversations()
@@ -646,11 +663,13 @@ class RedisLiveState(LiveState):
     async def allow(self, limit: str, key: str, now: float) -> bool:
         count, window = self._limits[limit]
         try:
-            allowed = await self._allow(keys=[self._key("limit", limit, key)],
+            allowed = await self._allow(keys=[self._key("limit", limit, key), self._key("loaded")],
                                         args=[repr(now - window), repr(now), count, f"{now!r}:{os.urandom(6).hex()}",
                                               _ms(window)])
         except RedisError as exc:
             raise self._unreachable(exc) from exc
+        if allowed == -1:
+            raise _not_loaded()
         return bool(allowed)
 
     async def reset_limit(self, limit: str, key: str) -> None:

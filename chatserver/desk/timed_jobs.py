@@ -7,6 +7,7 @@ import logging
 import time
 
 from . import assignment
+from .events import AgentStatusChanged
 
 log = logging.getLogger(__name__)
 
@@ -18,5 +19,8 @@ async def tick(desk) -> bool:
     if await desk.live.needs_load():
         log.warning("the shared live state was empty (Redis lost its data): rebuilding it from the database")
         await assignment.load(desk)
+        # Statuses were lost with the state: every agent starts away, as after a restart. Their consoles hear it.
+        await desk.notifier.publish([AgentStatusChanged(agent.id, await assignment.agent_status(desk, agent.id))
+                                     for agent in await desk.live.agents()])
     await assignment.sweep(desk)
     return True

@@ -3,37 +3,61 @@
 Each emit is handled for this node's sockets and published on `<prefix>:socketio`; every other node's manager
 emits it to its own sockets in the room. Rooms stay per node (a node knows only its own sockets' rooms).
 
-python-socketio subscribes when the first client connects to a node; `start_cluster_messaging` subscribes at
-start instead, so a node hears emits from the moment it serves. A publish that fails twice is logged and dropped
-by python-socketio (the message itself is stored: clients catch up with `sync` or on reconnect)."""
+Two changes to python-socketio's manager: it subscribes when the node starts (`start_cluster_messaging`), not at
+the first client's connection, so a node hears emits from the moment it serves; and its listener is
+chatserver/cluster/subscription.py, which subscribes again within a second of Redis coming back (python-socketio's
+doubles its wait up to 60 s). A publish that fails twice is logged and dropped by python-socketio, and emits
+published while a node was not subscribed are lost: the messages themselves are stored, and clients catch up with
+`sync` or when they reconnect."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import socketio
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from ..cluster import redis_client, subscription
 from ..cluster.names import RedisNames
 
 SUBSCRIBE_WAIT_SECONDS = 5.0
 
 
-def redis_manager(url: str, prefix: str) -> socketio.AsyncRedisManager:
-    return socketio.AsyncRedisManager(url, channel=RedisNames(prefix).socketio_channel)
+class ChatRedisManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager with its listener replaced. `_listen` is the hook AsyncPubSubManager's
+    listener task reads (`async for message in self._listen()`, then it dispatches each message)."""
+
+    def __init__(self, url: str, channel: str):
+        super().__init__(url, channel=channel)
+        self.listening = asyncio.Event()
+        self._listener_redis = None
+
+    async def _listen(self):
+        self._listener_redis = redis_client.connect(self.redis_url)
+        async for data in subscription.messages(self._listener_redis, self.channel, self.listening):
+            yield data
+
+    async def close(self) -> None:
+        for client in (self._listener_redis, getattr(self, "redis", None)):
+            if client is not None:
+                await client.aclose()
+
+
+def redis_manager(url: str, prefix: str) -> ChatRedisManager:
+    return ChatRedisManager(url, channel=RedisNames(prefix).socketio_channel)
 
 
 async def start_cluster_messaging(sio: socketio.AsyncServer) -> None:
     """Start the manager's listener now and wait (a few seconds at most) until it is subscribed."""
     manager = sio.manager
-    if not isinstance(manager, AsyncPubSubManager):
+    if not isinstance(manager, ChatRedisManager):
         return
     if not sio.manager_initialized:
         sio.manager_initialized = True
         manager.initialize()
-    deadline = time.monotonic() + SUBSCRIBE_WAIT_SECONDS
-    while time.monotonic() < deadline and not (manager.pubsub is not None and manager.pubsub.subscribed):
-        await asyncio.sleep(0.01)
+    try:
+        await asyncio.wait_for(manager.listening.wait(), SUBSCRIBE_WAIT_SECONDS)
+    except asyncio.TimeoutError:
+        pass        # Redis is not answering yet: the listener keeps trying, emits from others reach us once it does
 
 
 async def stop_cluster_messaging(sio: socketio.AsyncServer) -> None:
@@ -45,7 +69,5 @@ async def stop_cluster_messaging(sio: socketio.AsyncServer) -> None:
     if thread is not None:
         thread.cancel()
         await asyncio.gather(thread, return_exceptions=True)
-    if getattr(manager, "pubsub", None) is not None:
-        await manager.pubsub.aclose()
-    if getattr(manager, "redis", None) is not None:
-        await manager.redis.aclose()
+    if isinstance(manager, ChatRedisManager):
+        await manager.close()
