@@ -19,6 +19,21 @@ def client_options() -> dict:
             "health_check_interval": 15, "retry": Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.25), 3)}
 
 
+async def close_sentinels(client) -> None:
+    """A client found through Sentinel keeps connections to the sentinels too; redis-py's aclose leaves them open."""
+    manager = getattr(client.connection_pool, "sentinel_manager", None)
+    for sentinel in getattr(manager, "sentinels", []):
+        await sentinel.aclose()
+
+
+class SentinelPrimary(redis.Redis):
+    """The primary a Sentinel names; closing it closes the connections to the sentinels as well."""
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        await close_sentinels(self)
+
+
 def parse_sentinel_url(url: str) -> tuple[list[tuple[str, int]], str, dict]:
     """(sentinels, service name, connection options) of a `redis+sentinel://` URL."""
     parsed = urlparse(url)
@@ -48,5 +63,5 @@ def connect(url: str) -> redis.Redis:
     if url.lower().startswith("redis+sentinel://"):
         sentinels, service, options = parse_sentinel_url(url)
         # As python-socketio does: the URL's credentials and database are the primary's.
-        return Sentinel(sentinels, **options, **client_options()).master_for(service)
+        return Sentinel(sentinels, **options, **client_options()).master_for(service, redis_class=SentinelPrimary)
     return redis.Redis.from_url(url, **client_options())

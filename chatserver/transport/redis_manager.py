@@ -37,9 +37,12 @@ class ChatRedisManager(socketio.AsyncRedisManager):
             yield data
 
     async def close(self) -> None:
-        for client in (self._listener_redis, getattr(self, "redis", None)):
-            if client is not None:
-                await client.aclose()
+        if self._listener_redis is not None:
+            await self._listener_redis.aclose()
+        publisher = getattr(self, "redis", None)      # python-socketio's, made at the first publish
+        if publisher is not None:
+            await publisher.aclose()
+            await redis_client.close_sentinels(publisher)
 
 
 def redis_manager(url: str, prefix: str) -> ChatRedisManager:
