@@ -190,7 +190,7 @@ async def test_the_grace_sweep_runs_on_one_node_only(node):
 async def test_a_dead_nodes_agent_loses_their_chats_after_the_grace_period(node):
     ttl, grace = 0.6, 0.3
     dead = await node(start=False, node_ttl_seconds=ttl)           # never sends a heartbeat: it died
-    survivor = await node(grace=grace, node_ttl_seconds=ttl)
+    survivor = await node(grace=grace)
     dana = await new_agent(survivor, "dana@example.com", "Dana")
     await presence.agent_connected(dead, dana, "sid-dana")
     await presence.set_status(dead, dana["id"], "online")
@@ -211,7 +211,7 @@ async def test_a_dead_nodes_agent_loses_their_chats_after_the_grace_period(node)
 async def test_a_dead_nodes_agent_who_reconnects_to_the_other_node_keeps_their_chats(node):
     ttl, grace = 0.5, 0.6
     dead = await node(start=False, node_ttl_seconds=ttl)
-    survivor = await node(grace=grace, node_ttl_seconds=ttl)
+    survivor = await node(grace=grace)
     dana = await new_agent(survivor, "dana@example.com", "Dana")
     await presence.agent_connected(dead, dana, "sid-dana")
     await presence.set_status(dead, dana["id"], "online")

