@@ -8,6 +8,7 @@ import sys
 from aiohttp import web
 
 from chatserver import create_app, load_config
+from chatserver.cluster.node import ClusterMisconfigured
 from chatserver.transport import UnsupportedLibraryVersion
 from chatserver.security.transport_security import hide_server_software
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         fill_demo_data(config)
     try:
         app = create_app(config)
-    except UnsupportedLibraryVersion as exc:
+    except (UnsupportedLibraryVersion, ClusterMisconfigured) as exc:
         sys.exit(str(exc))
     hide_server_software()
 

@@ -12,9 +12,11 @@ from aiohttp import web
 from triage import KnowledgeBase, SentenceEncoder
 
 from . import keys, templating
+from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment
+from .desk import Desk, agents, assignment, timed_jobs
 from .desk.live import InProcessLiveState
+from .desk.live_redis import RedisLiveState
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
@@ -35,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 
 def create_app(config: Config | None = None) -> web.Application:
     config = config or Config()
+    node = cluster.join(config)   # None: one process (no CHAT_REDIS_URL); a cluster on SQLite is refused
     data_dir = Path(config.data_dir)
     prepare_data_dir(data_dir)
 
@@ -57,12 +60,15 @@ def create_app(config: Config | None = None) -> web.Application:
     cap_connections_per_address(sio, config.max_sockets_per_address)
     app[keys.SIO] = sio
 
-    live = InProcessLiveState({
+    limits = {
         "visitor_messages": (config.rate_limit_messages, config.rate_limit_window_seconds),
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
-    })
-    app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=SocketNotifier(sio), kb=kb,
+    }
+    live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
+            else InProcessLiveState(limits))
+    notifier = SocketNotifier(sio, relay=node.relay if node else None)
+    app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
                           settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
@@ -77,6 +83,8 @@ def create_app(config: Config | None = None) -> web.Application:
     reports.setup(app)
 
     app.cleanup_ctx.append(store_lifetime)
+    if node is not None:
+        app.cleanup_ctx.append(cluster.lifetime(node, sio, live, notifier))
     app.cleanup_ctx.append(desk_lifetime)
     app.cleanup_ctx.append(knowledge_base_lifetime)
     return app
@@ -104,7 +112,7 @@ async def desk_lifetime(app: web.Application):
         while True:
             await asyncio.sleep(1.0)
             try:
-                await assignment.sweep(desk)
+                await timed_jobs.tick(desk)    # on one node of a cluster only
             except Exception:
                 log.exception("routing sweep failed")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +57,12 @@ class Config:
     # The HMAC key (64+ hex digits) shared by every node; empty: data_dir/secret.key on SQLite, kept in the database
     # on PostgreSQL (created once by the first node).
     secret_key: str = ""
+    # Unset: one process, live state in memory. A Redis URL makes this server one node of a cluster
+    # (docs/operations.md, "Redis"): emits cross nodes and the live state is shared there.
+    redis_url: str | None = None
+    # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
+    # pub/sub channels ignore the database number).
+    redis_prefix: str = "chat"
 
     @property
     def db_path(self) -> Path:
@@ -103,6 +110,22 @@ def _secret_key(text: str) -> str:
         raise ValueError("CHAT_SECRET_KEY must be at least 64 hex digits (32 bytes), e.g. the output of "
                          "python -c 'import secrets; print(secrets.token_hex(32))'")
     return value.lower()
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://", "redis+sentinel://")
+REDIS_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _redis_url(text: str) -> str:
+    value = text.strip()
+    if not value.lower().startswith(REDIS_SCHEMES):
+        raise ValueError(f"CHAT_REDIS_URL must start with one of {', '.join(REDIS_SCHEMES)}, not {text[:40]!r}")
+    return value
+
+
+def _redis_prefix(text: str) -> str:
+    value = text.strip()
+    if not REDIS_PREFIX_RE.match(value):
+        raise ValueError(f"CHAT_REDIS_PREFIX must be 1 to 64 letters, digits, '_', '.' or '-', not {text[:70]!r}")
+    return value
 
 
 def _items(text: str) -> list[str]:
@@ -139,6 +162,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "database_url": ("CHAT_DATABASE_URL", _database_url),
     "database_pool_size": ("CHAT_DATABASE_POOL_SIZE", int),
     "secret_key": ("CHAT_SECRET_KEY", _secret_key),
+    "redis_url": ("CHAT_REDIS_URL", _redis_url),
+    "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
 }
 
 

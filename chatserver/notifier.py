@@ -31,8 +31,10 @@ def login_room(session_hash: str) -> str:
 
 
 class SocketNotifier(Notifier):
-    def __init__(self, sio: socketio.AsyncServer):
+    def __init__(self, sio: socketio.AsyncServer, relay=None):
         self.sio = sio
+        # A cluster node's NodeRelay (chatserver/cluster/relay.py): what only each node can do for its own sockets.
+        self.relay = relay
         self._senders = {
             MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
@@ -105,6 +107,18 @@ class SocketNotifier(Notifier):
                                            "typing": event.typing}, to=agent_room(event.agent_id), namespace=AGENTS_NS)
 
     async def _signed_out(self, event: AgentSignedOut) -> None:
+        await self._sign_out_here(event)
+        if self.relay is not None:   # a room's members are known to their own node only: the others do theirs
+            await self.relay.publish("agent_signed_out", {"agent_id": event.agent_id,
+                                                          "session_hash": event.session_hash,
+                                                          "keep_session_hash": event.keep_session_hash})
+
+    async def relayed(self, kind: str, payload: dict) -> None:
+        """A notice from another node (NodeRelay.listen)."""
+        if kind == "agent_signed_out":
+            await self._sign_out_here(AgentSignedOut(**payload))
+
+    async def _sign_out_here(self, event: AgentSignedOut) -> None:
         room = login_room(event.session_hash) if event.session_hash else agent_room(event.agent_id)
         sids = [sid for sid, _ in self.sio.manager.get_participants(AGENTS_NS, room)]
         if event.keep_session_hash:

@@ -1,7 +1,7 @@
 """Live state of the help desk: who is online and how loaded, which chats wait, who holds which chat, the
 per-visitor rate limits. Operations read and change it only through `LiveState`; `InProcessLiveState` keeps it
-in this process's memory (one server process, the default). A shared implementation (several processes on
-PostgreSQL/Redis) fills the same methods; operations never know which one they have.
+in this process's memory (one server process, the default). `RedisLiveState` (live_redis.py) keeps it in Redis,
+shared by every node of a cluster; operations never know which one they have.
 
 The state is a cache of what the store says: `load` rebuilds it from the database at start, and operations
 update it only after their transaction committed. Routing decisions that read and then change it run inside
@@ -43,8 +43,6 @@ class LiveState:
     async def track(self, conversation: dict) -> None: raise NotImplementedError
     async def holder(self, conversation_id: int) -> int | None: raise NotImplementedError
     async def visitor_of(self, conversation_id: int) -> str | None: raise NotImplementedError
-    async def visitor_of(self, conversation_id: int) -> str | None:
-        return self._visitor_of.get(conversation_id)
 
     async def held_by(self, agent_id: int) -> list[int]: raise NotImplementedError
     async def assigned(self, conversation: dict, now: float) -> int | None: raise NotImplementedError
@@ -63,6 +61,21 @@ class LiveState:
     # rate limits
     async def allow(self, limit: str, key: str, now: float) -> bool: raise NotImplementedError
     async def reset_limit(self, limit: str, key: str) -> None: raise NotImplementedError
+
+    # the node's part
+    async def start(self) -> None:
+        """Before the first operation (a shared implementation starts its heartbeat)."""
+
+    async def close(self) -> None:
+        """At shutdown, after the last operation."""
+
+    async def leads_timed_jobs(self, now: float) -> bool:
+        """Whether this process runs the timed jobs (the grace sweep) now: exactly one node of a cluster does."""
+        raise NotImplementedError
+
+    async def needs_load(self) -> bool:
+        """Whether the state is empty although the server runs (a shared store lost its data): `load` again."""
+        raise NotImplementedError
 
 
 class InProcessLiveState(LiveState):
@@ -171,6 +184,9 @@ class InProcessLiveState(LiveState):
     async def holder(self, conversation_id: int) -> int | None:
         return self._holder.get(conversation_id)
 
+    async def visitor_of(self, conversation_id: int) -> str | None:
+        return self._visitor_of.get(conversation_id)
+
     async def held_by(self, agent_id: int) -> list[int]:
         return sorted(cid for cid, holder in self._holder.items() if holder == agent_id)
 
@@ -277,3 +293,9 @@ class InProcessLiveState(LiveState):
 
     async def reset_limit(self, limit: str, key: str) -> None:
         self._limiters[limit].reset(key)
+
+    async def leads_timed_jobs(self, now: float) -> bool:
+        return True     # the only process
+
+    async def needs_load(self) -> bool:
+        return False    # this memory lives exactly as long as the process

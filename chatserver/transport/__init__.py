@@ -4,7 +4,8 @@
 - frames.py: what a client may send; anything else closes its connection (docs/operations.md, "Frames").
 - engine.py: the Engine.IO server (long-polling POSTs checked before they are read; `refuse`).
 - websocket.py: the lean WebSocket loops, without permessage-deflate (docs/performance.md).
-- inline_send.py: emits to a lone recipient without a task each.
+- inline_send.py: emits to a lone recipient without a task each (one process).
+- redis_manager.py: emits across the nodes of a cluster (python-socketio's AsyncRedisManager).
 - json_codec.py: orjson for both libraries.
 - versions.py: the library releases this is tested with, checked at start-up.
 - connection_cap.py: at most so many Engine.IO connections per client address.

@@ -10,6 +10,7 @@ from . import json_codec
 from .engine import ChatEngineServer
 from .frames import FrameRefused, socketio_packet
 from .inline_send import InlineSendManager
+from .redis_manager import redis_manager
 from .versions import check_library_versions
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ def create_socket_server(config: Config, cors_allowed_origins: Callable | list |
         ping_interval=config.ping_interval_seconds,
         ping_timeout=config.ping_timeout_seconds,
         json=json_codec,
-        client_manager=InlineSendManager(),
+        # One process: inline sends. A cluster node: emits reach the other nodes through Redis (redis_manager.py).
+        client_manager=(redis_manager(config.redis_url, config.redis_prefix) if config.redis_url
+                        else InlineSendManager()),
         logger=False,
         engineio_logger=False,
     )

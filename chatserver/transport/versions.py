@@ -2,7 +2,8 @@
 
 The transport reaches into both libraries (serve_websocket reproduces `AsyncSocket._websocket_handler`,
 CheckedSocket its `handle_post_request`, ChatSocketServer the dispatch of `_handle_eio_message`, InlineSendManager
-the manager's emit), so a release outside these ranges may change what it relies on without notice.
+the manager's emit, ChatRedisManager the pub/sub manager's `_listen` hook, `thread` and the server's
+`manager_initialized`), so a release outside these ranges may change what it relies on without notice.
 
 - python-engineio >= 4.13.2: the first release whose aiohttp WebSocket wrapper keeps its server (LeanWebSocket reads
   the frame limit from it) and whose sockets schedule one ping per cycle; `_websocket_handler`,
