@@ -2,11 +2,15 @@
 PostgreSQL + Redis; the Redis hop's CPU per message; how long a surviving node takes over a killed node's visitors.
 
     python benchmarks/cluster_bench.py --only rate       # max msgs/s at p99 < 50 ms, V=100 A=10, 3 s steps
-    python benchmarks/cluster_bench.py --only probe      # server CPU per message at one rate (--rate 1000)
+    python benchmarks/cluster_bench.py --only rate --setups "2 nodes+nginx" --start 250
+    python benchmarks/cluster_bench.py --only probe --rate 300    # CPU per message at one rate: the Redis hop
     python benchmarks/cluster_bench.py --only takeover   # kill -9 one of two nodes, its visitors resume on the other
 
-Two nodes: the load generator's clients connect to the nodes directly, half each (visitor i and agent j to node
-i % 2 and j % 2, so most chats cross nodes through Redis); no load balancer in between. Every node runs on core 0
+Setups: "sqlite" (run.py as shipped), "postgres" (CHAT_DATABASE_URL only), "postgres+redis" (one node with
+CHAT_REDIS_URL too), "2 nodes" (two nodes on PostgreSQL + Redis, the load generator's clients connected to the nodes
+directly, half each: visitor i and agent j to node i % 2 and j % 2, so most chats cross nodes through Redis) and
+"2 nodes+nginx" (the same behind benchmarks/nginx-bench.conf, a minimal round-robin nginx of the benchmarks' own,
+to be replaced by deploy/nginx.conf). Every node runs on core 0
 (one node's CPU budget, so the figures show what the cluster costs, not what a second machine would add), the load
 generator on core 1; PostgreSQL and Redis are the machine's services (unpinned). Each run creates its own database
 and Redis prefix and removes them (benchmarks/cluster.py).
@@ -201,13 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="rate,probe,takeover")
     parser.add_argument("--setups", default="sqlite,postgres+redis,2 nodes", help=f"for rate: of {list(SETUPS)}")
-    parser.add_argument("--probe-setups", default="postgres,postgres+redis", help="for probe (the Redis hop)")
+    parser.add_argument("--probe-setups", default="sqlite,postgres,postgres+redis,2 nodes",
+                        help="for probe: postgres against postgres+redis is the Redis hop")
     parser.add_argument("--seconds", type=float, default=3, help="seconds per step")
     parser.add_argument("--start", type=int, default=500, help="first rate of the search")
     parser.add_argument("--factor", type=float, default=1.3)
-    parser.add_argument("--rate", type=int, default=1000, help="probe rate")
+    parser.add_argument("--rate", type=int, default=300, help="probe rate")
     parser.add_argument("--probe-seconds", type=float, default=5)
-    parser.add_argument("--takeover-visitors", type=int, default=50)
+    parser.add_argument("--takeover-visitors", type=int, default=100)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     harness.raise_fd_limit()
