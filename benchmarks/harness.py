@@ -174,8 +174,9 @@ class ServerProcess:
             self.proc.wait(5)
 
 
-def create_agents(data_dir: Path, count: int, max_chats: int) -> list[str]:
-    """Agents straight into the data dir before the server starts (there is no agent-creation API to rely on)."""
+def create_agents(data_dir: Path, count: int, max_chats: int, database_url: str = "") -> list[str]:
+    """Agents straight into the data dir (or the PostgreSQL database) before the server starts (there is no
+    agent-creation API to rely on)."""
     from chatserver.auth import hash_password
     from chatserver.store import Store
     from chatserver.store.agents import create_agent
@@ -184,7 +185,11 @@ def create_agents(data_dir: Path, count: int, max_chats: int) -> list[str]:
     password_hash = hash_password(AGENT_PASSWORD)
 
     async def fill():
-        store = Store(data_dir / "chat.db")
+        if database_url:
+            from chatserver.store.postgres import PostgresStore
+            store = PostgresStore(database_url, pool_size=1)
+        else:
+            store = Store(data_dir / "chat.db")
         await store.start()
         try:
             await asyncio.gather(*(store.write(create_agent, email, f"Agent {i}", password_hash, "agent",

@@ -14,11 +14,14 @@ const { io } = require("socket.io-client");
 
 const opts = Object.assign({
   url: "http://127.0.0.1:8080",
+  urls: null,                 // several nodes: agent j and visitor i connect to urls[j % n] / urls[i % n] (half each for 2)
   mode: "product",            // "product" | "baseline" (only changes nothing but labels; same protocol)
   visitors: 100,
   agentTokens: [],            // one auth token per agent (product: from POST /login; baseline: any strings)
   connectConcurrency: 100,    // connections being set up at once
   serverPid: 0,               // /proc/<pid> sampled for CPU and RSS
+  serverPids: null,           // several server processes: their CPU and RSS are summed
+  servicePids: [],            // PostgreSQL backends, redis-server: their CPU summed apart (service_cpu_pct)
   clkTck: 100,
   steps: [],                  // [{rate, seconds}] open loop, in order; or use `search`
   search: null,               // {start, factor, seconds, p99LimitMs, maxSteps}: step the rate up until it fails
@@ -51,19 +54,27 @@ function summary(values) {
     max: s.length ? +s[s.length - 1].toFixed(2) : null };
 }
 
-function procSample() {
-  if (!opts.serverPid) return null;
+const serverPids = opts.serverPids || (opts.serverPid ? [opts.serverPid] : []);
+const nodeUrls = opts.urls && opts.urls.length ? opts.urls : [opts.url];
+
+function pidSample(pids) {
+  if (!pids.length) return null;
   try {
-    const stat = fs.readFileSync(`/proc/${opts.serverPid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);  // utime + stime (all threads)
-    const status = fs.readFileSync(`/proc/${opts.serverPid}/status`, "utf8");
-    const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);   // kB
+    let ticks = 0, rss = 0;
+    for (const pid of pids) {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);  // utime + stime (all threads)
+      const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)[1]);   // kB
+    }
     return { t: now(), cpuSeconds: ticks / opts.clkTck, rssKb: rss };
   } catch (e) {
     return null;
   }
 }
+function procSample() { return pidSample(serverPids); }
+function serviceSample() { return pidSample(opts.servicePids || []); }
 function cpuBetween(a, b) {
   if (!a || !b) return null;
   return +((100 * (b.cpuSeconds - a.cpuSeconds)) / ((b.t - a.t) / 1000)).toFixed(1);
@@ -77,8 +88,8 @@ const errors = {};
 function countError(kind) { errors[kind] = (errors[kind] || 0) + 1; }
 const allSockets = [];
 
-function connectSocket(namespace, auth, localAddress) {
-  const socket = io(opts.url + namespace, {
+function connectSocket(namespace, auth, localAddress, node = 0) {
+  const socket = io(nodeUrls[node % nodeUrls.length] + namespace, {
     transports: ["websocket"], forceNew: true, reconnection: false, auth, timeout: 20000,
     ...(localAddress ? { localAddress } : {}),
   });
@@ -101,7 +112,7 @@ function waitEvent(socket, event, timeoutMs = 20000) {
 }
 
 async function startAgent(token, i) {
-  const socket = connectSocket("/agent", { token });
+  const socket = connectSocket("/agent", { token }, undefined, i);
   await waitEvent(socket, "session");
   socket.on("message", (message) => {
     if (message && message.author === "visitor" && message.client_id) {
@@ -121,7 +132,7 @@ async function startAgent(token, i) {
 let visitorDisconnects = 0;
 async function startVisitor(i, withChat) {
   const t0 = now();
-  const socket = connectSocket("/visitor", { visitor_token: null, last_seq: null });
+  const socket = connectSocket("/visitor", { visitor_token: null, last_seq: null }, undefined, i);
   const session = await waitEvent(socket, "session");
   const connectMs = now() - t0;
   socket.on("disconnect", () => { visitorDisconnects += 1; });
@@ -184,15 +195,16 @@ async function openLoopStep(visitors, rate, seconds) {
   for (const k of Object.keys(errors)) delete errors[k];
   const cpuStart = process.cpuUsage();
   const p0 = procSample();
+  const s0 = serviceSample();
   const t0 = now();
   const warmEnd = t0 + opts.warmupSeconds * 1000;
   let sent = 0, counted = 0, rr = 0;
-  let pWarm = null;
+  let pWarm = null, sWarm = null;
   const end = t0 + seconds * 1000;
   while (true) {
     const t = now();
     if (t >= end) break;
-    if (pWarm === null && t >= warmEnd) pWarm = procSample();
+    if (pWarm === null && t >= warmEnd) { pWarm = procSample(); sWarm = serviceSample(); }
     const due = Math.floor((rate * (t - t0)) / 1000) - sent;
     for (let k = 0; k < due; k++) {
       const visitor = visitors[rr++ % visitors.length];
@@ -204,6 +216,7 @@ async function openLoopStep(visitors, rate, seconds) {
     await sleep(1);
   }
   const p1 = procSample();
+  const s1 = serviceSample();
   const sendEnd = now();
   await drain();
   const lost = sentAt.size;
@@ -215,6 +228,7 @@ async function openLoopStep(visitors, rate, seconds) {
     throughput: +(inWindow / ((sendEnd - warmEnd) / 1000)).toFixed(1),
     delivery_ms: lat, ack_ms: summary(ackLatencies), errors: { ...errors },
     server_cpu_pct: cpuBetween(pWarm || p0, p1), server_rss_kb: p1 && p1.rssKb,
+    service_cpu_pct: cpuBetween(sWarm || s0, s1),
     loadgen_cpu_pct: +((100 * (cpuGen.user + cpuGen.system) / 1000) / (sendEnd - t0)).toFixed(1),
   };
 }
