@@ -16,6 +16,8 @@ from typing import Callable
 
 import psycopg
 
+from . import migration_steps
+
 MIGRATION_SET = "chatserver"
 
 
@@ -235,29 +237,13 @@ def m002_article_versions(db) -> None:
 def m003_session_token_hashes(db) -> None:
     # As on SQLite: only a SHA-256 of each session token is kept; existing sessions are hashed in place. (Freed
     # tuples are overwritten by VACUUM, not zeroed at once: PostgreSQL has no secure_delete.)
-    import hashlib
-
-    db.execute("ALTER TABLE agent_sessions RENAME COLUMN token TO token_hash")
-    for (token,) in db.execute("SELECT token_hash FROM agent_sessions").fetchall():
-        db.execute("UPDATE agent_sessions SET token_hash = ? WHERE token_hash = ?",
-                   [hashlib.sha256(token.encode()).hexdigest(), token])
+    migration_steps.hash_session_tokens(db)
 
 
 @migrations()
 def m004_visitor_ip_networks(db) -> None:
     # As on SQLite: a visitor's address is cut down to its network (/24 for IPv4, /48 for IPv6).
-    import ipaddress
-
-    db.execute("ALTER TABLE visitors RENAME COLUMN ip TO ip_network")
-    for (address,) in db.execute("SELECT DISTINCT ip_network FROM visitors WHERE ip_network IS NOT NULL").fetchall():
-        try:
-            parsed = ipaddress.ip_address(address)
-            if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-                parsed = parsed.ipv4_mapped
-            network = str(ipaddress.ip_network(f"{parsed}/{24 if parsed.version == 4 else 48}", strict=False))
-        except ValueError:
-            network = None
-        db.execute("UPDATE visitors SET ip_network = ? WHERE ip_network = ?", [network, address])
+    migration_steps.cut_addresses_to_networks(db)
 
 
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from . import migration_steps
+
 migrations = Migrations("chatserver")
 
 
@@ -170,14 +172,9 @@ def m003_session_token_hashes(db: Database) -> None:
     # Only a SHA-256 of each session token is kept, so a copy of chat.db (a backup, a stolen disk) opens no
     # sessions. Existing sessions are hashed in place and stay valid. (Self-contained on purpose: an applied
     # migration must never change, whatever store/agents.py does later.)
-    import hashlib
-
     secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
     db.execute("PRAGMA secure_delete = ON")     # the raw tokens' bytes are zeroed, not left in freed space
-    db.execute("ALTER TABLE agent_sessions RENAME COLUMN token TO token_hash")
-    for (token,) in db.execute("SELECT token_hash FROM agent_sessions").fetchall():
-        db.execute("UPDATE agent_sessions SET token_hash = ? WHERE token_hash = ?",
-                   [hashlib.sha256(token.encode()).hexdigest(), token])
+    migration_steps.hash_session_tokens(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
 
 
@@ -185,18 +182,7 @@ def m003_session_token_hashes(db: Database) -> None:
 def m004_visitor_ip_networks(db: Database) -> None:
     # A visitor's address is no longer kept: only the network around it (/24 for IPv4, /48 for IPv6), enough to
     # see where a flood comes from, not which household. Existing addresses are cut down the same way.
-    import ipaddress
-
     secure_delete = db.execute("PRAGMA secure_delete").fetchone()[0]
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
-    db.execute("ALTER TABLE visitors RENAME COLUMN ip TO ip_network")
-    for (address,) in db.execute("SELECT DISTINCT ip_network FROM visitors WHERE ip_network IS NOT NULL").fetchall():
-        try:
-            parsed = ipaddress.ip_address(address)
-            if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-                parsed = parsed.ipv4_mapped
-            network = str(ipaddress.ip_network(f"{parsed}/{24 if parsed.version == 4 else 48}", strict=False))
-        except ValueError:
-            network = None
-        db.execute("UPDATE visitors SET ip_network = ? WHERE ip_network = ?", [network, address])
+    migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
