@@ -69,3 +69,71 @@ async def test_a_visitor_and_agents_on_three_nodes_go_through_a_whole_chat(node_
     survey = await visitor.call("survey", {"conversation_id": cid, "csat": 5, "comment": "quick"})
     assert survey["ok"] and survey["survey"]["csat"] == 5, survey
     assert dana["id"] != sam["id"]
+
+
+ROUNDS = 60          # each round: 8 chats queued, 3 agents on 3 nodes with 2 slots each race for them
+
+
+async def test_agents_on_three_nodes_race_for_more_queued_chats_than_they_can_take(node_cluster):
+    """Every round, 8 visitors queue a chat while 3 agents (one per node, 2 slots each) are away; then all three go
+    online at once (each node's automatic assignment) while each also claims all 8 chats. Afterwards every chat has
+    at most one assignment (its events, its claim acks), no agent holds more than 2, and exactly 6 are taken."""
+    from chatserver.store import conversations as conv_queries
+
+    cluster = await node_cluster(3, CHAT_BOT_ENABLED="false", CHAT_NEW_VISITORS_PER_MINUTE_PER_IP="100000")
+    sources = [await cluster.source_for(node) for node in cluster.nodes]
+    agents = [await cluster.create_agent(f"agent{i}@example.com", f"Agent {i}", max_chats=2) for i in range(3)]
+    consoles = [await cluster.agent(sources[i], agents[i]["email"], online=False) for i in range(3)]
+    visitors = [await cluster.visitor(sources[i % 3]) for i in range(8)]
+    store = await cluster.store()
+    started = time.monotonic()
+    claims_won = 0
+    for round_ in range(ROUNDS):
+        acks = await asyncio.gather(*(v.call("message", {"client_id": f"r{round_}", "text": f"help {round_}"})
+                                      for v in visitors))
+        assert all(ack["ok"] for ack in acks), acks
+        cids = [ack["conversation_id"] for ack in acks]
+
+        async def go_online_and_claim(console, index):
+            # Going online (the node's automatic assignment) is sent at a different place among the claims each
+            # round and for each agent, so manual claims and automatic assignment really overlap.
+            calls = [console.call("claim", {"conversation_id": cid}) for cid in cids]
+            calls.insert((round_ + 3 * index) % 9, console.call("status", {"status": "online"}))
+            answers = await asyncio.gather(*calls)
+            status = answers.pop((round_ + 3 * index) % 9)
+            return [status, *answers]
+
+        results = await asyncio.gather(*(go_online_and_claim(console, i) for i, console in enumerate(consoles)))
+        winners: dict[int, list[int]] = {}
+        for agent, (status, *claims) in zip(agents, results):
+            assert status["ok"], status
+            for cid, claim in zip(cids, claims):
+                if claim["ok"]:
+                    winners.setdefault(cid, []).append(agent["id"])
+                else:
+                    assert claim["error"] in ("not_in_queue", "at_capacity"), claim
+        claims_won += sum(len(w) for w in winners.values())
+        held: dict[int, list[int]] = {}
+        for cid in cids:
+            conversation = await store.read(conv_queries.get_conversation, cid)
+            assignments = [e for e in await store.read(conv_queries.conversation_events, cid) if e["type"] == "assigned"]
+            assert len(assignments) <= 1, (round_, cid, assignments)
+            if conversation["status"] == "assigned":
+                assert len(assignments) == 1
+                held.setdefault(conversation["agent_id"], []).append(cid)
+                assert winners.get(cid, [conversation["agent_id"]]) == [conversation["agent_id"]], (round_, cid, winners)
+            else:
+                assert conversation["status"] == "queued" and cid not in winners, (round_, conversation, winners)
+        assert all(len(taken) <= 2 for taken in held.values()), (round_, held)
+        assert sum(len(taken) for taken in held.values()) == 6, (round_, held)
+
+        await asyncio.gather(*(console.call("status", {"status": "away"}) for console in consoles))
+        for agent, console in zip(agents, consoles):
+            for cid in held.get(agent["id"], []):
+                assert (await console.call("close", {"conversation_id": cid}))["ok"]
+        for visitor, cid in zip(visitors, cids):
+            if cid not in sum(held.values(), []):
+                assert (await visitor.call("close", {}))["ok"]
+    elapsed = time.monotonic() - started
+    print(f"\n{ROUNDS} rounds of 8 chats for 3x2 slots on 3 nodes in {elapsed:.1f} s "
+          f"({elapsed / ROUNDS * 1000:.0f} ms a round); {claims_won} of {ROUNDS * 6} assignments were manual claims")
