@@ -137,3 +137,123 @@ async def test_agents_on_three_nodes_race_for_more_queued_chats_than_they_can_ta
     elapsed = time.monotonic() - started
     print(f"\n{ROUNDS} rounds of 8 chats for 3x2 slots on 3 nodes in {elapsed:.1f} s "
           f"({elapsed / ROUNDS * 1000:.0f} ms a round); {claims_won} of {ROUNDS * 6} assignments were manual claims")
+
+
+GRACE_SECONDS = 3.0
+
+
+async def _send_until_cut_off(client, cid_of, prefix: str, acked: dict, unacked: list, stop: asyncio.Event,
+                              conversation_id=None):
+    """Acked messages one after another until the socket breaks or `stop` is set: acked[client_id] = (cid, seq);
+    the one in flight when the socket broke goes to `unacked` (it may or may not be stored)."""
+    n = 0
+    while not stop.is_set():
+        client_id = f"{prefix}-{n}"
+        payload = {"client_id": client_id, "text": f"burst {client_id}"}
+        if conversation_id is not None:
+            payload["conversation_id"] = conversation_id
+        try:
+            ack = await client.call("message", payload, timeout=3)
+        except Exception:       # the node died under the call: TimeoutError, or the namespace is gone
+            unacked.append((client_id, payload))
+            return
+        assert ack["ok"], ack
+        acked[client_id] = (ack["conversation_id"], ack["seq"])
+        n += 1
+        await asyncio.sleep(0.01)
+
+
+async def test_kill_9_of_a_node_during_a_burst_loses_no_acked_message_and_its_clients_resume_elsewhere(node_cluster):
+    """Visitors and an agent on node a, more on node b, all sending acked messages; node a is killed with SIGKILL.
+    Its clients reconnect through nginx (same address: ip_hash moves them to a live node), resume with `last_seq`
+    and resend what was unacked with the same client_id. Every acked message is stored once, in order, with the seq
+    its ack gave; the agent of node a, back within the grace period, still holds its chats after the dead node's
+    presence and the grace period have both run out."""
+    from chatserver.store import conversations as conv_queries
+
+    cluster = await node_cluster(3, CHAT_BOT_ENABLED="false", CHAT_AGENT_GRACE_SECONDS=GRACE_SECONDS)
+    a, b, _ = cluster.nodes
+    on_a, on_b = await cluster.source_for(a), await cluster.source_for(b)
+    xavier = await cluster.create_agent("xavier@example.com", "Xavier", max_chats=3)
+    await cluster.create_agent("yara@example.com", "Yara", max_chats=3)
+    agent_a = await cluster.agent(on_a, "xavier@example.com")
+    visitors_a = [await cluster.visitor(on_a) for _ in range(3)]
+    cids_a = []
+    for i, visitor in enumerate(visitors_a):
+        ack = await visitor.call("message", {"client_id": f"first-a{i}", "text": "hello"})
+        cids_a.append(ack["conversation_id"])
+        await agent_a.wait_for("assigned", lambda x, cid=ack["conversation_id"]: x["conversation"]["id"] == cid)
+    agent_b = await cluster.agent(on_b, "yara@example.com")
+    visitors_b = [await cluster.visitor(on_b) for _ in range(2)]
+    for i, visitor in enumerate(visitors_b):
+        ack = await visitor.call("message", {"client_id": f"first-b{i}", "text": "hello"})
+        await agent_b.wait_for("assigned", lambda x, cid=ack["conversation_id"]: x["conversation"]["id"] == cid)
+    tokens = [v.of("session")[0]["visitor_token"] for v in visitors_a]
+
+    acked: dict[str, tuple[int, int]] = {}
+    unacked: list = []
+    stop = asyncio.Event()
+    senders = [asyncio.ensure_future(_send_until_cut_off(v, None, f"va{i}", acked, unacked, stop))
+               for i, v in enumerate(visitors_a)]
+    senders += [asyncio.ensure_future(_send_until_cut_off(v, None, f"vb{i}", acked, unacked, stop))
+                for i, v in enumerate(visitors_b)]
+    senders += [asyncio.ensure_future(_send_until_cut_off(agent_a, None, f"xa{i}", acked, unacked, stop,
+                                                          conversation_id=cid)) for i, cid in enumerate(cids_a)]
+    await asyncio.sleep(1.0)
+    before_kill = len(acked)
+    a.kill9()
+    killed_at = time.monotonic()
+    await asyncio.sleep(0.5)      # node b's visitors keep sending meanwhile
+    stop.set()
+    await asyncio.gather(*senders)
+    assert before_kill > 20, before_kill
+
+    # Back through nginx from the same addresses, as the widget and the console do.
+    reconnecting = time.monotonic()
+    cut_off_for = reconnecting - killed_at      # until the clients gave up on their calls (3 s ack timeout)
+    agent_back = await cluster.agent(on_a, "xavier@example.com", online=False)
+    agent_took = time.monotonic() - reconnecting
+    assert cluster.node_of(on_a) != cluster.address(a)
+    session = agent_back.of("session")[0]
+    assert session["status"]["status"] == "online", session["status"]   # kept from before: within the grace period
+    assert {c["conversation"]["id"] for c in session["conversations"]} >= set(cids_a), session["conversations"]
+    resumed = []
+    for token, visitor, cid in zip(tokens, visitors_a, cids_a):
+        seen = [m["seq"] for m in visitor.of("message") if m.get("conversation_id", cid) == cid]
+        last_seq = max(seen, default=0)
+        back = await cluster.visitor(on_a, token=token, last_seq=last_seq)
+        again = back.of("session")[0]
+        assert again["conversation"]["id"] == cid and again["conversation"]["status"] == "assigned"
+        assert all(m["seq"] > last_seq for m in again["messages"])
+        resumed.append(back)
+    visitors_took = time.monotonic() - reconnecting - agent_took
+    for client_id, payload in unacked:      # resent with the same client_id: stored once whatever happened
+        sender = agent_back if client_id.startswith("xa") else resumed[int(client_id[2])] \
+            if client_id.startswith("va") else visitors_b[int(client_id[2])]
+        ack = await sender.call("message", payload)
+        assert ack["ok"], ack
+        acked.setdefault(client_id, (ack["conversation_id"], ack["seq"]))
+        assert acked[client_id] == (ack["conversation_id"], ack["seq"]), (client_id, ack)
+
+    store = await cluster.store()
+    for cid in {cid for cid, _ in acked.values()}:
+        stored = await store.read(conv_queries.messages_after, cid, 0, True)
+        assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1)), cid     # gapless, in order
+        by_client = [m["client_id"] for m in stored if m["client_id"]]
+        assert len(by_client) == len(set(by_client)), cid                            # each stored once
+        seq_of = {m["client_id"]: m["seq"] for m in stored}
+        for client_id, (acked_cid, seq) in acked.items():
+            if acked_cid == cid:
+                assert seq_of.get(client_id) == seq, (client_id, seq, seq_of.get(client_id))
+    print(f"\n{len(acked)} acked messages ({before_kill} before the kill), {len(unacked)} unacked and resent; "
+          f"calls cut off for {cut_off_for:.2f} s after kill -9; then through nginx to a live node: the agent's "
+          f"login and session in {agent_took * 1000:.0f} ms, 3 visitors' resumed sessions in "
+          f"{visitors_took * 1000:.0f} ms (one after another)")
+
+    # The dead node's presence runs out (NODE_TTL_SECONDS, 10 s) and the grace period after it: the agent, back on
+    # another node, keeps every chat.
+    await asyncio.sleep(10 + GRACE_SECONDS + 2 - (time.monotonic() - killed_at))
+    for cid in cids_a:
+        conversation = await store.read(conv_queries.get_conversation, cid)
+        assert conversation["status"] == "assigned" and conversation["agent_id"] == xavier["id"], conversation
+    assert not agent_back.of("unassigned")
