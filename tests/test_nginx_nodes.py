@@ -257,3 +257,41 @@ async def test_kill_9_of_a_node_during_a_burst_loses_no_acked_message_and_its_cl
         conversation = await store.read(conv_queries.get_conversation, cid)
         assert conversation["status"] == "assigned" and conversation["agent_id"] == xavier["id"], conversation
     assert not agent_back.of("unassigned")
+
+
+async def test_long_polling_clients_stay_on_their_node_and_limits_count_each_visitor_not_the_proxy(node_cluster):
+    """Without stickiness, Engine.IO's polling requests of one session would reach other nodes ("Invalid session");
+    without X-Forwarded-For (from a trusted proxy) every visitor would be 127.0.0.1, the nginx, and one visitor per
+    minute per address would mean one visitor in all."""
+    import aiohttp
+    import socketio
+    from support.server import Recorder
+
+    # A short ping interval: a polling client's disconnect waits for its pending long poll to return.
+    cluster = await node_cluster(3, CHAT_BOT_ENABLED="false", CHAT_NEW_VISITORS_PER_MINUTE_PER_IP="1",
+                                 CHAT_PING_INTERVAL_SECONDS="1", CHAT_PING_TIMEOUT_SECONDS="2")
+    for n, node in enumerate(cluster.nodes):
+        source = await cluster.source_for(node)
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(source, 0)))
+        visitor = Recorder("/visitor", http_session=http)
+        visitor.http = http
+        cluster.clients.append(visitor)
+        await visitor.sio.connect(cluster.nginx.url, namespaces=["/visitor"], transports=["polling"],
+                                  auth={"visitor_token": None}, wait_timeout=5)
+        await visitor.wait_for("session")
+        for i in range(5):      # each call is a POST and an answer on a long poll, through nginx
+            ack = await visitor.call("message", {"client_id": f"p{i}", "text": f"polling {i}"})
+            assert ack["ok"] and ack["seq"] == i + 1, ack
+        assert visitor.sio.transport() == "polling" and visitor.sio.connected
+        assert cluster.node_of(source) == cluster.address(node)
+    # A second new visitor from an address already used this minute is refused: the limit sees the visitor.
+    again = Recorder("/visitor", http_session=aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(local_addr=(await cluster.source_for(cluster.nodes[0]), 0))))
+    again.http = again.sio.eio.http
+    cluster.clients.append(again)
+    try:
+        await again.connect(cluster.nginx.url, auth={"visitor_token": None})
+        refused = None
+    except Exception as exc:        # socketio.exceptions.ConnectionError carrying the refusal
+        refused = exc
+    assert isinstance(refused, socketio.exceptions.ConnectionError), refused
