@@ -6,7 +6,14 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from support.nginx_nodes import node_cluster  # noqa: F401 (a fixture)
+from support.postgres import on_postgres
+
+# These always run on PostgreSQL and Redis: the suite's PostgreSQL pass (.ci/run) would only repeat them.
+pytestmark = pytest.mark.skipif(on_postgres(), reason="already run by the first pass: these nodes always use "
+                                                       "PostgreSQL, whatever CHAT_TEST_DATABASE_URL says")
 
 
 def bot_says(kind):
