@@ -10,6 +10,7 @@ import pytest
 
 from support.nginx_nodes import node_cluster  # noqa: F401 (a fixture)
 from support.postgres import on_postgres
+from test_cluster_redis_restart import private_redis  # noqa: F401 (a fixture: a redis-server of the test's own)
 
 # These always run on PostgreSQL and Redis: the suite's PostgreSQL pass (.ci/run) would only repeat them.
 pytestmark = pytest.mark.skipif(on_postgres(), reason="already run by the first pass: these nodes always use "
@@ -78,7 +79,7 @@ async def test_a_visitor_and_agents_on_three_nodes_go_through_a_whole_chat(node_
     assert dana["id"] != sam["id"]
 
 
-ROUNDS = 60          # each round: 8 chats queued, 3 agents on 3 nodes with 2 slots each race for them
+ROUNDS = 120         # each round: 8 chats queued, 3 agents on 3 nodes with 2 slots each race for them
 
 
 async def test_agents_on_three_nodes_race_for_more_queued_chats_than_they_can_take(node_cluster):
@@ -302,3 +303,74 @@ async def test_long_polling_clients_stay_on_their_node_and_limits_count_each_vis
     except Exception as exc:        # socketio.exceptions.ConnectionError carrying the refusal
         refused = exc
     assert isinstance(refused, socketio.exceptions.ConnectionError), refused
+
+
+async def test_redis_restarted_under_light_traffic_loses_no_acked_message_and_the_nodes_recover(private_redis,
+                                                                                                   node_cluster):
+    # private_redis first: it is torn down after the cluster, which deletes its prefix's keys there.
+    """A private redis-server (the machine's is never touched) is killed and started again empty while a visitor
+    on node a sends a message every 50 ms to an agent on node b. Every acked message is stored once with its seq;
+    the others got error acks (storage_error) and were not stored; after Redis is back the same nodes, never
+    restarted, ack again and carry messages across nodes again; the error-acked ones resent are stored once."""
+    from chatserver.store import conversations as conv_queries
+
+    cluster = await node_cluster(2, redis_url=private_redis.url, CHAT_BOT_ENABLED="false")
+    a, b = cluster.nodes
+    on_a, on_b = await cluster.source_for(a), await cluster.source_for(b)
+    await cluster.create_agent("dana@example.com", "Dana")
+    console = await cluster.agent(on_b, "dana@example.com")
+    visitor = await cluster.visitor(on_a)
+    first = await visitor.call("message", {"client_id": "first", "text": "hello"})
+    cid = first["conversation_id"]
+    await console.wait_for("assigned", lambda x: x["conversation"]["id"] == cid)
+
+    acked = {"first": first["seq"]}
+    refused: list[str] = []
+    stop = asyncio.Event()
+
+    async def light_traffic():
+        n = 0
+        while not stop.is_set():
+            client_id = f"t{n}"
+            ack = await visitor.call("message", {"client_id": client_id, "text": f"light {n}"}, timeout=10)
+            if ack["ok"]:
+                acked[client_id] = ack["seq"]
+            else:
+                assert ack["error"] == "storage_error", ack
+                refused.append(client_id)
+            n += 1
+            await asyncio.sleep(0.05)
+
+    traffic = asyncio.ensure_future(light_traffic())
+    await asyncio.sleep(0.5)
+    private_redis.stop()
+    down_at = time.monotonic()
+    await asyncio.sleep(1.5)
+    acked_before_back = len(acked)
+    private_redis.start()                      # same port, empty: no persistence
+    back_at = time.monotonic()
+    recovered = None
+    while time.monotonic() - back_at < 20:
+        await asyncio.sleep(0.1)
+        latest = max(acked, key=lambda c: acked[c])
+        if len(acked) > acked_before_back and latest.startswith("t") and latest not in ("first",):
+            if any(m.get("client_id") == latest for m in console.of("message")):
+                recovered = time.monotonic() - back_at     # acked again AND heard on the other node
+                break
+    stop.set()
+    await traffic
+    assert recovered is not None, (len(acked), refused, a.log_tail(), b.log_tail())
+    assert refused, "no message was sent while Redis was down: the test did not test the outage"
+    for client_id in refused:                  # the widget resends what got an error ack
+        ack = await visitor.call("message", {"client_id": client_id, "text": "resent"})
+        assert ack["ok"], ack
+        acked[client_id] = ack["seq"]
+
+    store = await cluster.store()
+    stored = await store.read(conv_queries.messages_after, cid, 0, True)
+    assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1))
+    by_client = [m["client_id"] for m in stored if m["author"] == "visitor"]
+    assert sorted(by_client) == sorted(acked), (set(by_client) ^ set(acked))
+    assert {m["client_id"]: m["seq"] for m in stored if m["author"] == "visitor"} == acked
+    print(f"\nRedis down {back_at - down_at:.1f} s: {len(refused)} messages got storage_error and were resent, "
+          f"{len(acked) - len(refused)} acked; nodes acking and relaying again {recovered:.2f} s after Redis was back")

@@ -226,7 +226,8 @@ class NodeCluster:
 
 @pytest.fixture
 async def node_cluster(tmp_path):
-    """A factory: `await node_cluster(3, CHAT_AGENT_GRACE_SECONDS="5")` -> a started NodeCluster. Teardown stops
+    """A factory: `await node_cluster(3, CHAT_AGENT_GRACE_SECONDS="5")` -> a started NodeCluster (`redis_url=`: a
+    private Redis instead of the machine's). Teardown stops
     the clients, nodes and nginx, deletes the prefix's Redis keys; the database is dropped by conftest's
     drop_test_databases (it was made with create_database)."""
     _require(None if NGINX else "nginx is not installed (apt-get install nginx; the Debian service need not run)")
@@ -236,8 +237,8 @@ async def node_cluster(tmp_path):
     server = require_server()
     clusters: list[NodeCluster] = []
 
-    async def make(count: int, **env) -> NodeCluster:
-        cluster = NodeCluster(tmp_path / f"cluster{len(clusters)}", create_database(server), REDIS_URL,
+    async def make(count: int, redis_url: str = REDIS_URL, **env) -> NodeCluster:
+        cluster = NodeCluster(tmp_path / f"cluster{len(clusters)}", create_database(server), redis_url,
                               f"test-{uuid.uuid4().hex[:12]}", {k: str(v) for k, v in env.items()})
         clusters.append(cluster)
         return await cluster.start(count)
