@@ -42,9 +42,9 @@ def free_port() -> int:
 class Recorder:
     """A socketio.AsyncClient on one namespace that keeps every event it receives, in order."""
 
-    def __init__(self, namespace: str, serializer="default"):
+    def __init__(self, namespace: str, serializer="default", **client_options):
         self.namespace = namespace
-        self.sio = socketio.AsyncClient(reconnection=False, serializer=serializer)
+        self.sio = socketio.AsyncClient(reconnection=False, serializer=serializer, **client_options)
         self.events: list[tuple[str, object]] = []
         self._changed = asyncio.Event()
 
