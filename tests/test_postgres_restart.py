@@ -7,7 +7,8 @@ messages again by itself (its pools reconnect), without a restart.
 
 An outage this short is shorter than the pool's wait for a connection (10 s, chatserver/store/postgres.py), so the
 messages sent meanwhile are held and acked once PostgreSQL is back rather than refused; a write only gets
-`storage_error` when its connection broke twice or the wait ran out."""
+`storage_error` when its connection broke twice or the wait ran out. A second, longer outage checks that: messages
+queued behind a wait that ran out are refused at once, not 10 s later each."""
 from __future__ import annotations
 
 import asyncio
@@ -142,13 +143,33 @@ async def test_the_node_recovers_by_itself_when_postgresql_restarts(private_post
               f"{slowest:.2f} s); {len(refused) - refused_while_down} refused after the restart; the same node acked "
               f"again {recovered:.2f} s after PostgreSQL was back; {len(acked)} acked in all")
 
+        # Down for longer than the pool's 10 s wait: the first queued message is refused when its wait runs out,
+        # and the ones queued behind it right after, not 10 s later each.
+        private_postgres.stop()
+        down_at = time.monotonic()
+        queued = []
+        for _ in range(5):
+            queued.append(asyncio.create_task(send()))
+            await asyncio.sleep(EVERY)
+        answers = await asyncio.gather(*queued)
+        all_refused = time.monotonic() - down_at
+        assert [ack["ok"] for ack in answers] == [False] * 5, answers
+        assert all_refused < 15, f"5 queued messages refused only after {all_refused:.1f} s"
+        private_postgres.start()
+        back_at = time.monotonic()
+        while not (await send())["ok"]:
+            assert time.monotonic() - back_at < 15, f"the node did not recover twice: {node.log_tail()}"
+            await asyncio.sleep(EVERY)
+        print(f"PostgreSQL down again for longer: 5 queued messages all got storage_error {all_refused:.1f} s after "
+              f"it went down; the node acked again {time.monotonic() - back_at:.2f} s after it was back")
+
         with psycopg.connect(private_postgres.url) as conn:
             stored = conn.execute("SELECT client_id, seq FROM messages WHERE conversation_id = %s AND author = "
                                   "'visitor'", [cid]).fetchall()
         client_ids = [client_id for client_id, _ in stored]
         assert len(client_ids) == len(set(client_ids))                 # none stored twice
         assert dict(stored) == acked                                   # every acked one, with its seq; no refused one
-        assert not set(refused) & set(client_ids)
+        assert not set(refused) & set(client_ids) and len(refused) >= 5
         # Each one was answered, by an ack or by storage_error, within the pool's wait for a connection (10 s).
         assert slowest < 12, during
     finally:

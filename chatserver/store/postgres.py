@@ -21,6 +21,9 @@ are on. Writes of different subjects, or on different nodes, have no order betwe
 serialization failure (which the lock order in locks.py avoids) is retried: a write is a function of its
 arguments only, so running it again is safe. A connection lost before COMMIT is retried once on a fresh one;
 lost during COMMIT, the caller gets storage_error (and a resend of the same client_id is deduplicated).
+When the server is unreachable, a write or read waits up to POOL_WAIT (10 s) for the pool to reconnect, so a
+short outage (a restart) is held and then acked; once a wait has run out, the next ones wait only UNREACHABLE_WAIT,
+so the writes queued behind it in its lane get storage_error at once instead of 10 s later each.
 
 Start-up (`start`), under the advisory lock `locks.BOOTSTRAP`: pending migrations (pg_schema.py) and the server
 secret; the first admin is created under the same lock (agents.create_first_admin). So nodes that start together
@@ -50,6 +53,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 ATTEMPTS = 3                # a write that lost a deadlock runs at most this often
 LOCK_TIMEOUT = "10s"        # a write waiting longer than this for a row lock fails with storage_error
+POOL_WAIT = 10              # seconds a write or read waits for a pooled connection (an outage shorter is held)
+UNREACHABLE_WAIT = 0.5      # the wait once one ran out: writes queued behind it are refused, not held 10 s each
 _RETRIED = (pg_errors.DeadlockDetected, pg_errors.SerializationFailure)
 
 
@@ -73,6 +78,7 @@ class PostgresStore:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dialect: Dialect | None = None
         self._counting = threading.Lock()
+        self._unreachable = False  # a wait for a connection ran out; cleared by the next one that gets one
         self.batches = 0  # transactions committed (as the SQLite store counts them)
         self.writes = 0
         self.migrated: list[str] = []  # the migrations this node applied at start (none when another node did)
@@ -128,7 +134,7 @@ class PostgresStore:
                 conn.commit()
 
         pool = ConnectionPool(self.url, min_size=self.pool_size, max_size=self.pool_size, open=False,
-                              name=f"chat-{name}", timeout=10,
+                              name=f"chat-{name}", timeout=POOL_WAIT,
                               kwargs={**CONNECTION_KWARGS, "autocommit": read_only}, configure=configure)
         pool.open(wait=True, timeout=10)
         return pool
@@ -155,15 +161,20 @@ class PostgresStore:
 
     # -- threads ------------------------------------------------------------------------------
 
+    def _connection_wait(self) -> float:
+        return UNREACHABLE_WAIT if self._unreachable else POOL_WAIT
+
     def _run_read(self, fn, args):
         for attempt in (1, 2):
             conn = None
             try:
-                with self._read_pool.connection() as conn:
+                with self._read_pool.connection(timeout=self._connection_wait()) as conn:
+                    self._unreachable = False
                     return fn(PostgresDatabase(conn, self._dialect, locks_rows=False), *args)
             except ChatError:
                 raise
             except psycopg.OperationalError as exc:
+                self._unreachable |= isinstance(exc, PoolTimeout)   # (a PoolTimeout is an OperationalError)
                 if attempt == 1 and conn is not None and conn.broken:
                     self._read_pool.check()  # the server went away meanwhile: drop the dead connections, once more
                     continue
@@ -180,7 +191,8 @@ class PostgresStore:
             conn = None
             committing = False
             try:
-                with self._write_pool.connection() as conn:
+                with self._write_pool.connection(timeout=self._connection_wait()) as conn:
+                    self._unreachable = False
                     try:
                         result = fn(PostgresDatabase(conn, self._dialect, locks_rows=True), *args)
                     except BaseException:
@@ -202,6 +214,7 @@ class PostgresStore:
                 log.error("write %s failed %d times: %s", _name(fn), attempt, exc)
                 raise StorageError() from exc
             except psycopg.OperationalError as exc:
+                self._unreachable |= isinstance(exc, PoolTimeout)   # (a PoolTimeout is an OperationalError)
                 if not committing and attempt == 1 and conn is not None and conn.broken:
                     self._write_pool.check()  # drop the dead connections; nothing was committed: run it again
                     continue
