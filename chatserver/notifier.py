@@ -35,6 +35,9 @@ class SocketNotifier(Notifier):
         self.sio = sio
         # A cluster node's NodeRelay (chatserver/cluster/relay.py): what only each node can do for its own sockets.
         self.relay = relay
+        # One process (no relay): every socket of a room is here, so an emit nobody else would receive can be
+        # skipped before python-socketio does any work for it (the sender is usually a visitor's only tab).
+        self._all_sockets_local = relay is None
         self._senders = {
             MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
@@ -60,10 +63,15 @@ class SocketNotifier(Notifier):
 
     # -- one sender per event --------------------------------------------------------------------------
 
+    def _reaches_others(self, namespace: str, room: str, sender_sid: str | None) -> bool:
+        if not self._all_sockets_local or sender_sid is None:
+            return True
+        return any(sid != sender_sid for sid, _ in self.sio.manager.get_participants(namespace, room))
+
     async def _message(self, event: MessageAdded) -> None:
-        if not event.message.get("private"):
-            await self.sio.emit("message", event.message, to=visitor_room(event.visitor_id), namespace=VISITORS,
-                                skip_sid=event.sender_sid)
+        room = visitor_room(event.visitor_id)
+        if not event.message.get("private") and self._reaches_others(VISITORS, room, event.sender_sid):
+            await self.sio.emit("message", event.message, to=room, namespace=VISITORS, skip_sid=event.sender_sid)
         if event.agent_id is not None:
             await self.sio.emit("message", event.message, to=agent_room(event.agent_id), namespace=AGENTS_NS,
                                 skip_sid=event.sender_sid)
