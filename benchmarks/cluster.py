@@ -10,10 +10,12 @@ deletes every key under its prefix `bench-<random>`. Nothing else there is touch
 """
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -25,7 +27,8 @@ import harness
 PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NGINX = "/usr/sbin/nginx"
-NGINX_CONF = harness.BENCH / "nginx-bench.conf"
+sys.path.insert(0, str(harness.BENCH.parent / "deploy"))
+import private_nginx  # noqa: E402  (deploy/nginx.conf, rendered for a private nginx: the production layout)
 
 
 def _loopback_only(url: str) -> None:
@@ -88,7 +91,9 @@ def delete_prefix(prefix: str) -> None:
 
 
 class Nginx:
-    """Our own nginx (benchmarks/nginx-bench.conf) on a free port in front of the nodes; never the system service."""
+    """Our own nginx running the repo's deploy/nginx.conf (ip_hash and all) on a free port in front of the nodes;
+    never the system service. ip_hash keeps each client address on one node and reads only the first three octets
+    of an IPv4 address, so clients choose their node by connecting from 127.0.N.1 (`sources`)."""
 
     def __init__(self, node_ports: list[int], workdir: Path, core: str | None):
         self.prefix = workdir / "nginx"
@@ -102,12 +107,8 @@ class Nginx:
 
     def start(self, timeout: float = 10.0) -> "Nginx":
         self.prefix.mkdir(parents=True)
-        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in self.node_ports)
-        conf = (NGINX_CONF.read_text().replace("{prefix}", str(self.prefix)).replace("{servers}", servers)
-                .replace("{port}", str(self.port)))
-        (self.prefix / "nginx.conf").write_text(conf)
-        self.proc = subprocess.Popen(harness.pinned([NGINX, "-p", str(self.prefix), "-c", str(self.prefix / "nginx.conf"),
-                                                     "-e", str(self.prefix / "error.log")], self.core),
+        conf = private_nginx.write_config(self.prefix, self.node_ports, self.port, worker_connections=8192)
+        self.proc = subprocess.Popen(harness.pinned([NGINX, "-p", str(self.prefix), "-c", str(conf)], self.core),
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -119,6 +120,27 @@ class Nginx:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("nginx did not listen in time")
+
+    def sources(self, per_node: int) -> list[str]:
+        """Client addresses, `per_node` landing on each node, interleaved (the i-th on node i % nodes), found by
+        asking nginx: GET /healthz from 127.0.N.1 and read which upstream its access log names."""
+        by_node: dict[str, list[str]] = {f"127.0.0.1:{port}": [] for port in self.node_ports}
+        log = self.prefix / "logs" / "chat-access.log"
+        for n in range(1, 255):
+            if all(len(found) >= per_node for found in by_node.values()):
+                break
+            source = f"127.0.{n}.1"
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5, source_address=(source, 0))
+            connection.request("GET", "/healthz")
+            connection.getresponse().read()
+            connection.close()
+            time.sleep(0.02)        # the access log line is written as the request ends
+            node = private_nginx.upstream_of(log, source)
+            if node in by_node and len(by_node[node]) < per_node:
+                by_node[node].append(source)
+        if not all(len(found) >= per_node for found in by_node.values()):
+            raise RuntimeError(f"ip_hash did not spread 127.0.N.1 over every node: {by_node}")
+        return [address for group in zip(*by_node.values()) for address in group]
 
     @property
     def pids(self) -> list[int]:
@@ -179,6 +201,8 @@ class Desk:
             env.update(CHAT_REDIS_URL=REDIS_URL, CHAT_REDIS_PREFIX=self.prefix)
         emails = harness.create_agents(self.workdir / "node0", self.agents, self.max_chats,
                                        database_url=self.database_url) if self.agents else []
+        if self.with_nginx:     # as deployed: the nodes believe nginx's X-Forwarded-For (docs/scaling.md)
+            env.setdefault("CHAT_TRUSTED_PROXIES", "127.0.0.1")
         for n in range(self.node_count):
             data_dir = self.workdir / f"node{n}"
             data_dir.mkdir(exist_ok=True)
@@ -188,6 +212,11 @@ class Desk:
         if self.with_nginx:
             self.nginx = Nginx([s.port for s in self.servers], self.workdir, harness.SERVER_CORE).start()
         self.tokens = harness.login_agents(self.servers[0].url, emails)
+
+    def source_addresses(self, per_node: int = 8) -> list[str]:
+        """Behind nginx: client addresses spread evenly over the nodes by ip_hash, the i-th landing on node
+        i % nodes (as the direct setups split clients); without nginx, none (every client from 127.0.0.1)."""
+        return self.nginx.sources(per_node) if self.nginx else []
 
     @property
     def urls(self) -> list[str]:

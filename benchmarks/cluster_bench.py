@@ -9,8 +9,9 @@ PostgreSQL + Redis; the Redis hop's CPU per message; how long a surviving node t
 Setups: "sqlite" (run.py as shipped), "postgres" (CHAT_DATABASE_URL only), "postgres+redis" (one node with
 CHAT_REDIS_URL too), "2 nodes" (two nodes on PostgreSQL + Redis, the load generator's clients connected to the nodes
 directly, half each: visitor i and agent j to node i % 2 and j % 2, so most chats cross nodes through Redis) and
-"2 nodes+nginx" (the same behind benchmarks/nginx-bench.conf, a minimal round-robin nginx of the benchmarks' own,
-to be replaced by deploy/nginx.conf). Every node runs on core 0
+"2 nodes+nginx" (the same behind the production layout, deploy/nginx.conf with its ip_hash, run by a private nginx:
+the clients connect from 127.0.N.1 addresses that ip_hash spreads half to each node, visitor i and agent j on node
+i % 2 and j % 2 as above, and the nodes trust nginx's X-Forwarded-For). Every node runs on core 0
 (one node's CPU budget, so the figures show what the cluster costs, not what a second machine would add), the load
 generator on core 1; PostgreSQL and Redis are the machine's services (unpinned). Each run creates its own database
 and Redis prefix and removes them (benchmarks/cluster.py).
@@ -41,7 +42,7 @@ VISITORS, AGENTS = 100, 10
 def _options(desk: Desk) -> dict:
     return {"urls": desk.urls, "url": desk.urls[0], "mode": desk.label(), "visitors": VISITORS,
             "agentTokens": desk.tokens, "serverPids": desk.pids, "servicePids": desk.service_pids(),
-            "connectConcurrency": 50, "closedSeconds": 0}
+            "connectConcurrency": 50, "closedSeconds": 0, "sourceAddresses": desk.source_addresses()}
 
 
 def _desk(setup: str) -> Desk:

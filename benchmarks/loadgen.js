@@ -88,6 +88,11 @@ const errors = {};
 function countError(kind) { errors[kind] = (errors[kind] || 0) + 1; }
 const allSockets = [];
 
+// Behind nginx's ip_hash a client's node follows its address: client i connects from sourceAddresses[i % n], which
+// the harness chose so that the i-th lands on node i % nodes (benchmarks/cluster.py, Nginx.sources).
+const sourceAddresses = opts.sourceAddresses || [];
+function sourceOf(i) { return sourceAddresses.length ? sourceAddresses[i % sourceAddresses.length] : undefined; }
+
 function connectSocket(namespace, auth, localAddress, node = 0) {
   const socket = io(nodeUrls[node % nodeUrls.length] + namespace, {
     transports: ["websocket"], forceNew: true, reconnection: false, auth, timeout: 20000,
@@ -112,7 +117,7 @@ function waitEvent(socket, event, timeoutMs = 20000) {
 }
 
 async function startAgent(token, i) {
-  const socket = connectSocket("/agent", { token }, undefined, i);
+  const socket = connectSocket("/agent", { token }, sourceOf(i), i);
   await waitEvent(socket, "session");
   socket.on("message", (message) => {
     if (message && message.author === "visitor" && message.client_id) {
@@ -132,7 +137,7 @@ async function startAgent(token, i) {
 let visitorDisconnects = 0;
 async function startVisitor(i, withChat) {
   const t0 = now();
-  const socket = connectSocket("/visitor", { visitor_token: null, last_seq: null }, undefined, i);
+  const socket = connectSocket("/visitor", { visitor_token: null, last_seq: null }, sourceOf(i), i);
   const session = await waitEvent(socket, "session");
   const connectMs = now() - t0;
   socket.on("disconnect", () => { visitorDisconnects += 1; });

@@ -2,7 +2,7 @@
 real nginx running the repo's deploy/nginx.conf.
 
 The config is the deployed file itself: only the upstream's `server` lines, the `listen` line and the log paths
-are replaced (render_nginx_conf), and it is wrapped in the few main-context lines a private nginx needs (its own
+are replaced (deploy/private_nginx.py), and it is wrapped in the few main-context lines a private nginx needs (its own
 pid file and temp dirs under tmp_path), exactly as Debian's nginx.conf wraps conf.d/*.conf.
 
 Choosing a node: nginx's ip_hash sends a client address to one node, so a client picks its node by the address it
@@ -16,10 +16,10 @@ nginx)."""
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -36,26 +36,11 @@ from .redis_service import REDIS_URL, _unreachable, delete_prefixed
 from .server import ROOT, Recorder, free_port
 from .services import unavailable
 
-NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+sys.path.insert(0, str(ROOT / "deploy"))
+import private_nginx  # noqa: E402  (deploy/private_nginx.py: the deployed config, rendered for a private nginx)
+
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 AGENT_PASSWORD = "agent-password-1"
-
-
-def render_nginx_conf(node_ports: list[int], listen_port: int, log_dir: Path) -> str:
-    """deploy/nginx.conf with these nodes, this port and these log files; everything else as deployed."""
-    conf = NGINX_CONF.read_text()
-    upstream = re.search(r"upstream chat_nodes \{.*?\n\}", conf, re.DOTALL)
-    assert upstream, "deploy/nginx.conf has no `upstream chat_nodes { ... }` block"
-    template = re.search(r"^(\s*)server 127\.0\.0\.1:\d+( .*);$", upstream.group(0), re.MULTILINE)
-    assert template, "the upstream's server lines are not `server 127.0.0.1:PORT options;`"
-    block = re.sub(r"^\s*server 127\.0\.0\.1:\d+ .*;\n", "", upstream.group(0), flags=re.MULTILINE)
-    servers = "".join(f"{template.group(1)}server 127.0.0.1:{port}{template.group(2)};\n" for port in node_ports)
-    block = block.replace("\n}", "\n" + servers + "}") if servers else block
-    conf = conf.replace(upstream.group(0), block)
-    conf, listens = re.subn(r"^(\s*)listen 80;$", rf"\g<1>listen 127.0.0.1:{listen_port};", conf, flags=re.MULTILINE)
-    assert listens == 1, "deploy/nginx.conf must have one `listen 80;` line"
-    conf = conf.replace("/var/log/nginx/", f"{log_dir}/")
-    return conf
 
 
 def _require(problem: str | None) -> None:
@@ -71,17 +56,7 @@ class Nginx:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.access_log = prefix / "logs" / "chat-access.log"
-        (prefix / "logs").mkdir(parents=True, exist_ok=True)
-        (prefix / "temp").mkdir(exist_ok=True)
-        temp = prefix / "temp"
-        site = render_nginx_conf(node_ports, self.port, prefix / "logs")
-        (prefix / "chat.conf").write_text(site)
-        (prefix / "nginx.conf").write_text(
-            f"daemon off;\nmaster_process on;\nworker_processes 1;\npid {prefix}/nginx.pid;\n"
-            f"error_log {prefix}/logs/error.log warn;\nevents {{ worker_connections 1024; }}\n"
-            f"http {{\n  client_body_temp_path {temp}/body;\n  proxy_temp_path {temp}/proxy;\n"
-            f"  fastcgi_temp_path {temp}/fastcgi;\n  uwsgi_temp_path {temp}/uwsgi;\n  scgi_temp_path {temp}/scgi;\n"
-            f"  access_log off;\n  include {prefix}/chat.conf;\n}}\n")
+        private_nginx.write_config(prefix, node_ports, self.port)
         self.proc: subprocess.Popen | None = None
 
     async def start(self) -> "Nginx":
@@ -112,12 +87,7 @@ class Nginx:
 
     def upstream_of(self, source: str) -> str | None:
         """The node (127.0.0.1:port) that served the last logged request from this client address."""
-        lines = self.access_log.read_text().splitlines() if self.access_log.exists() else []
-        for line in reversed(lines):
-            if line.startswith(source + " "):
-                found = re.search(r"upstream=(\S+)", line)
-                return found.group(1).split(",")[-1].strip() if found else None
-        return None
+        return private_nginx.upstream_of(self.access_log, source)
 
 
 class NodeCluster:
