@@ -32,8 +32,10 @@ class Embedder:
     """Owns the encoder, the cache and the thread that fills `semantic` for one knowledge base."""
 
     def __init__(self, semantic: SemanticIndex, lock: threading.RLock,
-                 encoder: SentenceEncoder | Callable[..., SentenceEncoder], cache_dir=None):
+                 encoder: SentenceEncoder | Callable[..., SentenceEncoder], cache_dir=None,
+                 on_change: Callable[[], None] | None = None):
         self.semantic = semantic
+        self.on_change = on_change      # told when vectors were installed (the scores changed: re-calibrate)
         self.lock = lock
         self._encoder_source = encoder
         self.encoder: SentenceEncoder | None = encoder if isinstance(encoder, SentenceEncoder) else None
@@ -105,10 +107,13 @@ class Embedder:
             with self.lock:
                 batch = self.semantic.next_batch(TAKE_TEXTS)
                 if not batch:
+                    changed = installed > 0 or not self.semantic.ready
                     if not self.semantic.ready:
                         self.semantic.ready = True
                         self.ready_seconds = time.perf_counter() - self._started_at
                     self._ready.set()
+                    if changed and self.on_change is not None:
+                        self.on_change()
                     return installed
             vectors = self._vectors({t for _, texts in batch for t in texts})
             if vectors is None:

@@ -50,6 +50,7 @@ async def kb_page(request: web.Request) -> web.Response:
     deleted = [v for v in await request.app[keys.STORE].read(article_versions.deleted) if kb.get(v["slug"]) is None]
     return admin_page(request, "admin_kb.html", section="kb", articles=found, query=query, state=state,
                       states=STATES, counts=counts, load_errors=list(kb.errors), deleted=deleted,
+                      threshold=kb.threshold_status(),
                       notice=NOTICES.get(request.query.get("done", "")))
 
 
