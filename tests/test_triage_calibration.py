@@ -155,3 +155,16 @@ def test_cli_prints_the_threshold_and_why(tmp_path):
     first, reason = out.splitlines()[:2]
     assert first.startswith("threshold 0.")
     assert "24 example questions of 6 articles" in reason and "words only" in reason and "fixed 0.30" in reason
+
+
+def test_a_small_kb_never_raises_the_threshold_above_the_fixed_one(encoder, tmp_path):
+    """Four distinct articles, 16 examples: their lowest left-out score is high (0.5+), but 16 scores cannot vouch
+    for the 2 % quantile, so the threshold stays at the fixed 0.30 rather than losing visitors' paraphrases."""
+    kb = KnowledgeBase.load(ROOT / "tests" / "fixtures" / "kb", encoder=encoder, cache_dir=tmp_path)
+    try:
+        kb.embed_now()
+        result = kb.calibrate_now()
+        assert result.questions == 16 and result.threshold == FIXED and "too few" in result.reason
+        assert kb.suggest("someone else received my package at their house")[0].slug == "track-order"
+    finally:
+        kb.close()

@@ -32,7 +32,10 @@ TARGET = 0.95           # share of visitors' in-scope questions that must get a 
 MARGIN = 0.03           # held-out example questions are easier than visitors' questions: aim this much higher
 SAMPLE = 400            # example questions put to the matcher at most
 FLOOR, CEILING = 0.05, 0.60   # never choose a threshold outside these (a KB of one article, a KB of clones)
-FIXED = 0.30            # the old fixed threshold, reported for comparison
+FIXED = 0.30            # the old fixed threshold, reported for comparison (and the default before calibration)
+# Below this many reachable examples even the lowest score does not vouch (90 % confidence) for the 2 % quantile:
+# 1 - 0.98 ** n >= 0.9 needs n >= 114. A smaller sample may lower the threshold but never raise it above FIXED.
+SMALL_SAMPLE = 114
 SEED = 19
 NICE = 10
 
@@ -116,7 +119,8 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
     if not reachable:
         return None
     chosen = _pick(reachable, min(1.0, target + MARGIN))
-    threshold = math.floor(min(CEILING, max(FLOOR, chosen)) * 1000) / 1000   # down: keep the one at it
+    small = len(reachable) < SMALL_SAMPLE and chosen > FIXED
+    threshold = math.floor(min(FIXED if small else CEILING, max(FLOOR, chosen)) * 1000) / 1000   # down: keep it
 
     def figures(t: float) -> tuple[float, float, float]:
         return (_share(s >= t for s in best), _share(r is not None and r >= t for r in right),
@@ -124,12 +128,20 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
 
     kept, right_kept, declined = figures(threshold)
     kept_f, right_kept_f, declined_f = figures(FIXED)
-    clamp = "" if FLOOR <= chosen <= CEILING else f" (clamped to {FLOOR:.2f}-{CEILING:.2f} from {chosen:.3f})"
+    aim = min(1.0, target + MARGIN)
+    unreached = f"; {unreachable} reach none at any threshold" if unreachable else ""
+    if small:
+        choice = (f"{threshold:.3f}: {chosen:.3f} would still give {aim:.0%} of those any article reaches a "
+                  f"suggestion, but {len(reachable)} examples are too few to raise the threshold above the fixed "
+                  f"{FIXED:.2f}; at {threshold:.3f}, {kept:.0%} of them get one{unreached}")
+    else:
+        clamp = "" if FLOOR <= chosen <= CEILING else f" (clamped to {FLOOR:.2f}-{CEILING:.2f} from {chosen:.3f})"
+        choice = (f"{threshold:.3f}{clamp} is the highest threshold that still gives {kept:.0%} of them a suggestion "
+                  f"(target: {target:.0%} of visitors' questions, so {aim:.0%} of the examples that any article "
+                  f"reaches{unreached})")
     reason = (f"{len(best)} example questions of {articles} articles, each left out and asked as a visitor would "
               f"({'words and sentence meaning' if meaning else 'words only: sentence vectors not in yet'}): "
-              f"{threshold:.3f}{clamp} is the highest threshold that still gives {kept:.0%} of them a suggestion "
-              f"(target: {target:.0%} of visitors' questions, so {min(1.0, target + MARGIN):.0%} of the examples "
-              f"that any article reaches{f'; {unreachable} reach none at any threshold' if unreachable else ''}); with their own article left out, {declined:.0%} would get none. "
+              f"{choice}; with their own article left out, {declined:.0%} would get none. "
               f"The fixed {FIXED:.2f} would keep {kept_f:.0%} and decline {declined_f:.0%}.")
     return Calibration(threshold, target, len(best), kept, right_kept, declined, kept_f, right_kept_f, declined_f,
                        meaning, articles, round(time.perf_counter() - started, 3), reason, time.time())
