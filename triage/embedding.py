@@ -111,9 +111,9 @@ class Embedder:
                     if not self.semantic.ready:
                         self.semantic.ready = True
                         self.ready_seconds = time.perf_counter() - self._started_at
-                    self._ready.set()
                     if changed and self.on_change is not None:
-                        self.on_change()
+                        self.on_change()        # before _ready: whoever waits for it then sees the calibration due
+                    self._ready.set()
                     return installed
             vectors = self._vectors({t for _, texts in batch for t in texts})
             if vectors is None:
