@@ -117,6 +117,8 @@ def test_an_edit_recalibrates_in_the_background_and_an_override_wins(tmp_path, e
     kb = KnowledgeBase.load(folder, encoder=encoder, cache_dir=tmp_path / "vectors")
     try:
         assert kb.threshold_status()["source"] == "default" and kb.threshold == FIXED
+        # Not while the sentence vectors are still coming: words alone would call for a far lower threshold.
+        assert kb.meaning_state() == "pending" and kb.calibrate_now() is None and kb.threshold == FIXED
         kb.start_embedding()
         kb.start_calibration()
         assert kb.wait_embedded(60)

@@ -73,10 +73,11 @@ def _share(flags) -> float:
     return round(sum(flags) / len(flags), 4) if flags else 0.0
 
 
-def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.Event | None = None
-              ) -> Calibration | None:
+def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.Event | None = None,
+              pause: float = 0.0) -> Calibration | None:
     """Leave-one-out scores of the KB's own example questions, and the threshold they call for. None when the KB
-    has no example question to learn from, or `stop` was set."""
+    has no example question to learn from, or `stop` was set. `pause`: after each ranking, wait that many times
+    as long as it took (the background thread leaves the CPU and the index lock to visitors' questions)."""
     started = time.perf_counter()
     index = kb._index
     with kb._lock:
@@ -93,6 +94,7 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
     for slug, k in held:
         if stop is not None and stop.is_set():
             return None
+        began = time.perf_counter()
         with kb._lock:      # one question at a time: a visitor's suggestion waits for one ranking at most
             entry = index.entries.get(slug)
             if entry is None or k >= len(entry.questions) - 1:
@@ -110,6 +112,8 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
         # Leaving the whole article out changes nothing for the others' scores: the best of them is the confidence
         # of a question the KB cannot answer.
         other.append(others[0] if others else 0.0)
+        if pause and stop is not None and stop.wait(pause * (time.perf_counter() - began)):
+            return None
     if not best:
         return None
     # A question no article reaches at all (no shared word, nothing close in meaning) gets no suggestion at any
@@ -147,6 +151,9 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
                        meaning, articles, round(time.perf_counter() - started, 3), reason, time.time())
 
 
+PAUSE = 1.0     # the background thread ranks at most half the time
+
+
 class Calibrator:
     """Re-calibrates one knowledge base in a background thread after every change (`wake()`), newest wins."""
 
@@ -176,9 +183,14 @@ class Calibrator:
         """Block until no calibration is pending or running (tests, benchmarks)."""
         return self._idle.wait(timeout)
 
-    def run_now(self) -> Calibration | None:
-        """Calibrate in the caller's thread (CLI, tests)."""
-        result = calibrate(self.kb, self.target, self.sample, self._stop)
+    def run_now(self, pause: float = 0.0) -> Calibration | None:
+        """Calibrate in the caller's thread (CLI, tests), without pauses unless asked. Not while the sentence vectors
+        are still coming (the first pass after start): words alone call for a much lower threshold, which lets
+        more off-topic questions through (docs/triage.md); the default holds until the vectors are in, and the
+        embedding thread wakes this one then (or when the encoder failed: then words alone it is)."""
+        if self.kb.meaning_state() == "pending":
+            return None
+        result = calibrate(self.kb, self.target, self.sample, self._stop, pause)
         if result is not None:
             self.result = result
             self.runs += 1
@@ -203,7 +215,7 @@ class Calibrator:
             if self._stop.is_set():
                 return
             try:
-                result = self.run_now()
+                result = self.run_now(PAUSE)
                 if result is not None:
                     log.info("triage threshold %.3f: %s", result.threshold, result.reason)
                 self.error = None

@@ -94,6 +94,8 @@ class Embedder:
         except Exception as exc:  # the lexical matcher goes on alone; the reason is logged and reported
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("sentence encoder not available, matching without it: %s", self.error)
+            if self.on_change is not None:
+                self.on_change()        # words alone from now on: calibrate for them
             self._ready.set()
             return False
         return True
@@ -154,6 +156,20 @@ class Embedder:
                 return
             self._wake.wait()
             self._wake.clear()
+
+    def vectors_for(self, texts: list[str]) -> np.ndarray | None:
+        """Sentence vectors of any texts (one row each), from the cache or the encoder; None until the knowledge base
+        is embedded. Not counted in `counts` (those are the knowledge base's own)."""
+        encoder, cache = self.encoder, self.cache
+        if encoder is None or cache is None or not self.semantic.ready:
+            return None
+        found = cache.get_many(list(set(texts)))
+        missing = sorted(t for t in set(texts) if t not in found)
+        if missing:
+            fresh = encoder.embed(missing).astype(np.float16)       # one text at a time inside, as for questions
+            cache.put_many(missing, fresh)
+            found.update(zip(missing, fresh.astype(np.float32)))
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's sentence vector once the knowledge base is embedded, else None (lexical matching)."""

@@ -269,6 +269,11 @@ class KnowledgeBase:
                 "pending": pending, "error": embedder.error, "ready_seconds": embedder.ready_seconds,
                 **embedder.counts}
 
+    def sentence_vectors(self, texts: list[str]):
+        """Sentence vectors (numpy, one unit row per text) of any texts, such as visitors' unanswered questions to
+        group by meaning (triage.grouping); None while sentence meaning is not in use."""
+        return self._embedder.vectors_for(texts) if self._embedder is not None else None
+
     def close(self) -> None:
         """Stop the embedding thread and release the encoder and its cache."""
         self.calibrator.close()

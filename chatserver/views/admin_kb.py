@@ -104,10 +104,22 @@ async def _version_draft(request: web.Request) -> tuple[ArticleForm | None, dict
     return draft, version
 
 
+def _gap_draft(request: web.Request) -> ArticleForm | None:
+    """A new article prefilled from the gap list (?title=&questions=, one question a line): a draft to edit, never
+    saved as it is. Lengths are cut to the editor's limits; saving validates as always."""
+    if "title" not in request.query and "questions" not in request.query:
+        return None
+    questions = [q.strip()[:articles.QUESTION_CHARS] for q in request.query.get("questions", "").splitlines()
+                 if q.strip()][:articles.QUESTIONS]
+    return ArticleForm(title=request.query.get("title", "").strip()[:LIMITS["title"]],
+                       questions="\n".join(questions), published=False)
+
+
 async def new_article_page(request: web.Request) -> web.Response:
     await require_admin(request)
     draft, version = await _version_draft(request)
-    return await _editor(request, draft or ArticleForm(published=False), None, version=version)
+    return await _editor(request, draft or _gap_draft(request) or ArticleForm(published=False), None,
+                         version=version)
 
 
 async def article_page(request: web.Request) -> web.Response:
