@@ -151,7 +151,7 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
                        meaning, articles, round(time.perf_counter() - started, 3), reason, time.time())
 
 
-PAUSE = 1.0     # the background thread ranks at most half the time
+PAUSE = 2.0     # the background thread ranks at most a third of the time
 
 
 class Calibrator:
