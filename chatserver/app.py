@@ -125,11 +125,14 @@ async def desk_lifetime(app: web.Application):
 
 async def knowledge_base_lifetime(app: web.Application):
     """Poll the article folder so edits on disk reach the bot without a restart (only changed files re-index);
-    the KB's embedding thread adds sentence meaning in the background (the matcher answers lexically until then)."""
+    the KB's embedding thread adds sentence meaning in the background (the matcher answers lexically until then),
+    and its calibration thread chooses the threshold after every change, unless an admin fixed it."""
     config = app[keys.CONFIG]
     loop = asyncio.get_running_loop()
     kb = app[keys.KB]
+    kb.threshold_override = app[keys.SETTINGS].get("kb_threshold")     # None: calibrated
     kb.start_embedding()
+    kb.start_calibration()
 
     async def poll():
         while True:

@@ -42,6 +42,9 @@ class Config:
     kb_encoder: bool = True
     # Where sentence vectors and the prepared model are cached; empty = <data_dir>/sentence-vectors.
     kb_vector_cache_dir: Path | None = None
+    # The bot's confidence threshold; None = chosen from the KB itself on every (re)load (triage/calibration.py).
+    # Admins can override it in the browser too (Admin → Settings).
+    kb_threshold: float | None = None
     new_visitors_per_minute_per_ip: int = 30
     # Proxies (addresses or networks) whose X-Forwarded-For / X-Forwarded-Proto are believed; empty = none.
     trusted_proxies: list[str] = field(default_factory=list)
@@ -128,6 +131,17 @@ def _redis_prefix(text: str) -> str:
     return value
 
 
+def kb_threshold(text: str) -> float:
+    """A confidence threshold between 0.01 and 0.99 (CHAT_KB_THRESHOLD, the admin setting)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        value = -1.0
+    if not 0.01 <= value <= 0.99:
+        raise ValueError(f"the threshold must be a number from 0.01 to 0.99, not {text[:20]!r}")
+    return value
+
+
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -154,6 +168,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "kb_poll_seconds": ("CHAT_KB_POLL_SECONDS", float),
     "kb_encoder": ("CHAT_KB_ENCODER", _bool),
     "kb_vector_cache_dir": ("CHAT_KB_VECTOR_CACHE_DIR", Path),
+    "kb_threshold": ("CHAT_KB_THRESHOLD", kb_threshold),
     "new_visitors_per_minute_per_ip": ("CHAT_NEW_VISITORS_PER_MINUTE_PER_IP", int),
     "trusted_proxies": ("CHAT_TRUSTED_PROXIES", _items),
     "max_sockets_per_address": ("CHAT_MAX_SOCKETS_PER_ADDRESS", int),

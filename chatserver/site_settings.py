@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import Config
+from .config import Config, kb_threshold
 from .errors import InvalidPayload
 from .store import Store
 from .store import settings as settings_queries
@@ -16,7 +16,7 @@ HEX_COLOUR_LEN = (4, 7)
 class Setting:
     name: str
     label: str
-    kind: str   # "text" | "colour" | "origins" | "bool"
+    kind: str   # "text" | "colour" | "origins" | "bool" | "threshold"
     help: str
 
 
@@ -29,6 +29,9 @@ SETTINGS = [
     Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
     Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
     Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
+    Setting("kb_threshold", "Bot confidence threshold", "threshold",
+            "Leave empty to let the bot choose it from the knowledge base on every change (shown on Admin → "
+            "Knowledge base); a number from 0.01 to 0.99 fixes it: higher, fewer but surer suggestions."),
 ]
 
 
@@ -40,6 +43,7 @@ def defaults(config: Config) -> dict:
         "business_hours": "Mon-Fri, 9:00-18:00 CET",
         "survey_enabled": True,
         "survey_nps_enabled": True,
+        "kb_threshold": config.kb_threshold,
     }
 
 
@@ -54,6 +58,16 @@ def clean(name: str, value: object) -> object:
         if not isinstance(value, bool):
             raise InvalidPayload(f"'{name}' must be true or false")
         return value
+    if setting.kind == "threshold":
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None         # calibrated
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidPayload(f"'{name}' must be a number from 0.01 to 0.99, or empty", code="invalid_threshold")
+        try:
+            return kb_threshold(str(value))
+        except ValueError:
+            raise InvalidPayload(f"'{name}' must be a number from 0.01 to 0.99, or empty",
+                                 code="invalid_threshold") from None
     if setting.kind == "origins":
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list):

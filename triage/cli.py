@@ -1,4 +1,5 @@
-"""Command line: `python -m triage suggest --kb DIR "question"` and `python -m triage eval --kb DIR --queries F`.
+"""Command line: `python -m triage suggest --kb DIR "question"`, `python -m triage eval --kb DIR --queries F` and
+`python -m triage calibrate --kb DIR` (the threshold the KB calls for, and why).
 
 Both use the sentence encoder unless --no-encoder is given; its vectors are cached in --cache-dir (default: a
 folder in the system's temporary directory), so only the first run on a knowledge base pays for embedding it.
@@ -34,7 +35,27 @@ def _load(args) -> KnowledgeBase:
     status = kb.embedding_status()
     if status.get("error"):
         print(f"warning: matching without the sentence encoder: {status['error']}", file=sys.stderr)
+    kb.calibrate_now()      # the threshold the server would choose for this KB
     return kb
+
+
+def cmd_calibrate(args) -> int:
+    kb = _load(args)
+    status = kb.threshold_status()
+    result = status["calibration"]
+    if args.json:
+        print(json.dumps(status))
+    elif result is None:
+        print(f"threshold {kb.threshold:.3f} (default): the knowledge base has no published example question")
+    else:
+        print(f"threshold {result['threshold']:.3f}")
+        print(result["reason"])
+        print(f"kept {result['kept']:.1%}, right first answer kept {result['right_first_kept']:.1%}, "
+              f"unanswerable declined {result['unanswerable_declined']:.1%} "
+              f"(at the fixed 0.30: {result['kept_at_fixed']:.1%}, {result['right_first_kept_at_fixed']:.1%}, "
+              f"{result['unanswerable_declined_at_fixed']:.1%}); {result['seconds']:.2f} s")
+    kb.close()
+    return 0
 
 
 def cmd_suggest(args) -> int:
@@ -106,5 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--queries", required=True, help="JSONL file, one {\"query\": ..., \"expected\": slug} a line")
     _encoder_options(p)
     p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("calibrate", help="choose the confidence threshold from the KB's own example questions")
+    p.add_argument("--kb", required=True, help="folder of Markdown articles")
+    p.add_argument("--json", action="store_true", help="print the calibration as JSON")
+    _encoder_options(p)
+    p.set_defaults(func=cmd_calibrate)
     args = parser.parse_args(argv)
     return args.func(args)

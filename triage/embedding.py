@@ -32,8 +32,10 @@ class Embedder:
     """Owns the encoder, the cache and the thread that fills `semantic` for one knowledge base."""
 
     def __init__(self, semantic: SemanticIndex, lock: threading.RLock,
-                 encoder: SentenceEncoder | Callable[..., SentenceEncoder], cache_dir=None):
+                 encoder: SentenceEncoder | Callable[..., SentenceEncoder], cache_dir=None,
+                 on_change: Callable[[], None] | None = None):
         self.semantic = semantic
+        self.on_change = on_change      # told when vectors were installed (the scores changed: re-calibrate)
         self.lock = lock
         self._encoder_source = encoder
         self.encoder: SentenceEncoder | None = encoder if isinstance(encoder, SentenceEncoder) else None
@@ -92,6 +94,8 @@ class Embedder:
         except Exception as exc:  # the lexical matcher goes on alone; the reason is logged and reported
             self.error = f"{type(exc).__name__}: {exc}"
             log.warning("sentence encoder not available, matching without it: %s", self.error)
+            if self.on_change is not None:
+                self.on_change()        # words alone from now on: calibrate for them
             self._ready.set()
             return False
         return True
@@ -105,9 +109,12 @@ class Embedder:
             with self.lock:
                 batch = self.semantic.next_batch(TAKE_TEXTS)
                 if not batch:
+                    changed = installed > 0 or not self.semantic.ready
                     if not self.semantic.ready:
                         self.semantic.ready = True
                         self.ready_seconds = time.perf_counter() - self._started_at
+                    if changed and self.on_change is not None:
+                        self.on_change()        # before _ready: whoever waits for it then sees the calibration due
                     self._ready.set()
                     return installed
             vectors = self._vectors({t for _, texts in batch for t in texts})
@@ -149,6 +156,20 @@ class Embedder:
                 return
             self._wake.wait()
             self._wake.clear()
+
+    def vectors_for(self, texts: list[str]) -> np.ndarray | None:
+        """Sentence vectors of any texts (one row each), from the cache or the encoder; None until the knowledge base
+        is embedded. Not counted in `counts` (those are the knowledge base's own)."""
+        encoder, cache = self.encoder, self.cache
+        if encoder is None or cache is None or not self.semantic.ready:
+            return None
+        found = cache.get_many(list(set(texts)))
+        missing = sorted(t for t in set(texts) if t not in found)
+        if missing:
+            fresh = encoder.embed(missing).astype(np.float16)       # one text at a time inside, as for questions
+            cache.put_many(missing, fresh)
+            found.update(zip(missing, fresh.astype(np.float32)))
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, encoder.dim), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's sentence vector once the knowledge base is embedded, else None (lexical matching)."""

@@ -266,10 +266,21 @@ class MatchIndex:
         order = np.lexsort((first_seen[scored], -acc[scored]))
         return [self._slugs[i] for i in scored[order][:k]]
 
+    def _held_out_bm25(self, entry: _Entry, k: int, q_terms: Counter, idf: dict) -> tuple[float, Counter]:
+        """The article's question-document BM25 for the query, and its document terms, as if its k-th example
+        question were not there (leave-one-out calibration)."""
+        left_out = Counter(tx.term(w) for w in entry.questions[k].compact.split())
+        terms = entry.doc_terms - left_out
+        dl = max(1, entry.doc_len - sum(left_out.values()))
+        score = sum(idf[t] * qc * self._tf_weight(terms[t], dl, self.avgdl) for t, qc in q_terms.items() if terms[t])
+        return score, terms
+
     def rank(self, text: str, limit: int, *, include_body: bool = False, include_drafts: bool = False,
-             sentence_vector=None) -> list[Candidate]:
+             sentence_vector=None, holdout: tuple[str, int] | None = None) -> list[Candidate]:
         """Rank published articles (and drafts when asked) for the text, best first. `sentence_vector` is the
-        query's sentence-encoder vector (None: lexical and word-vector evidence only)."""
+        query's sentence-encoder vector (None: lexical and word-vector evidence only). `holdout` (slug, k) ranks
+        as if that article's k-th example question were not in the index (its postings, its vectors, its share
+        of the article's terms): what calibration asks of each example question."""
         n = len(self.entries)
         if not n:
             return []
@@ -287,6 +298,14 @@ class MatchIndex:
         # Stage 1: BM25 over the question documents (and the body, weakly), visiting only the query's postings.
         acc, first_seen = self._bm25(q_terms, idf, 1.0 if include_body else BODY_WEIGHT)
         slot = self._slot
+        held_slug, held_k, held_terms = None, -1, None
+        if holdout is not None and holdout[0] in self.entries:
+            held_slug, held_k = holdout
+            held_entry = self.entries[held_slug]
+            old = sum(q_idf[t] * qc * self.postings[t][held_slug] for t, qc in q_terms.items()
+                      if held_slug in self.postings.get(t, ()))
+            new, held_terms = self._held_out_bm25(held_entry, held_k, q_terms, q_idf)
+            acc[slot[held_slug]] += new - old
         scored = np.flatnonzero(acc)
         semantic = self.semantic if sentence_vector is not None and self.semantic is not None \
             and self.semantic.ready else None
@@ -317,10 +336,13 @@ class MatchIndex:
         for slug in shortlist:
             entry = self.entries[slug]
             art_bm25 = min(1.0, float(acc[slot[slug]]) / bm25_max * 1.6)
-            art_terms = entry.doc_terms
+            held = slug == held_slug
+            art_terms = held_terms if held else entry.doc_terms
             cover = sum(idf[t] * c for t, c in q_terms.items() if t in art_terms) / idf_total
             best_q, best_qs, best_fz = None, -1.0, 0.0
-            for q in entry.questions:
+            for qi, q in enumerate(entry.questions):
+                if held and qi == held_k:
+                    continue
                 common = q_set & q.terms
                 if not common:
                     overlap = 0.0
@@ -344,6 +366,8 @@ class MatchIndex:
             meaning, near_q = 0.0, None
             if q_vector is not None and entry.vectors is not None and len(entry.vectors):
                 sims = entry.vectors @ q_vector
+                if held:
+                    sims[held_k] = -1.0
                 k = int(sims.argmax())
                 meaning, near_q = max(0.0, float(sims[k])), entry.questions[k]
             if content_total:
@@ -356,6 +380,8 @@ class MatchIndex:
             if semantic is not None:
                 sims = semantic.question_similarities(slug, sentence_vector)
                 if sims is not None:
+                    if held:
+                        sims[held_k] = -1.0
                     k = int(sims.argmax())
                     sentence, sentence_q = max(0.0, float(sims[k])), entry.questions[k]
                 else:       # edited moments ago, not re-embedded yet: the word-vector cosine stands in

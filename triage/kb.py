@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 from .articles import Article, ArticleError, LoadError, parse_article
+from .calibration import Calibration, Calibrator
 from .embedding import Embedder
 from .encoder import DIM, SentenceEncoder
 from .index import Candidate, MatchIndex
@@ -66,37 +67,41 @@ class KnowledgeBase:
     thread; until the first pass is done the matcher works as without an encoder. Call `close()` when done.
     """
 
-    def __init__(self, folder: str | Path | None = None, threshold: float = DEFAULT_THRESHOLD, *,
+    def __init__(self, folder: str | Path | None = None, threshold: float | None = None, *,
                  encoder: SentenceEncoder | Callable[..., SentenceEncoder] | None = None,
                  cache_dir: str | Path | None = None):
         self.folder = Path(folder) if folder is not None else None
-        self.threshold = threshold
+        # None: the calibrated threshold (DEFAULT_THRESHOLD until the first calibration); a number overrides it.
+        self.threshold_override = threshold
+        self.calibrator = Calibrator(self)
         self.articles: dict[str, Article] = {}
         self.errors: list[LoadError] = []
         self._lock = threading.RLock()
         semantic = SemanticIndex(DIM) if encoder is not None else None
         self._index = MatchIndex(semantic=semantic)
-        self._embedder = Embedder(semantic, self._lock, encoder, cache_dir) if encoder is not None else None
+        self._embedder = Embedder(semantic, self._lock, encoder, cache_dir,
+                                  on_change=self.calibrator.wake) if encoder is not None else None
         self._files: dict[str, tuple[float, int]] = {}        # path -> (mtime, size) as last read
         self._file_slug: dict[str, str] = {}                   # path -> slug it provided
         self._file_errors: dict[str, LoadError] = {}           # path -> why it was not loaded
 
     # ----- loading ----------------------------------------------------------------------------------------
     @classmethod
-    def load(cls, folder: str | Path, threshold: float = DEFAULT_THRESHOLD, **semantic) -> "KnowledgeBase":
+    def load(cls, folder: str | Path, threshold: float | None = None, **semantic) -> "KnowledgeBase":
         """Load and index the folder's articles (`encoder`, `cache_dir`: see the class)."""
         kb = cls(folder, threshold, **semantic)
         kb.refresh()
         return kb
 
     @classmethod
-    def from_articles(cls, articles, threshold: float = DEFAULT_THRESHOLD, **semantic) -> "KnowledgeBase":
+    def from_articles(cls, articles, threshold: float | None = None, **semantic) -> "KnowledgeBase":
         """A knowledge base held in memory only (tests, benchmarks, previews)."""
         kb = cls(None, threshold, **semantic)
         with kb._lock:
             articles = list(articles)
             kb._index.add_many(articles)
             kb.articles.update((a.slug, a) for a in articles)
+        kb.calibrator.wake()
         return kb
 
     def _scan(self) -> dict[str, tuple[float, int]]:
@@ -135,6 +140,7 @@ class KnowledgeBase:
             self._index.add_many(batch)
             self.errors = sorted(self._file_errors.values(), key=lambda e: e.path)
         self._wake_embedder()
+        self.calibrator.wake()
         return True
 
     def _load_file(self, path: str) -> list[Article]:
@@ -170,10 +176,13 @@ class KnowledgeBase:
         with self._lock:
             self._put(article)
         self._wake_embedder()
+        self.calibrator.wake()
 
     def remove_article(self, slug: str) -> bool:
         with self._lock:
-            return self._drop(slug)
+            dropped = self._drop(slug)
+        self.calibrator.wake()
+        return dropped
 
     def get(self, slug: str) -> Article | None:
         return self.articles.get(slug)
@@ -194,6 +203,34 @@ class KnowledgeBase:
         scratch = KnowledgeBase.from_articles(articles + [draft], self.threshold, **semantic)
         scratch.embed_now()
         return scratch
+
+    # ----- the threshold ----------------------------------------------------------------------------------
+    @property
+    def threshold(self) -> float:
+        """The confidence a suggestion needs: the override if set, else the calibrated one (calibration.py)."""
+        if self.threshold_override is not None:
+            return self.threshold_override
+        result = self.calibrator.result
+        return result.threshold if result is not None else DEFAULT_THRESHOLD
+
+    @threshold.setter
+    def threshold(self, value: float | None) -> None:
+        self.threshold_override = value
+
+    def start_calibration(self) -> None:
+        """Choose the threshold in a background thread now and after every change (load, edit, new vectors)."""
+        self.calibrator.start()
+
+    def calibrate_now(self) -> Calibration | None:
+        """Choose the threshold in this thread (CLI, tests)."""
+        return self.calibrator.run_now()
+
+    def threshold_status(self) -> dict:
+        """The threshold in force, where it comes from, and the last calibration's figures and reasons."""
+        result = self.calibrator.result
+        source = "override" if self.threshold_override is not None else "calibrated" if result else "default"
+        return {"threshold": self.threshold, "source": source, "override": self.threshold_override,
+                "calibration": result.to_dict() if result else None, "calibration_error": self.calibrator.error}
 
     # ----- sentence meaning -------------------------------------------------------------------------------
     def start_embedding(self) -> None:
@@ -232,8 +269,14 @@ class KnowledgeBase:
                 "pending": pending, "error": embedder.error, "ready_seconds": embedder.ready_seconds,
                 **embedder.counts}
 
+    def sentence_vectors(self, texts: list[str]):
+        """Sentence vectors (numpy, one unit row per text) of any texts, such as visitors' unanswered questions to
+        group by meaning (triage.grouping); None while sentence meaning is not in use."""
+        return self._embedder.vectors_for(texts) if self._embedder is not None else None
+
     def close(self) -> None:
         """Stop the embedding thread and release the encoder and its cache."""
+        self.calibrator.close()
         if self._embedder is not None:
             self._embedder.close()
 

@@ -21,7 +21,7 @@ from ..errors import ChatError, InvalidFields
 from ..store import article_versions
 
 # Paths under /admin/kb/ that are pages or endpoints, not articles.
-RESERVED_SLUGS = {"new", "preview", "try"}
+RESERVED_SLUGS = {"new", "preview", "try", "proposals"}
 # Characters per text field, and how many tags / example questions of how many characters each.
 LIMITS = {"title": 200, "slug": 120, "department": 40, "body": 100_000}
 TAGS, TAG_CHARS, QUESTIONS, QUESTION_CHARS = 30, 40, 100, 300
@@ -188,17 +188,24 @@ def delete(kb: KnowledgeBase, article: Article) -> None:
                         code="article_not_deleted")
 
 
-async def save_article(desk, author_email: str, draft: ArticleForm, original: Article | None) -> Article:
+async def save_article(desk, author_email: str, draft: ArticleForm, original: Article | None,
+                       also=None) -> Article:
     """Create, edit, rename or restore (an earlier version's fields) an article. Validated with the loader's rules;
-    on any error nothing touches the disk. The history keeps the on-disk text it replaced, if it lacked it."""
+    on any error nothing touches the disk. The history keeps the on-disk text it replaced, if it lacked it.
+    `also(db)` runs in the history's transaction (an accepted proposal is marked there)."""
     kb = desk.kb
     async with desk.article_lock:      # one save at a time: validation and the write see the same folder
         text, article = validate(draft, kb, original)
         replaced, replaced_at = await asyncio.to_thread(current_text, original)
         saved = await asyncio.to_thread(save, kb, text, article, original)
         action = "created" if original is None else "renamed" if original.slug != article.slug else "saved"
-        await desk.store.write(article_versions.record, article.slug, action, text, author_email, time.time(),
-                               replaced, original.slug if original else None, replaced_at)
+        def record(db, now):
+            article_versions.record(db, article.slug, action, text, author_email, now, replaced,
+                                    original.slug if original else None, replaced_at)
+            if also is not None:
+                also(db, now)
+
+        await desk.store.write(record, time.time())
     return saved
 
 

@@ -11,7 +11,7 @@ import time
 from ..errors import NotFound
 from ..store import bot_log
 from ..store import conversations as conv_queries
-from . import access, assignment
+from . import access, assignment, learning
 from .events import MessageAdded
 from .messages import message_ack, open_conversation, store_agent_message
 
@@ -149,10 +149,13 @@ async def open_article(desk, visitor_id: str, slug: str) -> dict:
                                     "url": f"/kb/{article.slug}", "department": article.department}}
 
 
-def _feedback(db, conversation_id: int, slug: str, helpful: bool, reason: str | None, more: list, now: float):
-    """Record the visitor's feedback and, while the bot has the chat, its next line. (what came next, message)"""
+def _feedback(db, conversation_id: int, slug: str, helpful: bool, reason: str | None, more: list, now: float,
+              known: set[str] = frozenset()):
+    """Record the visitor's feedback and, while the bot has the chat, its next line. (what came next, message)
+    "Helpful" also proposes the visitor's question as an example question of the article (learning.py)."""
     bot_log.record_article_event(db, conversation_id, slug, "helpful" if helpful else "not_helpful", reason, now)
     if helpful:
+        learning.learn(db, conversation_id, slug, "helpful", known, now, exclude=WANTS_PERSON)
         return "resolved_prompt", _bot_says(
             db, conversation_id, None, "Glad that helped! Is there anything else I can do for you?", "resolved_prompt",
             {"slug": slug, "actions": ["end_chat", "ask_more"], "say": "resolved_prompt"}, now)
@@ -174,7 +177,8 @@ async def article_feedback(desk, visitor_id: str, slug: str, helpful: bool, reas
     """Helpful / not helpful on a suggested article; the bot answers (if it still has the chat) with a prompt to
     end, more suggestions, or an offer of a person."""
     conversation = await open_conversation(desk, visitor_id)
-    if desk.kb.get(slug) is None:
+    article = desk.kb.get(slug)
+    if article is None:
         raise NotFound("no such article", code="article_not_found")
     cid = conversation["id"]
     more: list = []
@@ -182,7 +186,8 @@ async def article_feedback(desk, visitor_id: str, slug: str, helpful: bool, reas
         context = await desk.store.read(_feedback_context, cid)
         if context["question"]:
             more = [article_card(s) for s in await _suggest(desk, context["question"], exclude=context["suggested"])]
-    next_step, said = await desk.store.write(_feedback, cid, slug, helpful, reason, more, time.time())
+    next_step, said = await desk.store.write(_feedback, cid, slug, helpful, reason, more, time.time(),
+                                             learning.known_questions(article))
     await _publish(desk, conversation, said)
     if said is None:
         return {"ok": True, "conversation_id": cid}
@@ -212,12 +217,15 @@ async def send_article(desk, agent: dict, conversation_id: int, slug: str, clien
     """An agent sends an article card to the visitor (recorded for the reports as sent by an agent)."""
     article = _published_article(desk, slug)
     card = {"slug": article.slug, "title": article.title, "excerpt": article.excerpt, "url": f"/kb/{article.slug}"}
+    known = learning.known_questions(article)
 
     def send(db, now):
         message, conversation, duplicate = store_agent_message(db, agent, conversation_id, client_id, article.title, now,
                                                           False, "article", card)
         if not duplicate:
             bot_log.record_article_event(db, conversation_id, slug, "sent_by_agent", None, now)
+            # The visitor's question the agent answered with this article: a proposed example question.
+            learning.learn(db, conversation_id, slug, "sent_by_agent", known, now, exclude=WANTS_PERSON)
         return message, conversation, duplicate
 
     message, conversation, duplicate = await desk.store.write(send, time.time())

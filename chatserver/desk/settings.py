@@ -18,7 +18,10 @@ CANNED_TEXT_CHARS = 2000
 async def update_settings(desk, changes: dict) -> dict:
     """Validate every change first (all field errors at once), then save them together."""
     cleaned = collect_fields({name: (lambda n=name: clean(n, changes[n])) for name in changes})
-    return await desk.settings.update(cleaned)
+    values = await desk.settings.update(cleaned)
+    if "kb_threshold" in cleaned:
+        desk.kb.threshold_override = values["kb_threshold"]     # the bot's next suggestion uses it
+    return values
 
 
 def clean_canned_reply(fields: dict) -> dict:

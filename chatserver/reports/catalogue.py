@@ -21,8 +21,9 @@ def require_report(name: str) -> None:
         raise UnknownReport(f"no report named '{name[:50]}'; reports: {', '.join(REPORTS)}")
 
 
-def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float) -> dict:
-    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset."""
+def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None) -> dict:
+    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset. `meaning`
+    (reports/meaning.py) lets the gap list group questions by meaning; blocking: call it off the event loop."""
     require_report(name)
     conversations = dataset["conversations"]
     if name == "satisfaction":
@@ -39,7 +40,7 @@ def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, no
                 "flag_rule": {"min_suggested": figures.FLAG_MIN_SUGGESTED,
                               "max_helpful_pct": figures.FLAG_MAX_HELPFUL_RATE * 100}}
     elif name == "gaps":
-        body = {"gaps": figures.gap_list(dataset["unanswered"])}
+        body = {"gaps": figures.gap_list(dataset["unanswered"], meaning, (params.start_ts, params.end_ts))}
     elif name == "load":
         body = figures.load(conversations, dataset["presence"], params, now)
     else:

@@ -31,7 +31,8 @@ def csv_table(report: dict) -> tuple[list[str], list[dict]]:
         return columns, rows
     if name == "gaps":
         rows = [{**r, "examples": " | ".join(r["examples"])} for r in report["gaps"]]
-        return ["question", "count", "conversations", "examples", "closest_article", "first_asked", "last_asked"], rows
+        return ["question", "count", "conversations", "examples", "closest_article", "closest_score", "trend",
+                "earlier_half", "later_half", "first_asked", "last_asked"], rows
     if name == "load":
         rows = ([{"section": "hour", "key": r["hour"], **{k: v for k, v in r.items() if k != "hour"}}
                  for r in report["by_hour"]]

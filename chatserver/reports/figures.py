@@ -13,7 +13,11 @@ from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from typing import Iterable
 
+from urllib.parse import urlencode
+
 from rapidfuzz import fuzz, process, utils
+
+from triage.grouping import group_by_meaning, most_typical
 
 from .parameters import ReportParams
 
@@ -23,6 +27,11 @@ FLAG_MIN_SUGGESTED = 5
 FLAG_MAX_HELPFUL_RATE = 0.2
 # Two unanswered questions belong together when their content words are this similar (rapidfuzz, 0-100).
 GAP_SIMILARITY = 70
+# A group's trend: "rising" when its later half of the range has at least this many times the earlier half's count
+# and at least GAP_TREND_MIN more (so 1 -> 2 is steady); "falling" the other way round.
+GAP_TREND_RATIO = 1.5
+GAP_TREND_MIN = 2
+GAP_START_QUESTIONS = 10        # wordings a "Start an article" link puts in the new article's example questions
 GAP_STOP_WORDS = frozenset(
     "a an the i im me my we our you your do does did is are was be been can could would should will to of in on at "
     "for with and or but it its this that there have has had how what when where which who why please hi hello hey "
@@ -329,34 +338,76 @@ def gap_similarity(a: str, b: str, **_) -> float:
     return fuzz.token_sort_ratio(a, b)
 
 
-def gap_list(questions: list[dict]) -> list[dict]:
-    """Unanswered visitor questions grouped by similarity of their content words, biggest groups first.
-    Each question joins the first group whose opening question is similar enough (in the order asked)."""
-    groups: list[dict] = []
+def _groups_by_words(words: list[str]) -> list[list[int]]:
+    """Each question joins the first group whose opening question is similar enough in its content words."""
+    groups: list[list[int]] = []
     openers: list[str] = []
-    for question in sorted(questions, key=lambda q: (q["created_at"], q["id"])):
-        words = _gap_words(question["text"]) or utils.default_process(question["text"])
-        found = process.extractOne(words, openers, scorer=gap_similarity, score_cutoff=GAP_SIMILARITY) \
+    for i, text in enumerate(words):
+        found = process.extractOne(text, openers, scorer=gap_similarity, score_cutoff=GAP_SIMILARITY) \
             if openers else None
         if found is None:
-            openers.append(words)
-            groups.append({"questions": []})
-            group = groups[-1]
+            openers.append(text)
+            groups.append([i])
         else:
-            group = groups[found[2]]
-        group["questions"].append(question)
+            groups[found[2]].append(i)
+    return groups
+
+
+def _trend(items: list[dict], period: tuple[float, float] | None) -> tuple[str, int, int]:
+    """("rising" | "falling" | "steady", times asked in the earlier half of the range, in the later half)."""
+    if period is None:
+        return "steady", len(items), 0
+    middle = (period[0] + period[1]) / 2
+    later = sum(q["created_at"] >= middle for q in items)
+    earlier = len(items) - later
+    if later >= GAP_TREND_RATIO * earlier and later - earlier >= GAP_TREND_MIN:
+        return "rising", earlier, later
+    if earlier >= GAP_TREND_RATIO * later and earlier - later >= GAP_TREND_MIN:
+        return "falling", earlier, later
+    return "steady", earlier, later
+
+
+def gap_list(questions: list[dict], meaning=None, period: tuple[float, float] | None = None) -> list[dict]:
+    """Unanswered visitor questions grouped, biggest groups first. With `meaning` (an object with `vectors(texts)`,
+    sentence vectors or None, and `closest(text)`, (slug, score) or None: reports/meaning.py) they are grouped by
+    meaning (triage.grouping, with the content-word similarity as a second opinion) and each group is labelled with
+    its most typical wording; without it, by content words alone, labelled with the most frequent wording."""
+    ordered = sorted(questions, key=lambda q: (q["created_at"], q["id"]))
+    words = [_gap_words(q["text"]) or utils.default_process(q["text"]) for q in ordered]
+    vectors = meaning.vectors([q["text"] for q in ordered]) if meaning is not None and ordered else None
+    if vectors is not None:
+        groups = group_by_meaning(vectors, also=lambda i, j: gap_similarity(words[i], words[j]) >= GAP_SIMILARITY)
+    else:
+        groups = _groups_by_words(words)
     rows = []
-    for group in groups:
-        items = group["questions"]
+    for members in groups:
+        items = [ordered[i] for i in members]
         texts = Counter(q["text"].strip() for q in items)
-        label = max(texts.items(), key=lambda kv: kv[1])[0] if texts else ""
-        best = Counter(q["best_slug"] for q in items if q.get("best_slug"))
+        if vectors is not None:
+            label = ordered[most_typical(vectors, members)]["text"].strip()
+        else:
+            label = max(texts.items(), key=lambda kv: kv[1])[0] if texts else ""
+        closest = meaning.closest(label) if meaning is not None else None
+        if closest is None:
+            best = Counter(q["best_slug"] for q in items if q.get("best_slug"))
+            slug = best.most_common(1)[0][0] if best else None
+            scores = [q["best_score"] for q in items if q.get("best_slug") == slug and q.get("best_score") is not None]
+            closest = (slug, max(scores) if scores else None)
+        trend, earlier, later = _trend(items, period)
+        wordings = [label] + [t for t, _ in texts.most_common() if t != label]
         rows.append({
             "question": label,
             "count": len(items),
             "conversations": len({q["conversation_id"] for q in items}),
-            "examples": [t for t, _ in texts.most_common(6) if t != label][:5],
-            "closest_article": best.most_common(1)[0][0] if best else None,
+            "examples": wordings[1:6],
+            "closest_article": closest[0],
+            "closest_score": round(closest[1], 3) if closest[1] is not None else None,
+            "trend": trend,
+            "earlier_half": earlier,
+            "later_half": later,
+            "grouped_by": "meaning" if vectors is not None else "words",
+            "start_article_url": "/admin/kb/new?" + urlencode(
+                {"title": label[:200], "questions": "\n".join(w[:300] for w in wordings[:GAP_START_QUESTIONS])}),
             "first_asked": day_of(items[0]["created_at"]),
             "last_asked": day_of(items[-1]["created_at"]),
         })

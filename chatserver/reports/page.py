@@ -9,13 +9,13 @@ from .parameters import ReportParams
 PAGE_GROUP_DEFAULT = "handled_by"
 
 
-def page_contents(dataset: dict, params: ReportParams, sla_seconds: float, now: float) -> dict:
+def page_contents(dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None) -> dict:
     """The template's figures and charts for the range and grouping of `params`."""
     table_params = ReportParams(params.start, params.end, params.group_by or PAGE_GROUP_DEFAULT)
     daily = ReportParams(params.start, params.end, "day")
 
     def report(name, p=table_params):
-        return build(name, dataset, p, sla_seconds, now)
+        return build(name, dataset, p, sla_seconds, now, meaning if name == "gaps" else None)
 
     satisfaction, speed, bot = report("satisfaction"), report("speed"), report("bot")
     satisfaction_daily = figures.rolling(dataset["conversations"], daily, figures.satisfaction_figures)

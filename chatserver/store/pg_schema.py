@@ -246,6 +246,33 @@ def m004_visitor_ip_networks(db) -> None:
     migration_steps.cut_addresses_to_networks(db)
 
 
+@migrations()
+def m19a_example_proposals(db) -> None:
+    # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
+    db.execute(f"""
+    CREATE TABLE example_proposals (
+        id {ID},
+        slug TEXT NOT NULL,
+        text TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
+        first_seen DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL,
+        decided_by TEXT,
+        decided_at DOUBLE PRECISION,
+        UNIQUE (slug, normalised)
+    )""")
+    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
+    db.execute("""
+    CREATE TABLE example_proposal_sources (
+        proposal_id BIGINT NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
+        created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (proposal_id, conversation_id)
+    )""")
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

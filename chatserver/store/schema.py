@@ -186,3 +186,33 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m19a_example_proposals(db: Database) -> None:
+    # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
+    # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;
+    # a rejected one stays, so it is never proposed again. Its sources are the conversations it came from.
+    db.execute("""
+    CREATE TABLE example_proposals (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL,
+        text TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        decided_by TEXT,
+        decided_at REAL,
+        UNIQUE (slug, normalised)
+    )""")
+    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
+    db.execute("""
+    CREATE TABLE example_proposal_sources (
+        proposal_id INTEGER NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
+        created_at REAL NOT NULL,
+        PRIMARY KEY (proposal_id, conversation_id)
+    )""")

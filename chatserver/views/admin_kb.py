@@ -10,17 +10,22 @@ from aiohttp import web
 from triage import ArticleError, parse_article, render_markdown
 
 from .. import keys, validation
-from ..errors import ChatError, NotFound
+from ..errors import ChatError, Conflict, NotFound
 from ..store import article_versions
 from ..errors import InvalidFields
-from .admin_common import admin_form, admin_json, admin_page, require_admin
-from ..desk import articles
+from .admin_common import admin_form, admin_json, admin_page, require_admin, wants_json
+from ..desk import articles, proposals as proposal_ops
+from ..security.redirects import same_site_path
 from ..desk.articles import LIMITS, ArticleForm, validate
 
 STATES = ("all", "published", "draft")
 TRY_LIMIT = 3
 TRY_DRAFT_MAX_ARTICLES = 2_000   # above this, rebuilding a scratch index per question is too slow to feel live
-NOTICES = {"deleted": "Article deleted. The bot no longer suggests it; it is listed under Recently deleted."}
+NOTICES = {"deleted": "Article deleted. The bot no longer suggests it; it is listed under Recently deleted.",
+           "accepted": "Example question added to the article and saved (see its history); the bot uses it now.",
+           "rejected": "Proposal rejected: it will not be proposed again.",
+           "proposal_decided": "That proposal was already decided (by another admin, or a second click).",
+           "invalid_fields": "The article could not take this question (too many questions?); nothing was saved."}
 
 
 # -- list -----------------------------------------------------------------------------------------------------
@@ -50,6 +55,8 @@ async def kb_page(request: web.Request) -> web.Response:
     deleted = [v for v in await request.app[keys.STORE].read(article_versions.deleted) if kb.get(v["slug"]) is None]
     return admin_page(request, "admin_kb.html", section="kb", articles=found, query=query, state=state,
                       states=STATES, counts=counts, load_errors=list(kb.errors), deleted=deleted,
+                      threshold=kb.threshold_status(),
+                      proposals_waiting=len(await proposal_ops.waiting(request.app[keys.DESK])),
                       notice=NOTICES.get(request.query.get("done", "")))
 
 
@@ -70,7 +77,10 @@ async def _editor(request: web.Request, draft: ArticleForm, original, status: in
     kb = request.app[keys.KB]
     departments = sorted({a.department for a in list(kb.articles.values()) if a.department}, key=str.lower)
     versions = await request.app[keys.STORE].read(article_versions.history, original.slug) if original else []
+    waiting = await proposal_ops.waiting(request.app[keys.DESK], original.slug) if original else []
+    context.setdefault("notice", NOTICES.get(request.query.get("done", "")))
     return admin_page(request, "admin_kb_edit.html", status=status, section="kb", draft=draft, original=original,
+                      proposals=waiting,
                       preview_html=render_markdown(draft.body), departments=departments, limits=LIMITS,
                       errors=context.pop("errors", {}), saved=request.query.get("done") == "saved",
                       versions=versions, **context)
@@ -94,10 +104,22 @@ async def _version_draft(request: web.Request) -> tuple[ArticleForm | None, dict
     return draft, version
 
 
+def _gap_draft(request: web.Request) -> ArticleForm | None:
+    """A new article prefilled from the gap list (?title=&questions=, one question a line): a draft to edit, never
+    saved as it is. Lengths are cut to the editor's limits; saving validates as always."""
+    if "title" not in request.query and "questions" not in request.query:
+        return None
+    questions = [q.strip()[:articles.QUESTION_CHARS] for q in request.query.get("questions", "").splitlines()
+                 if q.strip()][:articles.QUESTIONS]
+    return ArticleForm(title=request.query.get("title", "").strip()[:LIMITS["title"]],
+                       questions="\n".join(questions), published=False)
+
+
 async def new_article_page(request: web.Request) -> web.Response:
     await require_admin(request)
     draft, version = await _version_draft(request)
-    return await _editor(request, draft or ArticleForm(published=False), None, version=version)
+    return await _editor(request, draft or _gap_draft(request) or ArticleForm(published=False), None,
+                         version=version)
 
 
 async def article_page(request: web.Request) -> web.Response:
@@ -215,7 +237,64 @@ async def try_question(request: web.Request) -> web.Response:
                               "suggestions": cards, "closest": closest})
 
 
+# -- proposed example questions (learned from solved chats) ----------------------------------------------------
+
+async def proposals_page(request: web.Request) -> web.Response:
+    await require_admin(request)
+    kb = request.app[keys.KB]
+    waiting = await proposal_ops.waiting(request.app[keys.DESK])
+    titles = {p["slug"]: kb.get(p["slug"]).title for p in waiting if kb.get(p["slug"]) is not None}
+    return admin_page(request, "admin_kb_proposals.html", section="kb", proposals=waiting, titles=titles,
+                      notice=NOTICES.get(request.query.get("done", "")))
+
+
+def _proposal_id(request: web.Request) -> int:
+    raw = request.match_info["proposal_id"]
+    if not (raw.isdigit() and len(raw) <= 15):
+        raise NotFound("no such proposed example question", code="proposal_not_found")
+    return int(raw)
+
+
+async def decide_proposal(request: web.Request) -> web.Response:
+    """POST /admin/kb/proposals/{id}/accept|reject (a form: back to `next` with a notice; or JSON with
+    Accept: application/json, and POST /api/admin/proposals/{id}/accept|reject)."""
+    as_json = wants_json(request)
+    if as_json:
+        admin, fields = await admin_json(request)
+    else:
+        admin, fields = await admin_form(request)
+    action = request.match_info["action"]
+    desk = request.app[keys.DESK]
+    operation = proposal_ops.accept if action == "accept" else proposal_ops.reject
+    back = same_site_path(fields.get("next"), "/admin/kb/proposals")
+    try:
+        proposal = await operation(desk, admin["email"], _proposal_id(request))
+    except (Conflict, InvalidFields) as exc:
+        if as_json:
+            raise
+        code = "proposal_decided" if isinstance(exc, Conflict) else "invalid_fields"
+        raise web.HTTPSeeOther(f"{back}?done={code}") from None
+    except NotFound:
+        if as_json:
+            raise
+        raise web.HTTPNotFound(text="No such proposed example question") from None
+    if as_json:
+        return web.json_response({"ok": True, "proposal": proposal})
+    raise web.HTTPSeeOther(f"{back}?done={'accepted' if action == 'accept' else 'rejected'}")
+
+
+async def proposals_api(request: web.Request) -> web.Response:
+    """GET /api/admin/proposals[?slug=]: the proposals waiting for review."""
+    await require_admin(request)
+    slug = request.query.get("slug")
+    return web.json_response({"ok": True, "proposals": await proposal_ops.waiting(request.app[keys.DESK], slug)})
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get("/admin/kb/proposals", proposals_page)
+    app.router.add_post(r"/admin/kb/proposals/{proposal_id}/{action:accept|reject}", decide_proposal)
+    app.router.add_get("/api/admin/proposals", proposals_api)
+    app.router.add_post(r"/api/admin/proposals/{proposal_id}/{action:accept|reject}", decide_proposal)
     app.router.add_get("/admin/kb", kb_page)
     app.router.add_post("/admin/kb/preview", preview)
     app.router.add_post("/admin/kb/try", try_question)

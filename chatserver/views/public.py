@@ -62,7 +62,20 @@ async def healthz(request: web.Request) -> web.Response:
     live = request.app[keys.DESK].live
     return web.json_response({"ok": True, "agents_online": await live.agents_online(),
                               "queue_length": len(await live.waiting()),
-                              "kb": {"articles": len(kb), "meaning": kb.meaning_state()}})
+                              "kb": {"articles": len(kb), "meaning": kb.meaning_state(),
+                                     "threshold": _threshold_summary(kb)}})
+
+
+def _threshold_summary(kb) -> dict:
+    """The bot's threshold, where it comes from, and the last calibration's figures (no article content)."""
+    status = kb.threshold_status()
+    result = status["calibration"]
+    summary = {"value": status["threshold"], "source": status["source"]}
+    if result is not None:
+        summary["calibrated"] = {name: result[name] for name in (
+            "threshold", "target", "questions", "kept", "right_first_kept", "unanswerable_declined", "meaning",
+            "seconds", "at", "reason")}
+    return summary
 
 
 async def login_page(request: web.Request) -> web.Response:

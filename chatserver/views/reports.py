@@ -3,6 +3,7 @@ GET /api/reports/<name> and as CSV at GET /api/reports/<name>.csv. Definitions i
 charts and CSV are in chatserver/reports/, this module only translates HTTP."""
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import date, datetime, timezone
 
@@ -11,6 +12,7 @@ from aiohttp import web
 from .. import keys
 from ..auth import require_agent
 from ..reports import catalogue, csv_export, page, parameters
+from ..reports.meaning import KnowledgeBaseMeaning
 from ..store import reports as report_queries
 from .public import render
 
@@ -31,7 +33,11 @@ async def report_api(request: web.Request) -> web.Response:
     catalogue.require_report(name)            # domain errors become the JSON error answer (views/errors.py)
     params = parameters.parse_params(request.query, _today())
     config = request.app[keys.CONFIG]
-    report = catalogue.build(name, await _dataset(request, params), params, config.sla_seconds, time.time())
+    dataset = await _dataset(request, params)
+    # Off the event loop: the gap list may put unanswered questions through the sentence encoder.
+    report = await asyncio.get_running_loop().run_in_executor(
+        None, catalogue.build, name, dataset, params, config.sla_seconds, time.time(),
+        KnowledgeBaseMeaning(request.app[keys.KB]))
     if not as_csv:
         return web.json_response(report)
     filename = f"{name}-{params.start.isoformat()}-{params.end.isoformat()}.csv"
@@ -51,7 +57,9 @@ async def reports_page(request: web.Request) -> web.Response:
         error = None
     config = request.app[keys.CONFIG]
     now = time.time()
-    contents = page.page_contents(await _dataset(request, params), params, config.sla_seconds, now)
+    dataset = await _dataset(request, params)
+    contents = await asyncio.get_running_loop().run_in_executor(
+        None, page.page_contents, dataset, params, config.sla_seconds, now, KnowledgeBaseMeaning(request.app[keys.KB]))
     return render(request, "reports.html", status=400 if error else 200, error=error, params=params,
                   group_options=parameters.GROUP_BY, query=params.query(), ranges=parameters.preset_ranges(today),
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
