@@ -63,9 +63,11 @@ export function addMessage(m, live) {
   state.maxSeq = Math.max(state.maxSeq, m.seq);
   if (m.author === "agent") {
     showTyping(false);
-    if (state.status !== "assigned" || state.agentName !== m.agent_name) {
+    // Who holds the chat comes from the session snapshot and `agent_joined`, never from who wrote last (after a
+    // transfer the last agent message may be the previous agent's).
+    if (state.status !== "assigned") {
       state.status = "assigned";
-      state.agentName = m.agent_name || state.agentName;
+      state.agentName = state.agentName || m.agent_name;
       render();
     }
   }
@@ -150,7 +152,6 @@ export function onAgentJoined(e) {
   state.status = "assigned";
   state.agentName = e.agent_name;
   state.queue = null;
-  systemLine(t("joined", { name: e.agent_name }));
   render();
   scrollDown(false);
   fire("agent_joined", { agent_name: e.agent_name });
@@ -162,7 +163,6 @@ export function onClosed(e) {
   state.floor = Math.max(state.floor, e.conversation_id);
   state.queue = null;
   showTyping(false);
-  systemLine(t("ended"));
   if (e.survey) state.survey = { conversation_id: e.conversation_id, nps: !!e.survey.nps };
   render();
   scrollDown(false);

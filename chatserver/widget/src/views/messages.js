@@ -36,7 +36,7 @@ function articleCard(card) {
 /** One message as a row; `previous` is the row shown before it (same author: no repeated name). A `live` row can
  * act (the resolved prompt's buttons) and says "Sent"; a row of an earlier chat's transcript only shows. */
 export function messageRow(m, previous, live) {
-  if (m.author === "system") return h("div", { class: "sys", text: m.text });
+  if (m.author === "system") return h("div", { class: "sys", text: systemText(m) });
   const mine = m.author === "visitor";
   const row = h("div", { class: mine ? "row me" : "row them" });
   const sameAuthor = previous && previous.dataset.author === m.author && previous.dataset.agent === String(m.agent_id || "");
@@ -61,6 +61,14 @@ export function messageRow(m, previous, live) {
   if (!live) row.append(h("div", { class: "meta", text: clockTime(m.created_at, LANG) }));
   else if (mine) row.append(h("div", { class: "meta", text: clockTime(m.created_at, LANG) + " · " + t("sent") }));
   return row;
+}
+
+/** A stored system line in the widget's language: the server names each with `payload.say` (and the names it
+ * needs); unknown names show the stored English text. */
+function systemText(m) {
+  const payload = m.payload || {};
+  const known = { joined: "joined", transferred: "transferred", ended: "ended" }[payload.say];
+  return known ? t(known, { name: payload.name || "" }) : m.text || "";
 }
 
 /** A line of the chat that is not a message ("Dana joined the chat", "This chat has ended"). */
