@@ -168,7 +168,7 @@ async def transfer(desk, agent: dict, conversation_id: int, target_id: int) -> d
         conversation, snap, line = await desk.store.write(_assign, conversation_id, target_id, "transferred", "agent",
                                                     agent["id"], reason, now, ("assigned",))
         await desk.live.assigned(conversation, now)
-        events: list = [ChatUnassigned(current, conversation_id, reason)]
+        events: list = [ChatUnassigned(current, conversation_id, reason, target.name, agent["id"], agent["name"])]
         if await desk.live.agent(current) is not None:
             events.append(AgentStatusChanged(current, await agent_status(desk, current)))
         events += await _announcement(desk, conversation, snap, line, reason)

@@ -1,0 +1,66 @@
+"""Defects of the agent console found when it was tried as a new agent would (issue 16), each in Chromium against a
+real server and real visitor sockets: the transfer banner, the KB search's relevance cut-off and stale results,
+avatar initials and grouped messages, compact queue cards, message direction."""
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from support.browser import sign_in
+
+WAIT = 10_000
+DESKTOP = {"width": 1280, "height": 800}
+
+
+async def console_page(browser, server, email, password="agent-password-1", viewport=DESKTOP):
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    page.set_default_timeout(WAIT)
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+            and "/socket.io/" not in m.location.get("url", "") else None)
+    await page.goto(server.url + "/console")
+    await page.wait_for_url("**/login?next=/console")
+    await sign_in(page, email, password)
+    await page.wait_for_url("**/console")
+    await expect(page.locator("#capacity")).to_contain_text("chats", timeout=WAIT)
+    return context, page, problems
+
+
+async def go_online(page):
+    await page.click(".cs-status-btn[data-status=online]")
+    await expect(page.locator(".cs-status-btn[data-status=online]")).to_have_attribute("aria-pressed", "true")
+
+
+async def chat_with_person(server, question: str):
+    """A visitor who asks a question and then asks for a person; returns the visitor's socket."""
+    visitor = await server.visitor()
+    assert (await visitor.call("message", {"client_id": "q1", "text": question}))["ok"]
+    await visitor.wait_for("message", lambda m: m["author"] == "bot")
+    assert (await visitor.call("request_agent", {}))["ok"]
+    return visitor
+
+
+async def test_transfer_banner_is_one_plain_sentence(server, browser):
+    """Defect 14: the banner read "Transferred: transferred from Dana Scully to Admin by Dana Scully"."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    await server.create_agent("sam@example.com", "Sam Okafor")
+    context, page, problems = await console_page(browser, server, "dana@example.com")
+    await go_online(page)
+    dana = await server.agent("dana@example.com", online=False)     # another console of Dana's, listening
+    visitor = await chat_with_person(server, "Where is my parcel?")
+    cid = (await dana.wait_for("assigned"))["conversation"]["id"]
+    await expect(page.locator(f".cs-conv[data-cid='{cid}']")).to_be_visible(timeout=WAIT)
+    sam = await server.agent("sam@example.com")
+    await page.click(f".cs-conv[data-cid='{cid}']")
+    await page.click("#transfer-open")
+    await page.locator("#transfer-agents label", has_text="Sam Okafor").click()
+    await page.click("#transfer-confirm")
+    await sam.wait_for("assigned", lambda a: a["conversation"]["id"] == cid)
+    await expect(page.locator("#pane-ended")).to_have_text("You transferred this chat to Sam Okafor.", timeout=WAIT)
+    # The other console of Dana's hears it too, said the same way.
+    moved = await dana.wait_for("unassigned")
+    assert (moved["to_agent_name"], moved["by_agent_name"]) == ("Sam Okafor", "Dana Scully")
+    await visitor.disconnect()
+    assert not problems, problems
+    await context.close()
