@@ -77,3 +77,77 @@ async def test_transfer_then_reload_shows_the_holder_and_stored_lines_in_german(
     await expect(transcript).to_contain_text("Admin ist dem Chat beigetreten")
     assert not problems, problems
     await page.context.close()
+
+
+async def dot_colour(page) -> str:
+    return await page.locator(".head .av").evaluate("el => getComputedStyle(el, '::after').backgroundColor")
+
+
+GREEN = "rgb(50, 213, 131)"
+
+
+async def test_nobody_online_the_words_and_the_dot_say_so(server, host_site, browser):
+    """Defect 7: with no agent online the greeting promised "a person is one click away", the bot said "Connecting
+    you with a person" right above "No one is online right now", and the avatar dot stayed green."""
+    await server.create_agent("dana@example.com", "Dana Scully")          # exists, but is not online
+    url = await host_site(host_page(server.url), allowed_on=server)
+    page, problems = await open_widget(browser, url)
+    greeting = page.locator(".body > .row.them .bubble")
+    await expect(greeting).to_contain_text("No one is online right now", timeout=WAIT)
+    await expect(greeting).not_to_contain_text("one click away")
+    assert await dot_colour(page) != GREEN
+    await ask_for_person(page)
+    await expect(page.locator(".qcard")).to_contain_text("No one is online right now", timeout=WAIT)
+    handoff = page.locator(".log .row.them").last
+    await expect(handoff).to_contain_text("waiting for a person")
+    await expect(page.locator(".log")).not_to_contain_text("Connecting you with a person")
+    await expect(page.locator(".head .sub")).to_have_text("No one is online right now")
+    assert await dot_colour(page) != GREEN
+    await page.screenshot(path=screenshot_path("widget-nobody-online"), animations="disabled")
+
+    # With a person online the greeting says so, and the dot is green.
+    await server.agent("dana@example.com")
+    other, more_problems = await open_widget(browser, url)
+    await expect(other.locator(".body > .row.them .bubble")).to_contain_text("A person is one click away", timeout=WAIT)
+    assert await dot_colour(other) == GREEN
+    assert not problems and not more_problems, problems + more_problems
+    await page.context.close()
+    await other.context.close()
+
+
+async def test_header_after_a_reload_with_a_survey_offline_dot_and_yes_no_to_a_person(server, host_site, browser):
+    """Defect 16: a pending survey showed "Our assistant answers right away" instead of "Chat ended"; offline, the
+    dot stayed green and the subtitle was cut; "Would you like to talk to a person?" had no Yes/No buttons."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    dana = await server.agent("dana@example.com")
+    url = await host_site(host_page(server.url, attrs='data-language="de"'), allowed_on=server)
+    page, problems = await open_widget(browser, url, viewport={"width": 360, "height": 740})
+    await page.locator("textarea").fill("zzqx blorp")
+    await page.keyboard.press("Enter")
+    no_match = page.locator(".log .row.them").last
+    yes = no_match.get_by_role("button", name="Ja, mit einem Menschen sprechen")
+    await expect(yes).to_be_visible(timeout=WAIT)
+    await expect(no_match.get_by_role("button", name="Nein, danke")).to_be_visible()
+    await yes.click()
+    cid = (await dana.wait_for("assigned"))["conversation"]["id"]
+    await expect(page.locator(".head .title")).to_have_text("Dana Scully", timeout=WAIT)
+
+    # Offline: the dot is no longer green, and the subtitle is shown whole.
+    await page.context.set_offline(True)
+    await expect(page.locator(".conn")).to_be_visible(timeout=WAIT)
+    assert await dot_colour(page) != GREEN
+    sub = page.locator(".head .sub")
+    assert await sub.evaluate("el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1")
+    await page.context.set_offline(False)
+    await expect(page.locator(".conn")).to_be_hidden(timeout=WAIT)
+
+    assert (await dana.call("close", {"conversation_id": cid}))["ok"]
+    await expect(page.get_by_role("button", name="Überspringen")).to_be_visible(timeout=WAIT)
+    await page.reload()
+    await page.wait_for_function("() => window.ChatWidget")
+    await page.evaluate("ChatWidget.open()")
+    await expect(page.get_by_role("button", name="Überspringen")).to_be_visible(timeout=WAIT)
+    await expect(page.locator(".head .sub")).to_have_text("Chat beendet")
+    assert await dot_colour(page) != GREEN
+    assert not problems, problems
+    await page.context.close()

@@ -102,7 +102,13 @@ async def _department_for(desk, context: dict) -> str | None:
     return None
 
 
-def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None, reason: str | None, now: float):
+HANDOFF = "Connecting you with a person. You can keep writing while you wait."
+# With nobody online the bot must not promise a connection: the chat waits for the first person back.
+HANDOFF_NOBODY = "Your chat is waiting for a person. You can keep writing: we read everything when we are back."
+
+
+def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None, reason: str | None, now: float,
+              agents_online: int = 1):
     conversation = conv_queries.ensure_open_conversation(db, visitor_id, "bot", now, page_url)
     if conversation["status"] != "bot":
         return conversation, None
@@ -111,16 +117,18 @@ def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None,
                                                    "visitor")
     if not conversation.pop("just_queued"):
         return conversation, None
-    said = conv_queries.add_bot_message(db, conversation["id"],
-                                        "Connecting you with a person. You can keep writing while you wait.",
-                                        now, "handoff", {"reason": reason, "say": "handoff"})
+    say = "handoff" if agents_online else "handoff_nobody"
+    said = conv_queries.add_bot_message(db, conversation["id"], HANDOFF if agents_online else HANDOFF_NOBODY,
+                                        now, "handoff", {"reason": reason, "say": say})
     return conversation, said
 
 
 async def request_agent(desk, visitor_id: str, page_url: str | None, reason: str | None = None) -> dict:
     """Queue the visitor's conversation for a person (creating one if they asked before writing)."""
     department = await _department_for(desk, await desk.store.read(_handoff_context, visitor_id))
-    conversation, said = await desk.store.write(_hand_off, visitor_id, page_url, department, reason, time.time())
+    online = await desk.live.agents_online()
+    conversation, said = await desk.store.write(_hand_off, visitor_id, page_url, department, reason, time.time(),
+                                                online)
     cid = conversation["id"]
     if said is not None:
         await _publish(desk, conversation, said)

@@ -42,7 +42,10 @@ export function buildUi() {
   ui.close = h("button", { class: "hbtn", type: "button", "aria-label": t("close"), onclick: () => close() }, icon("x"));
   ui.conn = h("div", { class: "conn", role: "status", hidden: true });
 
-  ui.greeting = h("div", { class: "row them" }, h("div", { class: "name", text: t("assistant") }), h("div", { class: "bubble" }));
+  ui.greetingText = h("span");
+  ui.greetingNote = h("span", { class: "gnote" });  // whether a person is there: only what the server said
+  ui.greeting = h("div", { class: "row them" }, h("div", { class: "name", text: t("assistant") }),
+    h("div", { class: "bubble" }, ui.greetingText, ui.greetingNote));
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages") });
   ui.pending = h("div", { class: "outbox" });
   ui.queue = h("div", { class: "qcard", role: "status", hidden: true });

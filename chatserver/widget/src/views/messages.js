@@ -1,7 +1,7 @@
 // Messages as rows: bubbles with links made clickable, the bot's article cards, the resolved prompt's buttons.
 // Network text only ever becomes text nodes here.
 import { clockTime, h } from "../../../static/shared.js";
-import { endChat } from "../conversation.js";
+import { endChat, requestAgent } from "../conversation.js";
 import { botLine, LANG, t } from "../strings.js";
 import { ui } from "../ui.js";
 import { openArticle } from "./article.js";
@@ -57,6 +57,12 @@ export function messageRow(m, previous, live) {
     row.append(h("div", { class: "actions" },
       h("button", { class: "btn", type: "button", text: t("end"), onclick: endChat }),
       h("button", { class: "btn ghost", type: "button", text: t("askMore"), onclick: () => ui.input.focus() })));
+  } else if ((m.kind === "no_match" || m.kind === "offer_agent") && payload.offer_agent && live) {
+    // The bot asked "Would you like to talk to a person?": answer it in one tap.
+    const actions = h("div", { class: "actions" },
+      h("button", { class: "btn", type: "button", text: t("yesPerson"), onclick: () => { actions.remove(); requestAgent(); } }),
+      h("button", { class: "btn ghost", type: "button", text: t("noThanks"), onclick: () => { actions.remove(); ui.input.focus(); } }));
+    row.append(actions);
   }
   if (!live) row.append(h("div", { class: "meta", text: clockTime(m.created_at, LANG) }));
   else if (mine) row.append(h("div", { class: "meta", text: clockTime(m.created_at, LANG) + " · " + t("sent") }));
