@@ -151,3 +151,63 @@ async def test_header_after_a_reload_with_a_survey_offline_dot_and_yes_no_to_a_p
     assert await dot_colour(page) != GREEN
     assert not problems, problems
     await page.context.close()
+
+
+async def test_end_chat_with_a_person_asks_first(server, host_site, browser):
+    """Defect 3: "End chat" ended a live chat in one click, right next to the close button."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    dana = await server.agent("dana@example.com")
+    url = await host_site(host_page(server.url), allowed_on=server)
+    page, problems = await open_widget(browser, url)
+    await ask_for_person(page)
+    cid = (await dana.wait_for("assigned"))["conversation"]["id"]
+    await expect(page.locator(".head .title")).to_have_text("Dana Scully", timeout=WAIT)
+    await page.locator(".head").get_by_role("button", name="End chat").click()
+    confirm = page.locator(".confirm")
+    await expect(confirm).to_contain_text("End the chat with Dana Scully?")
+    await page.screenshot(path=screenshot_path("widget-end-confirm"), animations="disabled")
+    await confirm.get_by_role("button", name="Keep chatting").click()
+    await expect(confirm).to_be_hidden()
+    assert not dana.of("conversation_closed")
+    # Still live: a message gets through.
+    await page.locator("textarea").fill("Still here")
+    await page.keyboard.press("Enter")
+    await dana.wait_for("message", lambda m: m["text"] == "Still here")
+    await page.locator(".head").get_by_role("button", name="End chat").click()
+    await confirm.get_by_role("button", name="End chat").click()
+    closed = await dana.wait_for("conversation_closed", lambda e: e["conversation_id"] == cid)
+    assert closed["closed_by"] == "visitor"
+    assert not problems, problems
+    await page.context.close()
+
+
+async def test_not_what_i_need_asks_why_and_shows_the_answer_in_the_chat(server, host_site, browser):
+    """Defect 4: "Not what I need" never asked why; the bot's "Sorry about that" followed nothing the visitor
+    could see. Now one tap gives a reason (skippable), the chat shows it, and the reports' data has it."""
+    url = await host_site(host_page(server.url), allowed_on=server)
+    page, problems = await open_widget(browser, url)
+    await page.locator("textarea").fill(QUESTION)
+    await page.keyboard.press("Enter")
+    card = page.locator(".cards .card").first
+    await expect(card).to_be_visible(timeout=WAIT)
+    title = (await card.locator("b").text_content()).strip()
+    slug = await card.get_attribute("data-slug")
+    await card.click()
+    await page.get_by_role("button", name="Not what I need").click(timeout=WAIT)
+    why = page.locator(".vfoot")
+    await expect(why).to_contain_text("Why not?")
+    await expect(why.get_by_role("button", name="Skip")).to_be_visible()
+    await page.screenshot(path=screenshot_path("widget-why-not-helpful"), animations="disabled")
+    await why.get_by_role("button", name="My case is different").click()
+    mine = page.locator(".log .row.me").last
+    await expect(mine).to_contain_text(f"Not what I need: My case is different (“{title}”)", timeout=WAIT)
+    # The bot's reply comes after the visitor's line.
+    await expect(page.locator(".log .row").last).to_contain_text("Sorry", timeout=WAIT)
+    from chatserver.store import bot_log
+    cid = await page.evaluate("JSON.parse(localStorage.getItem(Object.keys(localStorage)"
+                              ".find(k => k.startsWith('chat')))).cid")
+    events = await server.store.read(bot_log.article_events, cid)
+    assert [(e["slug"], e["reason"]) for e in events if e["type"] == "not_helpful"] == \
+        [(slug, "my case is different")]
+    assert not problems, problems
+    await page.context.close()

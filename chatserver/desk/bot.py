@@ -157,9 +157,19 @@ async def open_article(desk, visitor_id: str, slug: str) -> dict:
                                     "url": f"/kb/{article.slug}", "department": article.department}}
 
 
-def _feedback(db, conversation_id: int, slug: str, helpful: bool, reason: str | None, more: list, now: float):
-    """Record the visitor's feedback and, while the bot has the chat, its next line. (what came next, message)"""
+def _feedback(db, conversation_id: int, slug: str, title: str, helpful: bool, reason: str | None, more: list,
+              now: float):
+    """Record the visitor's feedback, show it in the chat as their line, and, while the bot has the chat, its next
+    line. (what came next, the visitor's line, the bot's line)"""
     bot_log.record_article_event(db, conversation_id, slug, "helpful" if helpful else "not_helpful", reason, now)
+    said_text = "This solved my question" if helpful else "Not what I need" + (f": {reason}" if reason else "")
+    echo = conv_queries.add_visitor_feedback(db, conversation_id, f"{said_text} (“{title}”)",
+                                             {"say": "helpful" if helpful else "not_helpful", "slug": slug,
+                                              "title": title, "reason": reason}, now)
+    return (*_bot_reply(db, conversation_id, slug, helpful, more, now), echo)
+
+
+def _bot_reply(db, conversation_id: int, slug: str, helpful: bool, more: list, now: float):
     if helpful:
         return "resolved_prompt", _bot_says(
             db, conversation_id, None, "Glad that helped! Is there anything else I can do for you?", "resolved_prompt",
@@ -190,7 +200,10 @@ async def article_feedback(desk, visitor_id: str, slug: str, helpful: bool, reas
         context = await desk.store.read(_feedback_context, cid)
         if context["question"]:
             more = [article_card(s) for s in await _suggest(desk, context["question"], exclude=context["suggested"])]
-    next_step, said = await desk.store.write(_feedback, cid, slug, helpful, reason, more, time.time())
+    article = desk.kb.get(slug)
+    next_step, said, echo = await desk.store.write(_feedback, cid, slug, article.title, helpful, reason, more,
+                                                   time.time())
+    await _publish(desk, conversation, echo)
     await _publish(desk, conversation, said)
     if said is None:
         return {"ok": True, "conversation_id": cid}

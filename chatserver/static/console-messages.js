@@ -50,6 +50,12 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
       h("span", { class: "cs-system-text" }, message.text), " ", h("time", {}, clockTime(message.created_at)));
   }
 
+  if (message.author === "visitor" && message.kind === "feedback") {
+    // The visitor's answer about an article ("Not what I need: it is out of date"): a line, not a question.
+    return h("li", { class: "cs-msg cs-msg-system cs-msg-feedback", dataset },
+      h("span", { class: "cs-system-text" }, `${visitorLabel}: ${message.text}`), " ", h("time", {}, clockTime(message.created_at)));
+  }
+
   if (message.author === "visitor") {
     return h("li", { class: "cs-msg cs-msg-visitor", dataset },
       meta(visitorLabel, message), h("div", { class: "cs-bubble" }, message.text));

@@ -234,6 +234,14 @@ def close_conversation(db: Database, conversation_id: int, closed_by: str, actor
     return get_conversation(db, conversation_id)
 
 
+def add_visitor_feedback(db: Database, conversation_id: int, text: str, payload: dict, now: float) -> dict | None:
+    """The visitor's answer to "Did this answer your question?" as a line of the chat (what the bot replies to)."""
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None or conversation["status"] == "closed":
+        return None
+    return _insert_message(db, conversation, "visitor", text, now, kind="feedback", payload=payload)
+
+
 def add_system_line(db: Database, conversation: dict, say: str, text: str, now: float, names: dict) -> dict:
     """A stored line of the history that is not a message ("Dana joined the chat", "This chat has ended"): `text`
     in English for the console and transcripts, `payload.say` (with the names it needs) for the widget to show it

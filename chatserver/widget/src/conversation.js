@@ -186,9 +186,22 @@ export async function requestAgent() {
   scrollDown(true);
 }
 
-export async function endChat() {
+/** End the chat; with a person in it, only once the visitor confirmed (`confirmed`). */
+export async function endChat(confirmed) {
   if (state.status === "closed" || state.status == null) return;
+  if (state.status === "assigned" && confirmed !== true) {
+    ui.confirmText.textContent = t("endConfirm", { name: state.agentName || t("title") });
+    ui.confirm.hidden = false;
+    ui.confirmNo.focus();
+    return;
+  }
+  ui.confirm.hidden = true;
   await call("close", {});
+}
+
+export function cancelEnd() {
+  ui.confirm.hidden = true;
+  ui.end.focus();
 }
 
 export function newChat() {

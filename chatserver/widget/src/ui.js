@@ -2,7 +2,7 @@
 // inside), the launcher and the panel with its four views (chat, article, survey, previous chats). buildUi()
 // makes them once at start; every other module reaches them through `ui`.
 import { h } from "../../static/shared.js";
-import { endChat, newChat, requestAgent } from "./conversation.js";
+import { cancelEnd, endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
 import { submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
@@ -38,9 +38,15 @@ export function buildUi() {
   ui.avatar = h("div", { class: "av", "aria-hidden": "true" });
   ui.title = h("h2", { class: "title" });
   ui.sub = h("p", { class: "sub" });
-  ui.end = h("button", { class: "hbtn", type: "button", text: t("end"), hidden: true, onclick: endChat });
+  ui.end = h("button", { class: "hbtn", type: "button", text: t("end"), hidden: true, onclick: () => endChat() });
   ui.close = h("button", { class: "hbtn", type: "button", "aria-label": t("close"), onclick: () => close() }, icon("x"));
   ui.conn = h("div", { class: "conn", role: "status", hidden: true });
+  // "End chat" while a person is in the chat asks first (the button sits right next to the close button).
+  ui.confirmText = h("p");
+  ui.confirmYes = h("button", { class: "btn", type: "button", text: t("endYes"), onclick: () => endChat(true) });
+  ui.confirmNo = h("button", { class: "btn ghost", type: "button", text: t("endNo"), onclick: () => cancelEnd() });
+  ui.confirm = h("div", { class: "confirm", role: "group", "aria-label": t("end"), hidden: true },
+    ui.confirmText, h("div", { class: "actions" }, ui.confirmYes, ui.confirmNo));
 
   ui.greetingText = h("span");
   ui.greetingNote = h("span", { class: "gnote" });  // whether a person is there: only what the server said
@@ -80,7 +86,7 @@ export function buildUi() {
       if (e.key === "Tab" && PHONE.matches) wrapFocus(e);
     },
   }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
-  ui.conn, ui.chat, ui.article, ui.surveyView, ui.history);
+  ui.conn, ui.confirm, ui.chat, ui.article, ui.surveyView, ui.history);
 
   ui.frame = h("div", { class: "cw" }, ui.panel, ui.launcher);
   root.append(ui.frame);

@@ -25,6 +25,7 @@ export function render() {
   ui.greetingNote.textContent = state.agentsOnline == null ? ""
     : " " + (state.agentsOnline ? t("greetPerson") : t("greetNobody"));
   ui.end.hidden = !isLive();
+  if (status !== "assigned") ui.confirm.hidden = true;
   ui.talk.hidden = !(status == null || status === "bot");
   ui.composer.hidden = status === "closed";
   ui.newChat.hidden = status !== "closed";

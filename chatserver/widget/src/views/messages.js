@@ -4,7 +4,7 @@ import { clockTime, h } from "../../../static/shared.js";
 import { endChat, requestAgent } from "../conversation.js";
 import { botLine, LANG, t } from "../strings.js";
 import { ui } from "../ui.js";
-import { openArticle } from "./article.js";
+import { openArticle, REASONS } from "./article.js";
 
 /** Plain text with http(s) links made clickable; every piece is a text node. */
 export function richText(el, text) {
@@ -17,6 +17,15 @@ export function richText(el, text) {
   }
   el.append(text.slice(last));
   return el;
+}
+
+/** The visitor's answer about an article, in the widget's language ("Not what I need: my case is different"). */
+function feedbackText(m) {
+  const p = m.payload;
+  if (m.author !== "visitor" || m.kind !== "feedback" || !p) return null;
+  if (p.say === "helpful") return t("yes") + " (“" + (p.title || "") + "”)";
+  const reason = REASONS.find(([, text]) => text === p.reason);
+  return t("no") + (reason ? ": " + t(reason[0]) : "") + " (“" + (p.title || "") + "”)";
 }
 
 function authorName(m) {
@@ -48,7 +57,7 @@ export function messageRow(m, previous, live) {
   const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }));
   // The bot's own lines in the widget's language: the server stores them in English and names each with
   // `payload.say`; unknown names (and English) show the stored text.
-  row.append(richText(bubble, (m.author === "bot" && botLine(payload.say)) || m.text || ""));
+  row.append(richText(bubble, (m.author === "bot" && botLine(payload.say)) || feedbackText(m) || m.text || ""));
   if (m.kind === "suggestions" && Array.isArray(payload.articles)) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
   } else if (m.kind === "article" && payload.slug) {
