@@ -52,8 +52,10 @@ async def reports_page(request: web.Request) -> web.Response:
     config = request.app[keys.CONFIG]
     now = time.time()
     contents = page.page_contents(await _dataset(request, params), params, config.sla_seconds, now)
+    # The page's links ask for exactly what the page shows, its default grouping included.
+    shown = parameters.ReportParams(params.start, params.end, contents["group_by"])
     return render(request, "reports.html", status=400 if error else 200, error=error, params=params,
-                  group_options=parameters.GROUP_BY, query=params.query(), ranges=parameters.preset_ranges(today),
+                  group_options=parameters.GROUP_BY, query=shown.query(), ranges=parameters.preset_ranges(today),
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
 
 
