@@ -64,3 +64,28 @@ async def test_transfer_banner_is_one_plain_sentence(server, browser):
     await visitor.disconnect()
     assert not problems, problems
     await context.close()
+
+
+async def test_reply_over_the_limit_is_refused_with_a_counter_never_cut(server, browser):
+    """Defect 15 in the console: the reply box cut a paste at 4,000 characters without a word."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    context, page, problems = await console_page(browser, server, "dana@example.com")
+    await go_online(page)
+    visitor = await chat_with_person(server, "Where is my parcel?")
+    await expect(page.locator(".cs-conv")).to_have_count(1, timeout=WAIT)
+    await page.locator(".cs-conv").click()
+    box = page.locator("#reply-text")
+    await box.focus()
+    await page.keyboard.insert_text("z" * 4100)
+    assert await box.evaluate("el => el.value.length") == 4100
+    await expect(page.locator("#reply-count")).to_have_text(
+        "Too long by 100 characters: shorten it or send it in parts.")
+    await page.keyboard.press("Enter")
+    await box.fill("z" * 3990)
+    await expect(page.locator("#reply-count")).to_have_text("3,990 / 4,000 characters")
+    await page.keyboard.press("Enter")
+    got = await visitor.wait_for("message", lambda m: m["author"] == "agent")
+    assert len(got["text"]) == 3990
+    assert [m for m in visitor.of("message") if m["author"] == "agent"] == [got]
+    assert not problems, problems
+    await context.close()

@@ -211,3 +211,40 @@ async def test_not_what_i_need_asks_why_and_shows_the_answer_in_the_chat(server,
         [(slug, "my case is different")]
     assert not problems, problems
     await page.context.close()
+
+
+async def test_a_message_over_the_limit_is_refused_with_a_counter_never_cut(server, host_site, browser):
+    """Defect 15: a pasted 4,100-character message was cut to 4,000 without a word."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    dana = await server.agent("dana@example.com")
+    url = await host_site(host_page(server.url), allowed_on=server)
+    page, problems = await open_widget(browser, url)
+    box = page.locator("textarea")
+    await box.fill("Hello")
+    await expect(page.locator(".count")).to_be_hidden()
+    await box.fill("")
+    await box.focus()
+    await page.keyboard.insert_text("x" * 4100)                       # as a paste arrives
+    assert await box.evaluate("el => el.value.length") == 4100
+    count = page.locator(".count")
+    await expect(count).to_have_text("Too long by 100 characters: shorten it or send it in parts.")
+    await page.screenshot(path=screenshot_path("widget-too-long"), animations="disabled")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".outbox .row")).to_have_count(0)
+    assert await box.evaluate("el => el.value.length") == 4100       # kept, for the visitor to shorten
+    await box.fill("y" * 4000)
+    await expect(count).to_have_text("4000 / 4000 characters")
+    await page.keyboard.press("Enter")
+    await expect(count).to_be_hidden()
+    stored = await server.store.read(lambda db: db.execute(
+        "SELECT length(text) FROM messages WHERE author = 'visitor'").fetchall())
+    for _ in range(50):
+        if stored:
+            break
+        await page.wait_for_timeout(100)
+        stored = await server.store.read(lambda db: db.execute(
+            "SELECT length(text) FROM messages WHERE author = 'visitor'").fetchall())
+    assert [row[0] for row in stored] == [4000]
+    assert not problems, problems
+    await page.context.close()
+    await dana.disconnect()

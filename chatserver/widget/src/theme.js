@@ -28,5 +28,4 @@ export function applyConfig() {
   style.setProperty("--tint", lum > 0.45 ? "rgba(16,24,40,.08)" : "rgba(255,255,255,.18)");
   ui.frame.classList.toggle("left", ATTRS.position === "left");
   ui.greetingText.textContent = ATTRS.greeting || c.greeting || "";
-  ui.input.maxLength = c.max_message_chars || 4000;
 }

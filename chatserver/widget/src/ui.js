@@ -4,7 +4,7 @@
 import { h } from "../../static/shared.js";
 import { cancelEnd, endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
-import { submitMessage } from "./outbox.js";
+import { renderCount, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
 import { t } from "./strings.js";
 import { onInput } from "./typing.js";
@@ -63,7 +63,7 @@ export function buildUi() {
   ui.talk = h("button", { class: "talk", type: "button", onclick: requestAgent }, icon("person"), t("talk"));
   ui.input = h("textarea", {
     rows: "1", placeholder: t("placeholder"), "aria-label": t("message"), enterkeyhint: "send",
-    oninput: onInput, onkeydown: (e) => {
+    "aria-describedby": "cw-count", oninput: () => { onInput(); renderCount(); }, onkeydown: (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitMessage(); }
     },
   });
@@ -71,7 +71,8 @@ export function buildUi() {
   ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } }, ui.input, ui.send);
   ui.newChat = h("button", { class: "btn", type: "button", text: t("newChat"), hidden: true, onclick: newChat });
   ui.pastLink = h("button", { class: "link past", type: "button", text: t("past"), hidden: true, onclick: () => openHistory() });
-  ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.newChat, ui.pastLink);
+  ui.count = h("p", { class: "count", id: "cw-count", "aria-live": "polite", hidden: true });
+  ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.count, ui.newChat, ui.pastLink);
   ui.chat = h("div", { class: "view" }, ui.body, ui.foot);
 
   ui.article = h("div", { class: "view", hidden: true });
