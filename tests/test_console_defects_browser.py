@@ -89,3 +89,30 @@ async def test_reply_over_the_limit_is_refused_with_a_counter_never_cut(server, 
     assert [m for m in visitor.of("message") if m["author"] == "agent"] == [got]
     assert not problems, problems
     await context.close()
+
+
+async def test_kb_search_has_a_cut_off_and_results_stay_with_their_conversation(server, browser):
+    """Defect 9: the console's KB search offered an article at 18 % for nonsense, and old results stayed when the
+    agent switched to another conversation."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    context, page, problems = await console_page(browser, server, "dana@example.com")
+    await go_online(page)
+    first = await chat_with_person(server, "Where is my parcel?")
+    second = await chat_with_person(server, "How do I return shoes?")
+    await expect(page.locator(".cs-conv")).to_have_count(2, timeout=WAIT)
+    await page.locator(".cs-conv").first.click()
+    await page.fill("#kb-query", "zzqx blorp warehouse")           # nonsense that only brushes an article's body
+    await page.press("#kb-query", "Enter")
+    await expect(page.locator("#kb-status")).to_have_text("No article matches.", timeout=WAIT)
+    await expect(page.locator("#kb-results li")).to_have_count(0)
+    await page.fill("#kb-query", "refund")
+    await page.press("#kb-query", "Enter")
+    await expect(page.locator("#kb-results li").first).to_be_visible(timeout=WAIT)
+    # Another conversation starts with an empty search; nothing of the first one's results remains.
+    await page.locator(".cs-conv").nth(1).click()
+    await expect(page.locator("#kb-results li")).to_have_count(0)
+    await expect(page.locator("#kb-query")).to_have_value("")
+    await first.disconnect()
+    await second.disconnect()
+    assert not problems, problems
+    await context.close()

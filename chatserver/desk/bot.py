@@ -8,6 +8,8 @@ import asyncio
 import re
 import time
 
+from triage import AGENT_SEARCH_MIN_SCORE
+
 from ..errors import NotFound
 from ..store import bot_log
 from ..store import conversations as conv_queries
@@ -224,7 +226,7 @@ def resolution_on_visitor_close(db, conversation: dict) -> tuple[str, str]:
 
 async def search_kb(desk, query: str) -> dict:
     """The agents' knowledge-base search."""
-    found = await _in_thread(lambda: desk.kb.search(query, limit=10))
+    found = await _in_thread(lambda: desk.kb.search(query, limit=10, min_score=AGENT_SEARCH_MIN_SCORE))
     return {"ok": True, "results": [article_card(s) for s in found]}
 
 

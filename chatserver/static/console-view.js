@@ -150,6 +150,13 @@ export function renderLists() {
 
 export function renderKbPanel() {
   const conversation = state.conversations.get(state.activeId);
+  // Results belong to the conversation they were searched for: another one starts with an empty search.
+  if (state.kbFor !== state.activeId) {
+    state.kbResults = [];
+    state.kbFor = state.activeId;
+    $("kb-query").value = "";
+    $("kb-status").hidden = true;
+  }
   renderKbResults(state.kbResults, { canSend: Boolean(conversation && !conversation.ended), onSend: actions.sendArticle });
 }
 
