@@ -116,3 +116,38 @@ async def test_kb_search_has_a_cut_off_and_results_stay_with_their_conversation(
     await second.disconnect()
     assert not problems, problems
     await context.close()
+
+
+async def test_avatar_initials_tell_visitors_apart_and_messages_are_grouped(server, browser):
+    """Defect 10: avatars read "V1" for Visitor #10, #11 and #17 alike; name and time were repeated on every
+    consecutive message of one author."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    for _ in range(9):                                     # conversations 1-9 go to nobody (nobody online yet)
+        visitor = await server.visitor()
+        assert (await visitor.call("message", {"client_id": "x", "text": "hello"}))["ok"]
+        await visitor.disconnect()
+    context, page, problems = await console_page(browser, server, "dana@example.com")
+    await go_online(page)
+    tenth = await chat_with_person(server, "Where is my parcel?")
+    eleventh = await chat_with_person(server, "How do I return shoes?")
+    await expect(page.locator(".cs-conv")).to_have_count(2, timeout=WAIT)
+    avatars = await page.locator(".cs-conv .cs-avatar").all_text_contents()
+    assert sorted(avatars) == ["10", "11"], avatars
+    conversation = page.locator(".cs-conv").filter(has_text="Visitor #10")
+    await conversation.click()
+    await expect(page.locator("#pane-avatar")).to_have_text("10")
+    for i, text in enumerate(["One more thing", "and another", "and a third"]):
+        assert (await tenth.call("message", {"client_id": f"more{i}", "text": text}))["ok"]
+    visitor_rows = page.locator("#messages .cs-msg-visitor")
+    await expect(visitor_rows).to_have_count(4, timeout=WAIT)
+    # The question (then the bot's lines and "joined") and the first of the new run show name and time; the two
+    # after it (same author, same minute) do not.
+    visible_meta = [await row.locator(".cs-msg-meta").is_visible() and
+                    (await row.locator(".cs-msg-meta").bounding_box())["width"] > 1
+                    for row in await visitor_rows.all()]
+    assert visible_meta == [True, True, False, False], visible_meta
+    await expect(visitor_rows.nth(3).locator(".cs-msg-author")).to_have_text("Visitor #10")   # still read out
+    for client in (tenth, eleventh):
+        await client.disconnect()
+    assert not problems, problems
+    await context.close()

@@ -43,6 +43,9 @@ function meta(author, message, extra) {
  */
 export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
   const dataset = message.seq ? { seq: message.seq } : { clientId: message.client_id };
+  // Who wrote it and when, so consecutive messages of one author are grouped (console-view.js groupWith).
+  dataset.who = `${message.author}:${message.agent_id || ""}:${message.private ? "note" : ""}`;
+  dataset.at = String(message.created_at || Date.now() / 1000);
   const payload = message.payload || {};
 
   if (message.author === "system") {
