@@ -151,3 +151,25 @@ async def test_avatar_initials_tell_visitors_apart_and_messages_are_grouped(serv
         await client.disconnect()
     assert not problems, problems
     await context.close()
+
+
+async def test_hebrew_message_text_has_its_own_direction_in_bubble_and_preview(server, browser):
+    """Defect 2 in the console: Hebrew and Arabic messages had no dir="auto" (bubble and list preview)."""
+    hebrew = "שלום, איפה החבילה שלי?"
+    await server.create_agent("dana@example.com", "Dana Scully")
+    context, page, problems = await console_page(browser, server, "dana@example.com")
+    await go_online(page)
+    visitor = await chat_with_person(server, "Where is my parcel?")
+    await expect(page.locator(".cs-conv")).to_have_count(1, timeout=WAIT)
+    await page.locator(".cs-conv").click()
+    assert (await visitor.call("message", {"client_id": "he", "text": hebrew}))["ok"]
+    bubble = page.locator("#messages .cs-msg-visitor .cs-bubble").last
+    await expect(bubble).to_have_text(hebrew, timeout=WAIT)
+    direction = "el => getComputedStyle(el).direction"
+    assert await bubble.evaluate(direction) == "rtl"
+    preview = page.locator(".cs-conv .cs-conv-preview [dir=auto]")
+    await expect(preview).to_have_text(hebrew)
+    assert await preview.evaluate(direction) == "rtl"
+    await visitor.disconnect()
+    assert not problems, problems
+    await context.close()

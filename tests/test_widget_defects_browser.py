@@ -125,7 +125,7 @@ async def test_header_after_a_reload_with_a_survey_offline_dot_and_yes_no_to_a_p
     await page.locator("textarea").fill("zzqx blorp")
     await page.keyboard.press("Enter")
     no_match = page.locator(".log .row.them").last
-    yes = no_match.get_by_role("button", name="Ja, mit einem Menschen sprechen")
+    yes = no_match.get_by_role("button", name="Ja, gerne")
     await expect(yes).to_be_visible(timeout=WAIT)
     await expect(no_match.get_by_role("button", name="Nein, danke")).to_be_visible()
     await yes.click()
@@ -248,3 +248,34 @@ async def test_a_message_over_the_limit_is_refused_with_a_counter_never_cut(serv
     assert not problems, problems
     await page.context.close()
     await dana.disconnect()
+
+
+HEBREW = "שלום, איפה החבילה שלי?"
+
+
+async def test_direction_is_the_widgets_own_and_each_message_text_is_dir_auto(server, host_site, browser):
+    """Defect 2: on a host page with <html dir="rtl"> the English widget was laid out right to left (".Hi
+    there"); Hebrew messages had no dir="auto", so their punctuation landed on the wrong side."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    dana = await server.agent("dana@example.com")
+    page_html = host_page(server.url).replace('<html lang="en">', '<html lang="en" dir="rtl">')
+    url = await host_site(page_html, allowed_on=server)
+    page, problems = await open_widget(browser, url)
+    direction = "el => getComputedStyle(el).direction"
+    assert await page.locator(".panel").evaluate(direction) == "ltr"
+    assert await page.locator(".body > .row.them .bubble").evaluate(direction) == "ltr"
+    await page.locator("textarea").fill(HEBREW)
+    await page.keyboard.press("Enter")
+    mine = page.locator(".log .row.me[data-seq] .txt").first
+    await expect(mine).to_have_text(HEBREW, timeout=WAIT)
+    assert await mine.get_attribute("dir") == "auto"
+    assert await mine.evaluate(direction) == "rtl"          # the hidden "You:" before it does not decide
+    await page.get_by_role("button", name="Talk to a person", exact=True).click()
+    cid = (await dana.wait_for("assigned"))["conversation"]["id"]
+    assert (await dana.call("message", {"conversation_id": cid, "client_id": "a1", "text": "Hello! How can I help?"}))["ok"]
+    theirs = page.locator(".log .row.them[data-author=agent] .txt").last
+    await expect(theirs).to_have_text("Hello! How can I help?", timeout=WAIT)
+    assert await theirs.evaluate(direction) == "ltr"
+    await page.screenshot(path=screenshot_path("widget-on-rtl-page"), animations="disabled")
+    assert not problems, problems
+    await page.context.close()

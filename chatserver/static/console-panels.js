@@ -50,12 +50,12 @@ function lastMessage(conversation) {
   return last;
 }
 
+/** "You: …" with the text in an element of its own direction (dir="auto"): the label never decides it. */
 function preview(message, myAgentId) {
   if (!message) return "";
-  if (message.private) return `Note: ${message.text}`;
   const agent = message.agent_id === myAgentId ? "You: " : `${message.agent_name || "Agent"}: `;
-  const who = { bot: "Bot: ", agent }[message.author] || "";
-  return who + message.text;
+  const who = message.private ? "Note: " : { bot: "Bot: ", agent }[message.author] || "";
+  return [who, h("span", { class: "cs-preview-text", dir: "auto" }, message.text)];
 }
 
 export function renderConversationList(conversations, activeId, onOpen, myAgentId) {

@@ -29,7 +29,8 @@ export function renderPending() {
     let row = pendingRows.get(item.id);
     if (!row) {
       row = h("div", { class: "row me gap", "data-client-id": item.id },
-        richText(h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " })), item.text),
+        h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " }),
+          richText(h("div", { class: "txt", dir: "auto" }), item.text)),
         h("div", { class: "meta" }));
       pendingRows.set(item.id, row);
     }

@@ -6,7 +6,7 @@ import { cancelEnd, endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
 import { renderCount, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
-import { t } from "./strings.js";
+import { DIR, LANG, t } from "./strings.js";
 import { onInput } from "./typing.js";
 import { openHistory } from "./views/history.js";
 import WIDGET_CSS from "./widget.css";
@@ -48,7 +48,7 @@ export function buildUi() {
   ui.confirm = h("div", { class: "confirm", role: "group", "aria-label": t("end"), hidden: true },
     ui.confirmText, h("div", { class: "actions" }, ui.confirmYes, ui.confirmNo));
 
-  ui.greetingText = h("span");
+  ui.greetingText = h("span", { dir: "auto" });
   ui.greetingNote = h("span", { class: "gnote" });  // whether a person is there: only what the server said
   ui.greeting = h("div", { class: "row them" }, h("div", { class: "name", text: t("assistant") }),
     h("div", { class: "bubble" }, ui.greetingText, ui.greetingNote));
@@ -89,7 +89,8 @@ export function buildUi() {
   }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
   ui.conn, ui.confirm, ui.chat, ui.article, ui.surveyView, ui.history);
 
-  ui.frame = h("div", { class: "cw" }, ui.panel, ui.launcher);
+  // The widget's direction and language are its own, whatever the host page's <html dir> says.
+  ui.frame = h("div", { class: "cw", dir: DIR, lang: LANG }, ui.panel, ui.launcher);
   root.append(ui.frame);
   return host;
 }

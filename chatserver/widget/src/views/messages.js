@@ -45,7 +45,7 @@ function articleCard(card) {
 /** One message as a row; `previous` is the row shown before it (same author: no repeated name). A `live` row can
  * act (the resolved prompt's buttons) and says "Sent"; a row of an earlier chat's transcript only shows. */
 export function messageRow(m, previous, live) {
-  if (m.author === "system") return h("div", { class: "sys", text: systemText(m) });
+  if (m.author === "system") return h("div", { class: "sys", dir: "auto", text: systemText(m) });
   const mine = m.author === "visitor";
   const row = h("div", { class: mine ? "row me" : "row them" });
   const sameAuthor = previous && previous.dataset.author === m.author && previous.dataset.agent === String(m.agent_id || "");
@@ -54,10 +54,14 @@ export function messageRow(m, previous, live) {
   row.dataset.author = m.author;
   row.dataset.agent = String(m.agent_id || "");
   const payload = m.payload || {};
-  const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }));
+  // The text has an element of its own with dir="auto" (Hebrew or Arabic reads right to left, punctuation on the
+  // right side); the hidden "You:" before it must not decide the direction.
+  const text = h("div", { class: "txt", dir: "auto" });
+  const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }), text);
   // The bot's own lines in the widget's language: the server stores them in English and names each with
   // `payload.say`; unknown names (and English) show the stored text.
-  row.append(richText(bubble, (m.author === "bot" && botLine(payload.say)) || feedbackText(m) || m.text || ""));
+  richText(text, (m.author === "bot" && botLine(payload.say)) || feedbackText(m) || m.text || "");
+  row.append(bubble);
   if (m.kind === "suggestions" && Array.isArray(payload.articles)) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
   } else if (m.kind === "article" && payload.slug) {
