@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from support.browser import sign_in
+from support.browser import screenshot_path, sign_in
 
 WAIT = 10_000
 DESKTOP = {"width": 1280, "height": 800}
@@ -171,5 +171,35 @@ async def test_hebrew_message_text_has_its_own_direction_in_bubble_and_preview(s
     await expect(preview).to_have_text(hebrew)
     assert await preview.evaluate(direction) == "rtl"
     await visitor.disconnect()
+    assert not problems, problems
+    await context.close()
+
+
+async def test_queue_cards_are_compact_and_show_the_first_questions_department(server, browser):
+    """Defect 8: queue cards took about 200 px each, so three waiting chats pushed "My conversations" below the
+    fold at 1280x800; a card showed the first question but the department of a later one."""
+    await server.create_agent("dana@example.com", "Dana Scully")
+    context, page, problems = await console_page(browser, server, "dana@example.com")   # away: chats wait
+    visitors = []
+    first = await server.visitor()
+    assert (await first.call("message", {"client_id": "q1", "text": "my package never came"}))["ok"]
+    await first.wait_for("message", lambda m: m["author"] == "bot")
+    assert (await first.call("message", {"client_id": "q2", "text": "I was charged twice for my order"}))["ok"]
+    await first.wait_for("message", lambda m: m["author"] == "bot" and m["seq"] > 3)
+    assert (await first.call("request_agent", {}))["ok"]
+    visitors.append(first)
+    for question in ("How do I return shoes?", "Can I change my delivery address?"):
+        visitors.append(await chat_with_person(server, question))
+    cards = page.locator(".cs-queue-item")
+    await expect(cards).to_have_count(3, timeout=WAIT)
+    card = cards.filter(has_text="my package never came")
+    await expect(card.locator(".cs-chip").first).to_have_text("shipping")
+    for box in [await c.bounding_box() for c in await cards.all()]:
+        assert box["height"] <= 100, box
+    mine = await page.locator("#mine-heading").bounding_box()
+    assert mine["y"] + mine["height"] <= 800, mine
+    await page.screenshot(path=screenshot_path("console-queue-compact"))
+    for visitor in visitors:
+        await visitor.disconnect()
     assert not problems, problems
     await context.close()

@@ -91,16 +91,17 @@ def _handoff_context(db, visitor_id: str) -> dict:
 
 
 async def _department_for(desk, context: dict) -> str | None:
-    """The department of the best-matching article suggested in this conversation, else of the first question."""
+    """The department of the article that best answers the first question (the one agents see on the queue card),
+    else of the best-matching article suggested later in this conversation."""
+    if context["question"]:
+        found = await _in_thread(lambda: desk.kb.search(context["question"], limit=1))
+        if found and found[0].department:
+            return found[0].department
     suggested = sorted((e for e in context["events"] if e["type"] == "suggested"), key=lambda e: -(e["score"] or 0))
     for event in suggested:
         article = desk.kb.get(event["slug"])
         if article is not None and article.department:
             return article.department
-    if context["question"]:
-        found = await _in_thread(lambda: desk.kb.search(context["question"], limit=1))
-        if found and found[0].department:
-            return found[0].department
     return None
 
 
