@@ -54,7 +54,11 @@ async def reports_page(request: web.Request) -> web.Response:
     contents = page.page_contents(await _dataset(request, params), params, config.sla_seconds, now)
     # The page's links ask for exactly what the page shows, its default grouping included.
     shown = parameters.ReportParams(params.start, params.end, contents["group_by"])
-    return render(request, "reports.html", status=400 if error else 200, error=error, params=params,
+    # A refused range keeps what was typed in the form, with the error next to it; the figures are the default's.
+    typed = {"from": request.query.get("from", params.start.isoformat()),
+             "to": request.query.get("to", params.end.isoformat())} if error else {
+        "from": params.start.isoformat(), "to": params.end.isoformat()}
+    return render(request, "reports.html", status=400 if error else 200, error=error, params=params, typed=typed,
                   group_options=parameters.GROUP_BY, query=shown.query(), ranges=parameters.preset_ranges(today),
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
 
