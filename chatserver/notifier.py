@@ -85,7 +85,9 @@ class SocketNotifier(Notifier):
                             namespace=AGENTS_NS)
 
     async def _unassigned(self, event: ChatUnassigned) -> None:
-        await self.sio.emit("unassigned", {"conversation_id": event.conversation_id, "reason": event.reason},
+        await self.sio.emit("unassigned", {"conversation_id": event.conversation_id, "reason": event.reason,
+                                           "to_agent_name": event.to_agent_name, "by_agent_id": event.by_agent_id,
+                                           "by_agent_name": event.by_agent_name},
                             to=agent_room(event.agent_id), namespace=AGENTS_NS)
 
     async def _closed(self, event: ChatClosed) -> None:

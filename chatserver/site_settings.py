@@ -37,7 +37,7 @@ SETTINGS = [
 
 def defaults(config: Config) -> dict:
     return {
-        "widget_greeting": "Hi! Ask us anything. Our assistant answers right away, and a person is one click away.",
+        "widget_greeting": "Hi! Ask us anything. Our assistant answers right away.",
         "widget_colour": "#2457d6",
         "allowed_origins": list(config.allowed_origins),
         "business_hours": "Mon-Fri, 9:00-18:00 CET",

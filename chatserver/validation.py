@@ -87,6 +87,15 @@ def slug(obj: dict, name: str = "slug") -> str:
     return value
 
 
+def plainly(check, message: str):
+    """Run `check()`; if it refuses, refuse with `message` instead (same code): the words a person filling in a
+    form needs, saying what to do ("Enter a whole number from 1 to 50"), rather than the payload's field name."""
+    try:
+        return check()
+    except InvalidPayload as exc:
+        raise InvalidPayload(message, code=exc.code) from None
+
+
 def collect_fields(checks: dict) -> dict:
     """Run each field's check (name -> zero-argument function) and gather every failure, so a form can show
     all its errors at once; the error code is that of the first failing field."""

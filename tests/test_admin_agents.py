@@ -47,7 +47,7 @@ async def test_invite_form_errors_are_inline_and_nothing_is_created(server, admi
                                                               "max_chats": "0", "password": "short"})
     assert status == 400
     assert field_error(page, "name") and field_error(page, "email") and field_error(page, "role")
-    assert "between 1 and 50" in field_error(page, "max_chats")
+    assert "from 1 to 50" in field_error(page, "max_chats")
     assert "10 to 200 characters" in field_error(page, "password")
     assert 'value="not-an-email"' in page                                     # what was typed is kept
     assert await server.store.read(agent_queries.count_agents) == 1

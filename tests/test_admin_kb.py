@@ -43,7 +43,7 @@ async def test_saving_writes_the_file_and_the_bot_uses_it_at_once(kb_desk):
 
 
 @pytest.mark.parametrize("changes, field, message", [
-    ({"title": "   "}, "title", "missing required 'title'"),
+    ({"title": "   "}, "title", "Give the article a title"),
     ({"slug": "Bad Slug!"}, "slug", "lowercase letters"),
     ({"slug": "cancel-order"}, "slug", "already used by the article \"Cancel an order\""),
     ({"slug": "new"}, "slug", "reserved"),

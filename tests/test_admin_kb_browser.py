@@ -83,7 +83,7 @@ async def test_admin_edits_an_article_and_the_bot_suggests_the_new_text(server_f
     await page.fill("#article-slug", "Not A Slug!")
     await page.click("#save-article")
     await page.wait_for_selector("#title-error")
-    assert "missing required 'title'" in await page.locator("#title-error").inner_text()
+    assert "Give the article a title" in await page.locator("#title-error").inner_text()
     assert await page.locator("#article-title").get_attribute("aria-invalid") == "true"
     assert "file was not changed" in await page.locator("#form-errors").inner_text()
     assert "lowercase letters" in await page.locator("#slug-error").inner_text()

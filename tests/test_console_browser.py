@@ -224,7 +224,7 @@ async def test_agent_shift_from_notification_to_close(desk, browser):
     await page.click("#transfer-confirm")
     moved = await sam.wait_for("assigned", lambda a: a["conversation"]["id"] == cid2)
     assert "transferred from Dana Reyes to Sam Okafor" in moved["reason"]
-    await expect(page.locator("#pane-ended")).to_contain_text("Transferred", timeout=WAIT)
+    await expect(page.locator("#pane-ended")).to_have_text("You transferred this chat to Sam Okafor.", timeout=WAIT)
     await expect(page.locator("#capacity")).to_have_text("1 of 3 chats", timeout=WAIT)
 
     # Close the first chat (two clicks: close, confirm).

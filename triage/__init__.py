@@ -5,7 +5,7 @@ This package does not depend on the chat server; the server codes against the na
 from .articles import (Article, ArticleError, LoadError, make_excerpt, parse_article, plain_text, render_markdown,
                        serialize_article)
 from .encoder import SentenceEncoder
-from .kb import DEFAULT_THRESHOLD, KnowledgeBase, Suggestion
+from .kb import AGENT_SEARCH_MIN_SCORE, DEFAULT_THRESHOLD, KnowledgeBase, Suggestion
 
-__all__ = ["Article", "ArticleError", "DEFAULT_THRESHOLD", "KnowledgeBase", "LoadError", "SentenceEncoder", "Suggestion",
+__all__ = ["AGENT_SEARCH_MIN_SCORE", "Article", "ArticleError", "DEFAULT_THRESHOLD", "KnowledgeBase", "LoadError", "SentenceEncoder", "Suggestion",
            "make_excerpt", "parse_article", "plain_text", "render_markdown", "serialize_article"]

@@ -41,12 +41,12 @@ def _packaged_model() -> tuple[bytes, str]:
 
 
 class _DropMessage(logging.Filter):
-    def __init__(self, prefix: str):
+    def __init__(self, *prefixes: str):
         super().__init__()
-        self.prefix = prefix
+        self.prefixes = prefixes
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith(self.prefix)
+        return not str(record.msg).startswith(self.prefixes)
 
 
 def _requantise(model: bytes, target: Path) -> None:
@@ -54,6 +54,8 @@ def _requantise(model: bytes, target: Path) -> None:
     import onnxruntime
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # The sessions quantize_dynamic opens itself log with onnxruntime's default logger: warnings and up only.
+    onnxruntime.set_default_logger_severity(3)
     with tempfile.TemporaryDirectory(prefix="triage-encoder-") as work:
         folded = Path(work) / "float32.onnx"
         # Basic graph optimisation folds the stored int8 weights and their scales into float32 constants.
@@ -63,8 +65,11 @@ def _requantise(model: bytes, target: Path) -> None:
         options.log_severity_level = 3
         onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         partial = Path(work) / "int8.onnx"
-        # quantize_dynamic logs a generic hint on the root logger; it does not apply to this model.
-        hint = _DropMessage("Please consider to run pre-processing")
+        # quantize_dynamic logs a generic hint, then per tensor "Quantization parameters for tensor ... not
+        # specified" or "Ignore MatMul due to non constant B" (about 36 lines at INFO on the root logger, right
+        # under the first start's admin password): none applies to this model, so none is shown.
+        hint = _DropMessage("Please consider to run pre-processing", "Quantization parameters for tensor",
+                            "Ignore MatMul due to non constant B")
         logging.getLogger().addFilter(hint)
         try:
             quantize_dynamic(folded, partial, weight_type=QuantType.QInt8, per_channel=True)

@@ -15,6 +15,9 @@ from .index import Candidate, MatchIndex
 from .semantic import SemanticIndex
 
 DEFAULT_THRESHOLD = 0.30
+# The agents' search shows nothing below this score: a query of nonsense words that only brushes an article's
+# body ("zzqx blorp warehouse": 18 %) is no result.
+AGENT_SEARCH_MIN_SCORE = 0.30
 
 
 @dataclass
@@ -306,11 +309,13 @@ class KnowledgeBase:
             found = [c for c in found if c.confidence >= threshold and c.via != "body"]
             return self._suggestions(found)
 
-    def search(self, text: str, limit: int = 10, include_drafts: bool = False) -> list[Suggestion]:
-        """The same ranking for agents and admins, without the threshold and with full weight on the body."""
+    def search(self, text: str, limit: int = 10, include_drafts: bool = False,
+               min_score: float = 0.0) -> list[Suggestion]:
+        """The same ranking for agents and admins, without the bot's threshold and with full weight on the body;
+        results scoring `min_score` or less are left out (the agents' search: AGENT_SEARCH_MIN_SCORE)."""
         vector = self._query_vector(text)
         with self._lock:
             found = self._index.rank(text, limit, include_body=True, include_drafts=include_drafts,
                                      sentence_vector=vector)
-            return self._suggestions([c for c in found if c.score > 0])
+            return self._suggestions([c for c in found if c.score > max(min_score, 0)])
 

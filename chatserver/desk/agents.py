@@ -35,11 +35,14 @@ def _email(fields: dict) -> str:
 
 
 def _name(fields: dict) -> str:
-    return validation.text(fields, "name", 80)
+    return validation.plainly(lambda: validation.text(fields, "name", 80),
+                              "Enter the agent's name as visitors should see it (up to 80 characters).")
 
 
 def _max_chats(fields: dict) -> int:
-    return validation.integer(fields, "max_chats", 1, MAX_CHATS_LIMIT)
+    return validation.plainly(lambda: validation.integer(fields, "max_chats", 1, MAX_CHATS_LIMIT),
+                              f"Enter a whole number from 1 to {MAX_CHATS_LIMIT}: how many chats this agent "
+                              "can take at once.")
 
 
 def _departments(fields: dict) -> list[str]:

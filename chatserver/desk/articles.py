@@ -96,7 +96,7 @@ def validate(draft: ArticleForm, kb: KnowledgeBase, original: Article | None) ->
         draft.slug = slug_from_filename(draft.title + ".md")
     # The loader stops at its first complaint; these two are checked up front so both show at once.
     if not draft.title:
-        errors["title"] = "missing required 'title': every article needs one"
+        errors["title"] = "Give the article a title: visitors see it first, in the suggestions and on the page."
     if SLUG_RE.match(draft.slug) is None:
         errors["slug"] = SLUG_HELP
     elif draft.slug in RESERVED_SLUGS:

@@ -11,8 +11,8 @@ from ..store import agents as agent_queries
 from ..store import bot_log
 from ..store import conversations as conv_queries
 from . import access, surveys
-from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, QueueBoard,
-                     QueuePosition)
+from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, MessageAdded,
+                     QueueBoard, QueuePosition)
 
 
 async def load(desk) -> None:
@@ -58,9 +58,17 @@ def snapshot(db, conversation_id: int) -> dict:
 
 
 def _assign(db, conversation_id, agent_id, event_type, actor_type, actor_id, reason, now, expect):
+    """Assign (or transfer) and store the line the visitor sees about it, in one transaction."""
     conversation = conv_queries.assign_conversation(db, conversation_id, agent_id, event_type, actor_type, actor_id,
                                                     reason, now, expect)
-    return conversation, snapshot(db, conversation_id)
+    name = conversation["agent_name"]
+    if event_type == "transferred":
+        line = conv_queries.add_system_line(db, conversation, "transferred", f"{name} took over the chat", now,
+                                            {"name": name})
+    else:
+        line = conv_queries.add_system_line(db, conversation, "joined", f"{name} joined the chat", now,
+                                            {"name": name})
+    return conversation, snapshot(db, conversation_id), line
 
 
 async def agent_status(desk, agent_id: int) -> dict:
@@ -69,9 +77,10 @@ async def agent_status(desk, agent_id: int) -> dict:
             "max_chats": state.max_chats}
 
 
-async def _announcement(desk, conversation: dict, snap: dict, reason: str) -> list:
+async def _announcement(desk, conversation: dict, snap: dict, line: dict, reason: str) -> list:
     agent_id = conversation["agent_id"]
-    return [ChatAssigned(agent_id, snap, reason),
+    # The new holder has the line in the snapshot; the visitor's tabs hear it as a message.
+    return [MessageAdded(line, conversation["visitor_id"], None), ChatAssigned(agent_id, snap, reason),
             AgentStatusChanged(agent_id, await agent_status(desk, agent_id)),
             AgentJoined(conversation["id"], conversation["visitor_id"], conversation["agent_name"])]
 
@@ -104,7 +113,7 @@ async def rebalance(desk) -> None:
         now = time.time()
         for decision in plan_assignments(await desk.live.waiting(), await desk.live.agents(), now):
             try:
-                conversation, snap = await desk.store.write(
+                conversation, snap, line = await desk.store.write(
                     _assign, decision.conversation_id, decision.agent_id, "assigned", "system", None, decision.reason,
                     now, ("queued",))
             except Conflict:  # taken or closed meanwhile: follow what the store says
@@ -113,7 +122,7 @@ async def rebalance(desk) -> None:
                     await desk.live.track(current)
                 continue
             await desk.live.assigned(conversation, now)
-            events += await _announcement(desk, conversation, snap, decision.reason)
+            events += await _announcement(desk, conversation, snap, line, decision.reason)
     await desk.notifier.publish(events + await queue_events(desk))
 
 
@@ -129,10 +138,10 @@ async def claim(desk, agent: dict, conversation_id: int) -> dict:
             raise Conflict(f"you already have {state.open_chats} of {state.max_chats} chats", code="at_capacity")
         now = time.time()
         reason = f"claimed by {state.name} from the queue"
-        conversation, snap = await desk.store.write(_assign, conversation_id, agent["id"], "assigned", "agent",
+        conversation, snap, line = await desk.store.write(_assign, conversation_id, agent["id"], "assigned", "agent",
                                                     agent["id"], reason, now, ("queued",))
         await desk.live.assigned(conversation, now)
-        events = await _announcement(desk, conversation, snap, reason)
+        events = await _announcement(desk, conversation, snap, line, reason)
     await desk.notifier.publish(events + await queue_events(desk))
     return conversation
 
@@ -156,13 +165,13 @@ async def transfer(desk, agent: dict, conversation_id: int, target_id: int) -> d
         now = time.time()
         source = await desk.live.agent(current)
         reason = f"transferred from {source.name if source else 'an agent'} to {target.name} by {agent['name']}"
-        conversation, snap = await desk.store.write(_assign, conversation_id, target_id, "transferred", "agent",
+        conversation, snap, line = await desk.store.write(_assign, conversation_id, target_id, "transferred", "agent",
                                                     agent["id"], reason, now, ("assigned",))
         await desk.live.assigned(conversation, now)
-        events: list = [ChatUnassigned(current, conversation_id, reason)]
+        events: list = [ChatUnassigned(current, conversation_id, reason, target.name, agent["id"], agent["name"])]
         if await desk.live.agent(current) is not None:
             events.append(AgentStatusChanged(current, await agent_status(desk, current)))
-        events += await _announcement(desk, conversation, snap, reason)
+        events += await _announcement(desk, conversation, snap, line, reason)
     await desk.notifier.publish(events)
     await rebalance(desk)
     return conversation
@@ -175,19 +184,22 @@ def _close(db, conversation_id: int, decide, now: float):
     if conversation["status"] == "closed":
         return None
     closed_by, actor_id, resolution, reason = decide(db, conversation)
-    return conv_queries.close_conversation(db, conversation_id, closed_by, actor_id, resolution, reason, now)
+    closed = conv_queries.close_conversation(db, conversation_id, closed_by, actor_id, resolution, reason, now)
+    line = conv_queries.add_system_line(db, closed, "ended", "This chat has ended", now, {})
+    return closed, line
 
 
 async def close(desk, conversation_id: int, decide) -> dict | None:
     """Close a conversation; `decide` (run inside the transaction) refuses or says (closed_by, actor, resolution,
     reason). Returns the closed conversation, or None when it was closed already."""
     now = time.time()
-    conversation = await desk.store.write(_close, conversation_id, decide, now)
-    if conversation is None:
+    closed = await desk.store.write(_close, conversation_id, decide, now)
+    if closed is None:
         return None
+    conversation, line = closed
     async with desk.live.routing():
         agent_id = await desk.live.released(conversation, now)
-    events: list = [ChatClosed(conversation_id, conversation["visitor_id"], agent_id, conversation["closed_by"],
+    events: list = [MessageAdded(line, conversation["visitor_id"], agent_id), ChatClosed(conversation_id, conversation["visitor_id"], agent_id, conversation["closed_by"],
                                conversation["resolution"], surveys.offer(desk.settings))]
     if agent_id is not None and await desk.live.agent(agent_id) is not None:
         events.append(AgentStatusChanged(agent_id, await agent_status(desk, agent_id)))

@@ -8,6 +8,8 @@ import asyncio
 import re
 import time
 
+from triage import AGENT_SEARCH_MIN_SCORE
+
 from ..errors import NotFound
 from ..store import bot_log
 from ..store import conversations as conv_queries
@@ -89,20 +91,27 @@ def _handoff_context(db, visitor_id: str) -> dict:
 
 
 async def _department_for(desk, context: dict) -> str | None:
-    """The department of the best-matching article suggested in this conversation, else of the first question."""
+    """The department of the article that best answers the first question (the one agents see on the queue card),
+    else of the best-matching article suggested later in this conversation."""
+    if context["question"]:
+        found = await _in_thread(lambda: desk.kb.search(context["question"], limit=1))
+        if found and found[0].department:
+            return found[0].department
     suggested = sorted((e for e in context["events"] if e["type"] == "suggested"), key=lambda e: -(e["score"] or 0))
     for event in suggested:
         article = desk.kb.get(event["slug"])
         if article is not None and article.department:
             return article.department
-    if context["question"]:
-        found = await _in_thread(lambda: desk.kb.search(context["question"], limit=1))
-        if found and found[0].department:
-            return found[0].department
     return None
 
 
-def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None, reason: str | None, now: float):
+HANDOFF = "Connecting you with a person. You can keep writing while you wait."
+# With nobody online the bot must not promise a connection: the chat waits for the first person back.
+HANDOFF_NOBODY = "Your chat is waiting for a person. You can keep writing: we read everything when we are back."
+
+
+def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None, reason: str | None, now: float,
+              agents_online: int = 1):
     conversation = conv_queries.ensure_open_conversation(db, visitor_id, "bot", now, page_url)
     if conversation["status"] != "bot":
         return conversation, None
@@ -111,16 +120,18 @@ def _hand_off(db, visitor_id: str, page_url: str | None, department: str | None,
                                                    "visitor")
     if not conversation.pop("just_queued"):
         return conversation, None
-    said = conv_queries.add_bot_message(db, conversation["id"],
-                                        "Connecting you with a person. You can keep writing while you wait.",
-                                        now, "handoff", {"reason": reason, "say": "handoff"})
+    say = "handoff" if agents_online else "handoff_nobody"
+    said = conv_queries.add_bot_message(db, conversation["id"], HANDOFF if agents_online else HANDOFF_NOBODY,
+                                        now, "handoff", {"reason": reason, "say": say})
     return conversation, said
 
 
 async def request_agent(desk, visitor_id: str, page_url: str | None, reason: str | None = None) -> dict:
     """Queue the visitor's conversation for a person (creating one if they asked before writing)."""
     department = await _department_for(desk, await desk.store.read(_handoff_context, visitor_id))
-    conversation, said = await desk.store.write(_hand_off, visitor_id, page_url, department, reason, time.time())
+    online = await desk.live.agents_online()
+    conversation, said = await desk.store.write(_hand_off, visitor_id, page_url, department, reason, time.time(),
+                                                online)
     cid = conversation["id"]
     if said is not None:
         await _publish(desk, conversation, said)
@@ -149,11 +160,21 @@ async def open_article(desk, visitor_id: str, slug: str) -> dict:
                                     "url": f"/kb/{article.slug}", "department": article.department}}
 
 
-def _feedback(db, conversation_id: int, slug: str, helpful: bool, reason: str | None, more: list, now: float,
-              known: set[str] = frozenset()):
-    """Record the visitor's feedback and, while the bot has the chat, its next line. (what came next, message)
-    "Helpful" also proposes the visitor's question as an example question of the article (learning.py)."""
+def _feedback(db, conversation_id: int, slug: str, title: str, helpful: bool, reason: str | None, more: list,
+              now: float, known: set[str] = frozenset()):
+    """Record the visitor's feedback, show it in the chat as their line, and, while the bot has the chat, its next
+    line. (what came next, the visitor's line, the bot's line). "Helpful" also proposes the visitor's question as
+    an example question of the article (learning.py)."""
     bot_log.record_article_event(db, conversation_id, slug, "helpful" if helpful else "not_helpful", reason, now)
+    said_text = "This solved my question" if helpful else "Not what I need" + (f": {reason}" if reason else "")
+    echo = conv_queries.add_visitor_feedback(db, conversation_id, f"{said_text} (“{title}”)",
+                                             {"say": "helpful" if helpful else "not_helpful", "slug": slug,
+                                              "title": title, "reason": reason}, now)
+    return (*_bot_reply(db, conversation_id, slug, helpful, more, now, known), echo)
+
+
+def _bot_reply(db, conversation_id: int, slug: str, helpful: bool, more: list, now: float,
+               known: set[str] = frozenset()):
     if helpful:
         learning.learn(db, conversation_id, slug, "helpful", known, now, exclude=WANTS_PERSON)
         return "resolved_prompt", _bot_says(
@@ -186,8 +207,9 @@ async def article_feedback(desk, visitor_id: str, slug: str, helpful: bool, reas
         context = await desk.store.read(_feedback_context, cid)
         if context["question"]:
             more = [article_card(s) for s in await _suggest(desk, context["question"], exclude=context["suggested"])]
-    next_step, said = await desk.store.write(_feedback, cid, slug, helpful, reason, more, time.time(),
-                                             learning.known_questions(article))
+    next_step, said, echo = await desk.store.write(_feedback, cid, slug, article.title, helpful, reason, more,
+                                                   time.time(), learning.known_questions(article))
+    await _publish(desk, conversation, echo)
     await _publish(desk, conversation, said)
     if said is None:
         return {"ok": True, "conversation_id": cid}
@@ -208,7 +230,7 @@ def resolution_on_visitor_close(db, conversation: dict) -> tuple[str, str]:
 
 async def search_kb(desk, query: str) -> dict:
     """The agents' knowledge-base search."""
-    found = await _in_thread(lambda: desk.kb.search(query, limit=10))
+    found = await _in_thread(lambda: desk.kb.search(query, limit=10, min_score=AGENT_SEARCH_MIN_SCORE))
     return {"ok": True, "results": [article_card(s) for s in found]}
 
 

@@ -39,6 +39,9 @@ class ChatUnassigned:
     agent_id: int
     conversation_id: int
     reason: str
+    to_agent_name: str | None = None
+    by_agent_id: int | None = None
+    by_agent_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

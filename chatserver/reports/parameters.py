@@ -59,17 +59,22 @@ def parse_params(query: Mapping[str, str], today: date) -> ReportParams:
                 raise ValueError
             return date.fromisoformat(raw)
         except ValueError:
-            raise ReportError(f"'{name}' must be a date like 2025-01-31", code="invalid_date") from None
+            label = "start" if name == "from" else "end"
+            raise ReportError(f"Enter the {label} date as year-month-day, like 2025-01-31.",
+                              code="invalid_date") from None
 
     end = parse_day("to") or today
     start = parse_day("from") or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ReportError("'from' is after 'to'", code="invalid_range")
+        raise ReportError(f"The start date is after the end date: choose a start date on or before "
+                          f"{end.isoformat()}.", code="invalid_range")
     if (end - start).days + 1 > MAX_DAYS:
-        raise ReportError(f"the range is longer than {MAX_DAYS} days", code="invalid_range")
+        raise ReportError(f"Choose a range of at most {MAX_DAYS} days: this one has {(end - start).days + 1}.",
+                          code="invalid_range")
     group_by = query.get("group_by") or None
     if group_by is not None and group_by not in GROUP_BY:
-        raise ReportError(f"'group_by' must be one of: {', '.join(GROUP_BY)}", code="invalid_group_by")
+        raise ReportError(f"Group the tables by one of: {', '.join(g.replace('_', ' ') for g in GROUP_BY)}.",
+                          code="invalid_group_by")
     return ReportParams(start, end, group_by)
 
 

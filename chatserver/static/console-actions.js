@@ -127,9 +127,12 @@ export async function searchKb(event) {
   if (!query) return;
   status.hidden = false;
   status.textContent = "Searching…";
+  const searchedFor = state.activeId;
   const ack = await act("kb_search", { query });
+  if (state.activeId !== searchedFor) return;          // the agent moved on to another conversation meanwhile
   if (!ack.ok) { status.textContent = ack.message; return; }
   state.kbResults = ack.results;
+  state.kbFor = searchedFor;
   status.hidden = ack.results.length > 0;
   status.textContent = ack.results.length ? "" : "No article matches.";
   renderKbPanel();

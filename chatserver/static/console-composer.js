@@ -1,6 +1,7 @@
 // The reply box: Enter sends, Shift+Enter adds a line, "/" opens the canned replies, replies (not notes) tell
 // the visitor that the agent is typing. Drafts are kept per conversation.
 import { $, clear, h } from "./console-dom.js";
+import { lengthNote } from "./shared.js";
 
 const TYPING_EVERY_MS = 2000;   // the protocol asks for at most one typing event per 2 s
 const TYPING_IDLE_MS = 3000;
@@ -119,11 +120,27 @@ function saveDraft() {
   if (current) current.draft = { text: textarea().value, mode: composerMode() };
 }
 
+/** The counter near the length limit; false when the reply is too long to send (refused, never cut). */
+function renderCount() {
+  const max = Number(document.querySelector("main[data-max-chars]").dataset.maxChars) || 4000;
+  const note = lengthNote(textarea().value, max, {
+    count: (n, limit) => `${n.toLocaleString("en")} / ${limit.toLocaleString("en")} characters`,
+    over: (n) => `Too long by ${n.toLocaleString("en")} characters: shorten it or send it in parts.`,
+  });
+  const count = $("reply-count");
+  count.hidden = !note.show;
+  count.textContent = note.show ? note.text : "";
+  count.classList.toggle("cs-count-over", note.over);
+  return !note.over;
+}
+
 function send() {
   const text = textarea().value.trim();
   if (!current || !text || current.ended) return;
+  if (!renderCount()) return;
   hooks.onSend(current, text, composerMode());
   textarea().value = "";
+  renderCount();
   saveDraft();
   stopTyping();
   closeCanned();
@@ -153,6 +170,7 @@ export function setComposerConversation(conversation) {
   showComposerError("");
   const draft = (conversation && conversation.draft) || { text: "", mode: "reply" };
   textarea().value = draft.text;
+  renderCount();
   setMode(draft.mode);
   setDisabled(disabled);
 }
@@ -195,7 +213,7 @@ export function setupComposer(callbacks) {
       send();
     }
   });
-  box.addEventListener("input", () => { saveDraft(); noteTyping(); updateCanned(); });
+  box.addEventListener("input", () => { saveDraft(); noteTyping(); updateCanned(); renderCount(); });
   box.addEventListener("click", () => updateCanned());
   box.addEventListener("blur", () => setTimeout(closeCanned, 150));
   for (const radio of document.querySelectorAll("#composer input[name=mode]")) {

@@ -57,6 +57,9 @@ export function visitorName(conversationState) {
 export function initials(name) {
   const parts = String(name).replace(/[^\p{L}\p{N} ]/gu, " ").trim().split(/\s+/).filter(Boolean);
   if (!parts.length) return "?";
+  // "Visitor #17": the number tells visitors apart ("V1" was #10, #11 and #17 alike).
+  const last = parts[parts.length - 1];
+  if (parts.length > 1 && /^\d+$/.test(last)) return last.length > 3 ? "#" + last.slice(-2) : last;
   return (parts[0][0] + (parts.length > 1 ? parts[parts.length - 1][0] : "")).toUpperCase();
 }
 

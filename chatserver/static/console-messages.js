@@ -43,20 +43,29 @@ function meta(author, message, extra) {
  */
 export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
   const dataset = message.seq ? { seq: message.seq } : { clientId: message.client_id };
+  // Who wrote it and when, so consecutive messages of one author are grouped (console-view.js groupWith).
+  dataset.who = `${message.author}:${message.agent_id || ""}:${message.private ? "note" : ""}`;
+  dataset.at = String(message.created_at || Date.now() / 1000);
   const payload = message.payload || {};
 
   if (message.author === "system") {
     return h("li", { class: "cs-msg cs-msg-system", dataset },
-      h("span", { class: "cs-system-text" }, message.text), " ", h("time", {}, clockTime(message.created_at)));
+      h("span", { class: "cs-system-text", dir: "auto" }, message.text), " ", h("time", {}, clockTime(message.created_at)));
+  }
+
+  if (message.author === "visitor" && message.kind === "feedback") {
+    // The visitor's answer about an article ("Not what I need: it is out of date"): a line, not a question.
+    return h("li", { class: "cs-msg cs-msg-system cs-msg-feedback", dataset },
+      h("span", { class: "cs-system-text" }, `${visitorLabel}: `, h("span", { dir: "auto" }, message.text)), " ", h("time", {}, clockTime(message.created_at)));
   }
 
   if (message.author === "visitor") {
     return h("li", { class: "cs-msg cs-msg-visitor", dataset },
-      meta(visitorLabel, message), h("div", { class: "cs-bubble" }, message.text));
+      meta(visitorLabel, message), h("div", { class: "cs-bubble", dir: "auto" }, message.text));
   }
 
   if (message.author === "bot") {
-    const body = [h("p", { class: "cs-bubble-text" }, message.text)];
+    const body = [h("p", { class: "cs-bubble-text", dir: "auto" }, message.text)];
     if (message.kind === "suggestions" && Array.isArray(payload.articles)) {
       body.push(h("ul", { class: "cs-cards" }, payload.articles.map(articleCard)));
     }
@@ -74,7 +83,7 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
   if (message.private || message.kind === "note") {
     element = h("li", { class: "cs-msg cs-msg-note", dataset },
       meta(who, message, "private note · the visitor never sees this"),
-      h("div", { class: "cs-bubble" }, message.text));
+      h("div", { class: "cs-bubble", dir: "auto" }, message.text));
   } else if (message.kind === "article") {
     element = h("li", { class: "cs-msg cs-msg-agent cs-msg-article", dataset },
       meta(who, message, "sent an article"),
@@ -84,7 +93,7 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
         payload.excerpt ? h("p", { class: "cs-card-why" }, payload.excerpt) : null));
   } else {
     element = h("li", { class: "cs-msg cs-msg-agent", dataset },
-      meta(who, message), h("div", { class: "cs-bubble" }, message.text));
+      meta(who, message), h("div", { class: "cs-bubble", dir: "auto" }, message.text));
   }
   if (mine) element.append(statusElement(message));
   return element;

@@ -14,20 +14,23 @@ export function renderQueue(queue, { canClaim, onClaim }) {
   for (const item of queue.items) {
     const suggestions = item.suggestions || [];
     const feedback = item.feedback || [];
+    // Compact (about 90 px): one line of facts with the Claim button, the question on up to two lines, what the
+    // bot tried on one line (the whole of it in the tooltip), so several waiting chats and "My conversations" fit.
+    const question = item.first_question || "(asked for a person before writing)";
+    const tried = [
+      suggestions.length ? `Bot suggested ${suggestions.map((s) => `${s.slug} ${percent(s.score)}`).join(", ")}` : "",
+      ...feedback.map((f) => `${f.slug}: ${FEEDBACK[f.type] || f.type}${f.reason ? ` (“${f.reason}”)` : ""}`),
+    ].filter(Boolean).join(" · ");
     list.append(h("li", { class: "cs-queue-item", dataset: { cid: item.conversation_id } },
       h("div", { class: "cs-row" },
         h("span", { class: "cs-wait", dataset: { waited: item.wait_seconds, at: queue.receivedAt } },
           `Waiting ${duration(item.wait_seconds)}`),
         item.department ? h("span", { class: "cs-chip" }, item.department) : h("span", { class: "cs-chip cs-chip-muted" }, "no department"),
-        h("span", { class: "cs-position" }, `#${item.position}`)),
-      h("p", { class: "cs-question" }, item.first_question || "(asked for a person before writing)"),
-      suggestions.length ? h("div", { class: "cs-bot-line" }, h("span", { class: "cs-muted" }, "Bot suggested "),
-        suggestions.map((s) => h("span", { class: "cs-chip cs-chip-soft" }, `${s.slug} ${percent(s.score)}`))) : null,
-      feedback.length ? h("div", { class: "cs-bot-line" }, feedback.map((f) =>
-        h("span", { class: `cs-feedback cs-feedback-${f.type}` },
-          `${f.slug}: ${FEEDBACK[f.type] || f.type}${f.reason ? ` (“${f.reason}”)` : ""}`))) : null,
-      h("button", { type: "button", class: "cs-btn cs-btn-primary cs-btn-small cs-claim", disabled: !canClaim,
-        title: canClaim ? null : "All your chat slots are taken", onclick: () => onClaim(item.conversation_id) }, "Claim")));
+        h("span", { class: "cs-position" }, `#${item.position}`),
+        h("button", { type: "button", class: "cs-btn cs-btn-primary cs-btn-small cs-claim", disabled: !canClaim,
+          title: canClaim ? null : "All your chat slots are taken", onclick: () => onClaim(item.conversation_id) }, "Claim")),
+      h("p", { class: "cs-question", dir: "auto", title: question }, question),
+      tried ? h("p", { class: "cs-bot-line", title: tried }, tried) : null));
   }
 }
 
@@ -50,12 +53,12 @@ function lastMessage(conversation) {
   return last;
 }
 
+/** "You: …" with the text in an element of its own direction (dir="auto"): the label never decides it. */
 function preview(message, myAgentId) {
   if (!message) return "";
-  if (message.private) return `Note: ${message.text}`;
   const agent = message.agent_id === myAgentId ? "You: " : `${message.agent_name || "Agent"}: `;
-  const who = { bot: "Bot: ", agent }[message.author] || "";
-  return who + message.text;
+  const who = message.private ? "Note: " : { bot: "Bot: ", agent }[message.author] || "";
+  return [who, h("span", { class: "cs-preview-text", dir: "auto" }, message.text)];
 }
 
 export function renderConversationList(conversations, activeId, onOpen, myAgentId) {

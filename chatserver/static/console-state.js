@@ -14,6 +14,7 @@ export const state = {
   activeId: null,
   openWhenAssigned: null,       // a claimed chat opens when its `assigned` arrives
   kbResults: [],
+  kbFor: null,                 // the conversation the KB results were searched for
   canned: { items: [], fetchedAt: 0 },
 };
 

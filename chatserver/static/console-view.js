@@ -99,12 +99,31 @@ function pendingElement(clientId) {
   return document.querySelector(`#messages [data-client-id="${CSS.escape(clientId)}"]`);
 }
 
+const GROUP_SECONDS = 300;
+
+/** A message right after another of the same author (within 5 min) shows no name and time of its own; they stay
+ * in the element for screen readers and as the bubble's title. */
+function groupWith(element) {
+  if (!element || !element.dataset.who) return;
+  const previous = element.previousElementSibling;
+  const continued = Boolean(previous && previous.dataset.who === element.dataset.who
+    && !element.dataset.who.startsWith("system") && Number(element.dataset.at) - Number(previous.dataset.at) < GROUP_SECONDS);
+  element.classList.toggle("cs-msg-cont", continued);
+  const time = element.querySelector(".cs-msg-meta time");
+  const bubble = element.querySelector(".cs-bubble");
+  if (bubble && time) bubble.title = continued ? time.textContent : "";
+}
+
 function insertMessage(message, conversation) {
   const list = $("messages");
   const element = messageElement(message, state.me.id, visitorName(conversation));
-  if (!message.seq) { list.append(element); return; }
-  const after = [...list.children].find((el) => !el.dataset.seq || Number(el.dataset.seq) > message.seq);
-  list.insertBefore(element, after || null);
+  if (!message.seq) list.append(element);
+  else {
+    const after = [...list.children].find((el) => !el.dataset.seq || Number(el.dataset.seq) > message.seq);
+    list.insertBefore(element, after || null);
+  }
+  groupWith(element);
+  groupWith(element.nextElementSibling);
 }
 
 /** One of our messages on its way (or failed): shown at the bottom with its status. */
@@ -112,7 +131,7 @@ export function showPending(conversation, pending) {
   if (conversation.id !== state.activeId) return;
   const existing = pendingElement(pending.client_id);
   const element = messageElement(pending, state.me.id);
-  if (existing) existing.replaceWith(element);
+  if (existing) { existing.replaceWith(element); groupWith(element); groupWith(element.nextElementSibling); }
   else { insertMessage(pending, conversation); $("messages").scrollTop = $("messages").scrollHeight; }
 }
 
@@ -150,6 +169,13 @@ export function renderLists() {
 
 export function renderKbPanel() {
   const conversation = state.conversations.get(state.activeId);
+  // Results belong to the conversation they were searched for: another one starts with an empty search.
+  if (state.kbFor !== state.activeId) {
+    state.kbResults = [];
+    state.kbFor = state.activeId;
+    $("kb-query").value = "";
+    $("kb-status").hidden = true;
+  }
   renderKbResults(state.kbResults, { canSend: Boolean(conversation && !conversation.ended), onSend: actions.sendArticle });
 }
 

@@ -93,7 +93,11 @@ socket.on("assigned", (snapshot) => {
 
 socket.on("unassigned", (event) => {
   const conversation = state.conversations.get(event.conversation_id);
-  if (conversation) endConversation(conversation, { label: "Transferred", text: `Transferred: ${event.reason}` });
+  if (!conversation) return;
+  // One plain sentence: who moved it, to whom ("You transferred this chat to Admin.").
+  const by = event.by_agent_id === state.me.id ? "You" : event.by_agent_name || "Another agent";
+  endConversation(conversation, { label: "Transferred",
+    text: `${by} transferred this chat to ${event.to_agent_name || "another agent"}.` });
 });
 
 socket.on("conversation_closed", (event) => {

@@ -62,3 +62,15 @@ export function calendarDay(epochSeconds, locale) {
 export function dateTime(epochSeconds, locale) {
   return formatTime(epochSeconds, locale, { dateStyle: "medium", timeStyle: "short" });
 }
+
+/** A message's length as the server counts it: characters (code points) after trimming. */
+export function messageLength(text) {
+  return [...String(text || "").trim()].length;
+}
+
+/** The words under a message box near the length limit: "3,950 / 4,000", or how much to cut beyond it (the box
+ * never cuts a paste short by itself). `words` gives the sentences: {count(n, max), over(n)}. */
+export function lengthNote(text, max, words) {
+  const n = messageLength(text);
+  return { show: n >= max * 0.9, over: n > max, text: n > max ? words.over(n - max) : words.count(n, max) };
+}

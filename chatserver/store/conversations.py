@@ -234,6 +234,21 @@ def close_conversation(db: Database, conversation_id: int, closed_by: str, actor
     return get_conversation(db, conversation_id)
 
 
+def add_visitor_feedback(db: Database, conversation_id: int, text: str, payload: dict, now: float) -> dict | None:
+    """The visitor's answer to "Did this answer your question?" as a line of the chat (what the bot replies to)."""
+    conversation = get_conversation(db, conversation_id)
+    if conversation is None or conversation["status"] == "closed":
+        return None
+    return _insert_message(db, conversation, "visitor", text, now, kind="feedback", payload=payload)
+
+
+def add_system_line(db: Database, conversation: dict, say: str, text: str, now: float, names: dict) -> dict:
+    """A stored line of the history that is not a message ("Dana joined the chat", "This chat has ended"): `text`
+    in English for the console and transcripts, `payload.say` (with the names it needs) for the widget to show it
+    in its own language."""
+    return _insert_message(db, conversation, "system", text, now, kind=say, payload={"say": say, **names})
+
+
 def conversation_events(db: Database, conversation_id: int) -> list[dict]:
     rows = db.execute("SELECT * FROM conversation_events WHERE conversation_id = ? ORDER BY id",
                       [conversation_id]).fetchall()
@@ -301,7 +316,8 @@ def conversations_of_visitor(db: Database, visitor_id: str, before_id: int | Non
         SELECT c.id, c.status, c.created_at, c.closed_at, c.resolution, a.name AS agent_name,
                (SELECT text FROM messages WHERE conversation_id = c.id AND author = 'visitor' ORDER BY seq LIMIT 1)
                    AS first_question,
-               (SELECT count(*) FROM messages WHERE conversation_id = c.id AND private = 0) AS message_count
+               (SELECT count(*) FROM messages WHERE conversation_id = c.id AND private = 0 AND author != 'system')
+                   AS message_count
         FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
         WHERE c.visitor_id = ? AND c.id < ?
         ORDER BY c.id DESC LIMIT ?""", [visitor_id, before_id or 2**62, limit]).fetchall()

@@ -10,8 +10,10 @@ COLUMNS = "id, slug, text, normalised, count, status, first_seen, last_seen, dec
 
 
 def last_visitor_text(db: Database, conversation_id: int) -> str | None:
-    """The visitor's latest message in the conversation: the question a helpful article or a sent one answered."""
+    """The visitor's latest typed message in the conversation: the question a helpful article or a sent one
+    answered (not their tap on "helpful", stored as a line of kind 'feedback')."""
     row = db.execute("SELECT text FROM messages WHERE conversation_id = ? AND author = 'visitor' AND private = 0 "
+                     "AND kind = 'text' "
                      "ORDER BY seq DESC LIMIT 1", [conversation_id]).fetchone()
     return row[0] if row is not None else None
 

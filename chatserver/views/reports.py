@@ -60,8 +60,14 @@ async def reports_page(request: web.Request) -> web.Response:
     dataset = await _dataset(request, params)
     contents = await asyncio.get_running_loop().run_in_executor(
         None, page.page_contents, dataset, params, config.sla_seconds, now, KnowledgeBaseMeaning(request.app[keys.KB]))
-    return render(request, "reports.html", status=400 if error else 200, error=error, params=params,
-                  group_options=parameters.GROUP_BY, query=params.query(), ranges=parameters.preset_ranges(today),
+    # The page's links ask for exactly what the page shows, its default grouping included.
+    shown = parameters.ReportParams(params.start, params.end, contents["group_by"])
+    # A refused range keeps what was typed in the form, with the error next to it; the figures are the default's.
+    typed = {"from": request.query.get("from", params.start.isoformat()),
+             "to": request.query.get("to", params.end.isoformat())} if error else {
+        "from": params.start.isoformat(), "to": params.end.isoformat()}
+    return render(request, "reports.html", status=400 if error else 200, error=error, params=params, typed=typed,
+                  group_options=parameters.GROUP_BY, query=shown.query(), ranges=parameters.preset_ranges(today),
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
 
 

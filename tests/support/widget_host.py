@@ -65,7 +65,8 @@ async def shown_messages(page) -> list[dict]:
     """The stored messages the widget shows, in screen order: [{seq, author, text}]."""
     return await page.locator(".log [data-seq]").evaluate_all(
         """rows => rows.map(r => ({seq: Number(r.dataset.seq), author: r.dataset.author,
-            text: [...r.querySelector('.bubble').childNodes].filter(n => !(n.classList && n.classList.contains('sr')))
+            text: !r.querySelector('.bubble') ? r.textContent :   // a stored system line ("Dana joined the chat")
+                  [...r.querySelector('.bubble').childNodes].filter(n => !(n.classList && n.classList.contains('sr')))
                       .map(n => n.textContent).join('')}))""")
 
 

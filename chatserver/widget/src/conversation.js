@@ -63,9 +63,11 @@ export function addMessage(m, live) {
   state.maxSeq = Math.max(state.maxSeq, m.seq);
   if (m.author === "agent") {
     showTyping(false);
-    if (state.status !== "assigned" || state.agentName !== m.agent_name) {
+    // Who holds the chat comes from the session snapshot and `agent_joined`, never from who wrote last (after a
+    // transfer the last agent message may be the previous agent's).
+    if (state.status !== "assigned") {
       state.status = "assigned";
-      state.agentName = m.agent_name || state.agentName;
+      state.agentName = state.agentName || m.agent_name;
       render();
     }
   }
@@ -150,7 +152,6 @@ export function onAgentJoined(e) {
   state.status = "assigned";
   state.agentName = e.agent_name;
   state.queue = null;
-  systemLine(t("joined", { name: e.agent_name }));
   render();
   scrollDown(false);
   fire("agent_joined", { agent_name: e.agent_name });
@@ -162,7 +163,6 @@ export function onClosed(e) {
   state.floor = Math.max(state.floor, e.conversation_id);
   state.queue = null;
   showTyping(false);
-  systemLine(t("ended"));
   if (e.survey) state.survey = { conversation_id: e.conversation_id, nps: !!e.survey.nps };
   render();
   scrollDown(false);
@@ -186,9 +186,22 @@ export async function requestAgent() {
   scrollDown(true);
 }
 
-export async function endChat() {
+/** End the chat; with a person in it, only once the visitor confirmed (`confirmed`). */
+export async function endChat(confirmed) {
   if (state.status === "closed" || state.status == null) return;
+  if (state.status === "assigned" && confirmed !== true) {
+    ui.confirmText.textContent = t("endConfirm", { name: state.agentName || t("title") });
+    ui.confirm.hidden = false;
+    ui.confirmNo.focus();
+    return;
+  }
+  ui.confirm.hidden = true;
   await call("close", {});
+}
+
+export function cancelEnd() {
+  ui.confirm.hidden = true;
+  ui.end.focus();
 }
 
 export function newChat() {

@@ -21,7 +21,7 @@ import { sessionFlag, STORE_KEY, stored } from "./storage.js";
 import { applyConfig } from "./theme.js";
 import { connect, dropConnection, reconnectNow } from "./transport.js";
 import { buildUi, ui } from "./ui.js";
-import { render, renderConnection } from "./views/header.js";
+import { render } from "./views/header.js";
 
 function start(config) {
   if (config) Object.assign(state.config, config);
@@ -38,7 +38,7 @@ function start(config) {
 
 function mount() {
   const host = buildUi();
-  window.addEventListener("online", () => { renderConnection(); reconnectNow(); });
+  window.addEventListener("online", () => { render(); reconnectNow(); });
   window.addEventListener("offline", () => {
     // The socket is dead either way; dropping it now means messages wait in the outbox instead of a dead pipe.
     dropConnection();

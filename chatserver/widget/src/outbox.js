@@ -1,6 +1,6 @@
 // The outbox: every message gets a client id and waits in localStorage (shared by the site's tabs, kept across
 // reloads) until its ack. Sent one at a time, in order; the server drops a resend it already stored.
-import { h, newClientId } from "../../static/shared.js";
+import { h, lengthNote, newClientId } from "../../static/shared.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
@@ -29,7 +29,8 @@ export function renderPending() {
     let row = pendingRows.get(item.id);
     if (!row) {
       row = h("div", { class: "row me gap", "data-client-id": item.id },
-        richText(h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " })), item.text),
+        h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " }),
+          richText(h("div", { class: "txt", dir: "auto" }), item.text)),
         h("div", { class: "meta" }));
       pendingRows.set(item.id, row);
     }
@@ -59,11 +60,24 @@ function retry(id) {
   flush();
 }
 
+/** The counter near the length limit; false when the text is too long to send (it is refused, never cut). */
+export function renderCount() {
+  const note = lengthNote(ui.input.value, state.config.max_message_chars || 4000,
+    { count: (n, max) => t("count", { n, max }), over: (n) => t("tooLong", { n }) });
+  ui.count.hidden = !note.show;
+  ui.count.textContent = note.show ? note.text : "";
+  ui.count.classList.toggle("over", note.over);
+  ui.send.setAttribute("aria-disabled", String(note.over));
+  return !note.over;
+}
+
 export function submitMessage() {
   const text = ui.input.value.trim();
   if (!text) return;
+  if (!renderCount()) { ui.input.focus(); return; }
   setOutbox(outbox().concat([{ id: newClientId("w"), text, at: Date.now() / 1000 }]));
   ui.input.value = "";
+  renderCount();
   autosize();
   renderPending();
   scrollDown(true);

@@ -14,6 +14,8 @@ function pickLanguage(tag) {
 }
 
 export const LANG = pickLanguage(ATTRS.language || document.documentElement.lang || navigator.language);
+/** The widget's own direction, from its language (every language it has is left to right). */
+export const DIR = ["ar", "he", "fa", "ur"].includes(LANG) ? "rtl" : "ltr";
 
 /** The text for `key` with its {placeholders} filled from `vars`. */
 export function t(key, vars) {

@@ -27,6 +27,5 @@ export function applyConfig() {
   style.setProperty("--accent-ink", lum > 0.3 ? "#1d2939" : colour);
   style.setProperty("--tint", lum > 0.45 ? "rgba(16,24,40,.08)" : "rgba(255,255,255,.18)");
   ui.frame.classList.toggle("left", ATTRS.position === "left");
-  ui.greeting.lastChild.textContent = ATTRS.greeting || c.greeting || "";
-  ui.input.maxLength = c.max_message_chars || 4000;
+  ui.greetingText.textContent = ATTRS.greeting || c.greeting || "";
 }

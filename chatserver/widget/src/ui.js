@@ -2,11 +2,11 @@
 // inside), the launcher and the panel with its four views (chat, article, survey, previous chats). buildUi()
 // makes them once at start; every other module reaches them through `ui`.
 import { h } from "../../static/shared.js";
-import { endChat, newChat, requestAgent } from "./conversation.js";
+import { cancelEnd, endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
-import { submitMessage } from "./outbox.js";
+import { renderCount, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
-import { t } from "./strings.js";
+import { DIR, LANG, t } from "./strings.js";
 import { onInput } from "./typing.js";
 import { openHistory } from "./views/history.js";
 import WIDGET_CSS from "./widget.css";
@@ -38,11 +38,20 @@ export function buildUi() {
   ui.avatar = h("div", { class: "av", "aria-hidden": "true" });
   ui.title = h("h2", { class: "title" });
   ui.sub = h("p", { class: "sub" });
-  ui.end = h("button", { class: "hbtn", type: "button", text: t("end"), hidden: true, onclick: endChat });
+  ui.end = h("button", { class: "hbtn", type: "button", text: t("end"), hidden: true, onclick: () => endChat() });
   ui.close = h("button", { class: "hbtn", type: "button", "aria-label": t("close"), onclick: () => close() }, icon("x"));
   ui.conn = h("div", { class: "conn", role: "status", hidden: true });
+  // "End chat" while a person is in the chat asks first (the button sits right next to the close button).
+  ui.confirmText = h("p");
+  ui.confirmYes = h("button", { class: "btn", type: "button", text: t("endYes"), onclick: () => endChat(true) });
+  ui.confirmNo = h("button", { class: "btn ghost", type: "button", text: t("endNo"), onclick: () => cancelEnd() });
+  ui.confirm = h("div", { class: "confirm", role: "group", "aria-label": t("end"), hidden: true },
+    ui.confirmText, h("div", { class: "actions" }, ui.confirmYes, ui.confirmNo));
 
-  ui.greeting = h("div", { class: "row them" }, h("div", { class: "name", text: t("assistant") }), h("div", { class: "bubble" }));
+  ui.greetingText = h("span", { dir: "auto" });
+  ui.greetingNote = h("span", { class: "gnote" });  // whether a person is there: only what the server said
+  ui.greeting = h("div", { class: "row them" }, h("div", { class: "name", text: t("assistant") }),
+    h("div", { class: "bubble" }, ui.greetingText, ui.greetingNote));
   ui.log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": t("messages") });
   ui.pending = h("div", { class: "outbox" });
   ui.queue = h("div", { class: "qcard", role: "status", hidden: true });
@@ -54,7 +63,7 @@ export function buildUi() {
   ui.talk = h("button", { class: "talk", type: "button", onclick: requestAgent }, icon("person"), t("talk"));
   ui.input = h("textarea", {
     rows: "1", placeholder: t("placeholder"), "aria-label": t("message"), enterkeyhint: "send",
-    oninput: onInput, onkeydown: (e) => {
+    "aria-describedby": "cw-count", oninput: () => { onInput(); renderCount(); }, onkeydown: (e) => {
       if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitMessage(); }
     },
   });
@@ -62,7 +71,8 @@ export function buildUi() {
   ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } }, ui.input, ui.send);
   ui.newChat = h("button", { class: "btn", type: "button", text: t("newChat"), hidden: true, onclick: newChat });
   ui.pastLink = h("button", { class: "link past", type: "button", text: t("past"), hidden: true, onclick: () => openHistory() });
-  ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.newChat, ui.pastLink);
+  ui.count = h("p", { class: "count", id: "cw-count", "aria-live": "polite", hidden: true });
+  ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.count, ui.newChat, ui.pastLink);
   ui.chat = h("div", { class: "view" }, ui.body, ui.foot);
 
   ui.article = h("div", { class: "view", hidden: true });
@@ -77,9 +87,10 @@ export function buildUi() {
       if (e.key === "Tab" && PHONE.matches) wrapFocus(e);
     },
   }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
-  ui.conn, ui.chat, ui.article, ui.surveyView, ui.history);
+  ui.conn, ui.confirm, ui.chat, ui.article, ui.surveyView, ui.history);
 
-  ui.frame = h("div", { class: "cw" }, ui.panel, ui.launcher);
+  // The widget's direction and language are its own, whatever the host page's <html dir> says.
+  ui.frame = h("div", { class: "cw", dir: DIR, lang: LANG }, ui.panel, ui.launcher);
   root.append(ui.frame);
   return host;
 }

@@ -7,6 +7,14 @@ import { t } from "../strings.js";
 import { call } from "../transport.js";
 import { ui } from "../ui.js";
 
+// The reasons offered for "Not what I need": [string key, the reason sent (English, as the reports show it)].
+export const REASONS = [
+  ["whyNotAnswer", "it does not answer my question"],
+  ["whyUnclear", "it is hard to understand"],
+  ["whyDifferent", "my case is different"],
+  ["whyOutdated", "it is out of date"],
+];
+
 export async function openArticle(slug) {
   const view = ui.article;
   view.textContent = "";
@@ -16,7 +24,7 @@ export async function openArticle(slug) {
     h("p", { text: t("helpfulQ") }),
     h("div", { class: "actions" },
       h("button", { class: "btn", type: "button", text: t("yes"), onclick: () => articleFeedback(slug, true) }),
-      h("button", { class: "btn ghost", type: "button", text: t("no"), onclick: () => articleFeedback(slug, false) })));
+      h("button", { class: "btn ghost", type: "button", text: t("no"), onclick: () => askWhy(slug, feedback) })));
   view.append(
     viewBar(h("a", { href: SERVER + "/kb/" + encodeURIComponent(slug), target: "_blank", rel: "noopener", text: t("newTab") })),
     h("div", { class: "scroll" }, title, body), feedback);
@@ -44,8 +52,19 @@ export async function openArticle(slug) {
   title.focus();
 }
 
-async function articleFeedback(slug, helpful) {
+/** "Not what I need": why, in one tap (or skip). The reason is sent in English so the reports group it. */
+function askWhy(slug, feedback) {
+  feedback.textContent = "";
+  feedback.append(h("p", { id: "cw-why", text: t("whyQ") }),
+    h("div", { class: "actions", role: "group", "aria-labelledby": "cw-why" },
+      REASONS.map(([key, reason]) => h("button", { class: "btn ghost", type: "button", text: t(key),
+        onclick: () => articleFeedback(slug, false, reason) })),
+      h("button", { class: "link", type: "button", text: t("skip"), onclick: () => articleFeedback(slug, false) })));
+  feedback.querySelector("button").focus();
+}
+
+async function articleFeedback(slug, helpful, reason) {
   for (const b of ui.article.querySelectorAll(".vfoot button")) b.disabled = true;
-  await call("article_feedback", { slug, helpful });
+  await call("article_feedback", reason ? { slug, helpful, reason } : { slug, helpful });
   backToChat();
 }

@@ -10,15 +10,22 @@ import { renderQueue } from "./queue.js";
 export function render() {
   const status = state.status;
   const name = status === "assigned" && state.agentName;
+  // A survey still waiting (after a reload the ended conversation is no longer "shown") is an ended chat too.
+  const ended = status === "closed" || (status == null && !!state.survey);
+  const nobody = state.agentsOnline === 0 && !name;    // null: not known yet, say nothing
   ui.title.textContent = name || t("title");
   ui.avatar.textContent = "";
   if (name) ui.avatar.textContent = name.trim().charAt(0).toUpperCase();
   else ui.avatar.append(icon("desk"));
-  ui.avatar.classList.toggle("away", status === "queued" && !state.agentsOnline);
-  ui.avatar.classList.toggle("off", status === "closed");
-  ui.sub.textContent = status === "closed" ? t("subClosed") : status === "queued" ? t("subQueue")
+  // The dot: green only while someone can answer (the bot counts) and this browser is online.
+  ui.avatar.classList.toggle("off", ended || navigator.onLine === false);
+  ui.avatar.classList.toggle("away", !ended && nobody && navigator.onLine !== false);
+  ui.sub.textContent = ended ? t("subClosed") : status === "queued" ? (nobody ? t("subNobody") : t("subQueue"))
     : name ? t("subAgent") : t("subBot");
+  ui.greetingNote.textContent = state.agentsOnline == null ? ""
+    : " " + (state.agentsOnline ? t("greetPerson") : t("greetNobody"));
   ui.end.hidden = !isLive();
+  if (status !== "assigned") ui.confirm.hidden = true;
   ui.talk.hidden = !(status == null || status === "bot");
   ui.composer.hidden = status === "closed";
   ui.newChat.hidden = status !== "closed";

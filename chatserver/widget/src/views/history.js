@@ -31,7 +31,7 @@ export async function openHistory() {
       const open = c.status !== "closed";
       list.append(h("li", {}, h("button", { class: "card", type: "button", "data-conversation": String(c.id),
         onclick: () => (open && c.id === state.cid ? backToChat() : openTranscript(c)) },
-      h("b", { text: c.preview || t("chatOn", { d: day(c.created_at) }) }),
+      h("b", { dir: "auto", text: c.preview || t("chatOn", { d: day(c.created_at) }) }),
       h("small", { text: [day(c.created_at), c.agent_name, open ? t("ongoing") : null].filter(Boolean).join(" · ") }))));
       before = c.id;
     }
