@@ -63,6 +63,13 @@ class Config:
     # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
     # pub/sub channels ignore the database number).
     redis_prefix: str = "chat"
+    # Email (docs/email.md). Empty SMTP URL or From address: no email is sent (admins may set both in Settings).
+    smtp_url: str = ""
+    email_from: str = ""
+    # One SMTP conversation may take this long; a sending email's lease is twice that.
+    smtp_timeout_seconds: float = 30.0
+    # The outbox's first retry waits this long, each next one twice as long (at most an hour), 10 attempts in all.
+    email_retry_seconds: float = 30.0
 
     @property
     def db_path(self) -> Path:
@@ -128,6 +135,24 @@ def _redis_prefix(text: str) -> str:
     return value
 
 
+def _smtp_url(text: str) -> str:
+    from .mail.smtp_url import BadSmtpUrl, parse
+
+    value = text.strip()
+    try:
+        parse(value)
+    except BadSmtpUrl as exc:
+        raise ValueError(f"CHAT_SMTP_URL: {exc}") from None
+    return value
+
+
+def _email_address(text: str) -> str:
+    value = text.strip()
+    if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", value):
+        raise ValueError(f"CHAT_EMAIL_FROM must be an address like support@example.com, not {text[:60]!r}")
+    return value
+
+
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -164,6 +189,10 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "secret_key": ("CHAT_SECRET_KEY", _secret_key),
     "redis_url": ("CHAT_REDIS_URL", _redis_url),
     "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
+    "smtp_url": ("CHAT_SMTP_URL", _smtp_url),
+    "email_from": ("CHAT_EMAIL_FROM", _email_address),
+    "smtp_timeout_seconds": ("CHAT_SMTP_TIMEOUT_SECONDS", float),
+    "email_retry_seconds": ("CHAT_EMAIL_RETRY_SECONDS", float),
 }
 
 

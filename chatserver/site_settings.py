@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import validation
 from .config import Config
+from .mail import smtp_url
 from .errors import InvalidPayload
 from .store import Store
 from .store import settings as settings_queries
@@ -16,8 +18,9 @@ HEX_COLOUR_LEN = (4, 7)
 class Setting:
     name: str
     label: str
-    kind: str   # "text" | "colour" | "origins" | "bool"
+    kind: str   # "text" | "colour" | "origins" | "bool" | "smtp_url" | "email"
     help: str
+    group: str = "site"     # "site": the Widget and site form; "email": the Email form (views/admin_email.py)
 
 
 SETTINGS = [
@@ -29,6 +32,11 @@ SETTINGS = [
     Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
     Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
     Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
+    Setting("smtp_url", "SMTP server", "smtp_url",
+            "smtp://user:password@host:587 (STARTTLS when offered), add ?starttls=require to insist on it, or "
+            "smtps://user:password@host:465 (TLS). Empty: no email is sent.", group="email"),
+    Setting("email_from", "From address", "email", "The sender of every email, e.g. support@example.com.",
+            group="email"),
 ]
 
 
@@ -40,6 +48,8 @@ def defaults(config: Config) -> dict:
         "business_hours": "Mon-Fri, 9:00-18:00 CET",
         "survey_enabled": True,
         "survey_nps_enabled": True,
+        "smtp_url": config.smtp_url,
+        "email_from": config.email_from,
     }
 
 
@@ -70,6 +80,17 @@ def clean(name: str, value: object) -> object:
     if not isinstance(value, str):
         raise InvalidPayload(f"'{name}' must be text")
     value = value.strip()
+    if setting.kind == "smtp_url":
+        if value:
+            try:
+                smtp_url.parse(value)
+            except smtp_url.BadSmtpUrl as exc:
+                raise InvalidPayload(f"'{name}': {exc}", code="invalid_smtp_url") from None
+        return value
+    if setting.kind == "email":
+        if value and not validation.EMAIL_RE.match(value):
+            raise InvalidPayload(f"'{name}' must be an address like support@example.com", code="invalid_email")
+        return value
     if setting.kind == "colour":
         ok = value.startswith("#") and len(value) in HEX_COLOUR_LEN and all(c in "0123456789abcdefABCDEF" for c in value[1:])
         if not ok:

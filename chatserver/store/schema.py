@@ -186,3 +186,32 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m14a_email_outbox(db: Database) -> None:
+    # Every email the help desk sends, written in the transaction of what causes it and sent by the outbox worker
+    # (chatserver/desk/outbox.py). `message_id` (the RFC 5322 Message-ID) is the idempotency key: a cause that is
+    # replayed finds its row. `raw` is the composed message, frozen at the first attempt so retries send the same
+    # bytes. A row in 'sending' whose lease ran out (its sender died) is taken again.
+    db.execute("""
+    CREATE TABLE email_outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        conversation_id INTEGER REFERENCES conversations(id),
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        raw TEXT,
+        details TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_until REAL,
+        last_error TEXT,
+        created_by INTEGER,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    )""")
+    db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
+    db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
