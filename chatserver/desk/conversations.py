@@ -6,7 +6,7 @@ import time
 from ..errors import NotFound, RateLimited
 from ..store import conversations as conv_queries
 from ..store import visitors as visitor_queries
-from . import access, assignment, bot
+from . import access, assignment, bot, email_replies
 from .messages import message_ack, open_conversation, store_agent_message
 from .events import MessageAdded, Typing
 
@@ -47,13 +47,23 @@ async def send_visitor_message(desk, visitor: dict, client_id: str, text: str, s
 
 async def send_agent_message(desk, agent: dict, conversation_id: int, client_id: str | None, text: str,
                              sender_sid: str | None, private: bool = False) -> dict:
-    """A reply to the visitor, or a private note (`private`) only agents see."""
+    """A reply to the visitor, or a private note (`private`) only agents see. A reply the visitor does not see in
+    time goes to them by email: queued in the same transaction (email_replies.py)."""
+    plan = None if private else await email_replies.digest_plan(desk, conversation_id)
     message, conversation, duplicate = await desk.store.write(
-        store_agent_message, agent, conversation_id, client_id, text, time.time(), private)
+        _store_reply, agent, conversation_id, client_id, text, time.time(), private, plan)
     if not duplicate:
         await desk.notifier.publish([MessageAdded(message, conversation["visitor_id"],
                                                   await desk.live.holder(conversation_id), sender_sid)])
     return {**message_ack(message, duplicate), "conversation_id": conversation_id}
+
+
+def _store_reply(db, agent: dict, conversation_id: int, client_id: str | None, text: str, now: float, private: bool,
+                 plan: dict | None):
+    message, conversation, duplicate = store_agent_message(db, agent, conversation_id, client_id, text, now, private)
+    if not duplicate and not private:
+        email_replies.queue_digest(db, plan, conversation, message, now)
+    return message, conversation, duplicate
 
 
 async def agent_typing(desk, agent: dict, conversation_id: int, typing: bool) -> None:

@@ -23,6 +23,8 @@ BATCH = 10
 # Kinds composed when first sent (their content depends on what happened until then): kind -> fn(db, desk, email)
 # returning a Draft, or None when the email is no longer needed (cancelled). Registered by the features.
 DEFERRED: dict = {}
+# Kinds that may turn out unneeded by their first attempt: kind -> async fn(desk, email) -> bool.
+STILL_NEEDED: dict = {}
 
 
 def email_settings(desk) -> tuple[object | None, str | None]:
@@ -128,7 +130,17 @@ def _prepare(db, desk, email: dict) -> str | None:
 
 
 async def _attempt(desk, email: dict, target, sender: str, timeout: float) -> int:
-    raw = await desk.store.write(_prepare, desk, email)
+    still_needed = STILL_NEEDED.get(email["kind"])
+    if email["raw"] is None and still_needed is not None and not await still_needed(desk, email):
+        await desk.store.write(outbox_queries.cancel, email["id"], "no longer needed")
+        return 0
+    try:
+        raw = await desk.store.write(_prepare, desk, email)
+    except Exception as exc:        # a composer's bug must not stop the other emails
+        log.exception("email %s could not be composed", email["message_id"])
+        await desk.store.write(outbox_queries.mark_failed_attempt, email["id"], email["attempts"],
+                               f"could not be composed: {type(exc).__name__}", None)
+        return 0
     if raw is None:
         return 0
     try:

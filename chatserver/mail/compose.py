@@ -89,8 +89,9 @@ def compose(draft: Draft) -> EmailMessage:
     if draft.references:
         message["References"] = " ".join(draft.references)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(plain_text(draft.blocks))
-    message.add_alternative(html_text(draft.blocks, draft.language), subtype="html")
+    # quoted-printable: 7-bit safe for any SMTP server, and the stored message stays ASCII text
+    message.set_content(plain_text(draft.blocks), cte="quoted-printable")
+    message.add_alternative(html_text(draft.blocks, draft.language), subtype="html", cte="quoted-printable")
     message["Content-Language"] = draft.language      # after the content: set_content clears Content-* headers
     message.set_boundary("=_" + hashlib.sha256(draft.message_id.encode()).hexdigest()[:32])   # not random
     return message

@@ -286,3 +286,16 @@ def m14a_email_outbox(db) -> None:
     )""")
     db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
     db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
+
+
+@migrations()
+def m14b_email_replies(db) -> None:
+    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
+    db.execute(f"""
+    CREATE TABLE email_inbound (
+        id {ID},
+        message_id TEXT NOT NULL UNIQUE,
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        message_row_id BIGINT,
+        created_at DOUBLE PRECISION NOT NULL
+    )""")

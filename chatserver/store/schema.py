@@ -215,3 +215,18 @@ def m14a_email_outbox(db: Database) -> None:
     )""")
     db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
     db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
+
+
+@migrations()
+def m14b_email_replies(db: Database) -> None:
+    # The visitor's widget language (their emails are written in it), and every email received into a
+    # conversation by its Message-ID, so the same email delivered twice (a retrying relay, a replay) is posted once.
+    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
+    db.execute("""
+    CREATE TABLE email_inbound (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        message_row_id INTEGER,
+        created_at REAL NOT NULL
+    )""")

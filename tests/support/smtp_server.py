@@ -33,7 +33,7 @@ class Received:
 
     @property
     def message_id(self) -> str:
-        return self.message["Message-ID"]
+        return str(self.message["Message-ID"]).strip()
 
     def part(self, content_type: str) -> str:
         for part in self.message.walk():
