@@ -92,6 +92,14 @@ export async function closeActive() {
   if (!conversation.ended) endConversation(conversation, { label: "Closed", text: "Chat closed by you." });
 }
 
+/** Email the active conversation's transcript to the visitor (docs/email.md). */
+export async function emailTranscript() {
+  const conversation = state.conversations.get(state.activeId);
+  if (!conversation) return;
+  const ack = await act("send_transcript", { conversation_id: conversation.id });
+  toast(ack.ok ? `Transcript queued for ${ack.recipient}.` : `Could not email the transcript: ${ack.message}`);
+}
+
 export function dismissActive() {
   state.conversations.delete(state.activeId);
   const next = [...state.conversations.values()].find((c) => !c.ended);

@@ -180,6 +180,7 @@ for (const button of document.querySelectorAll(".cs-status-btn")) {
   button.addEventListener("click", () => actions.setStatus(button.dataset.status));
 }
 $("close-chat").addEventListener("click", actions.closeActive);
+$("email-transcript").addEventListener("click", actions.emailTranscript);
 $("dismiss-chat").addEventListener("click", actions.dismissActive);
 $("transfer-open").addEventListener("click", actions.openTransfer);
 $("transfer-form").addEventListener("submit", actions.confirmTransfer);

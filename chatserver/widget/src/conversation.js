@@ -12,6 +12,7 @@ import { showTyping } from "./typing.js";
 import { ui } from "./ui.js";
 import { renderBadge, render } from "./views/header.js";
 import { messageRow, systemLine } from "./views/messages.js";
+import { transcriptOffer } from "./views/transcript.js";
 import { showSurvey } from "./views/survey.js";
 
 /** Show conversation `cid` (null: none) from an empty log. The one place the shown conversation changes. */
@@ -163,6 +164,7 @@ export function onClosed(e) {
   state.queue = null;
   showTyping(false);
   systemLine(t("ended"));
+  if (state.config && state.config.email) transcriptOffer(e.conversation_id);
   if (e.survey) state.survey = { conversation_id: e.conversation_id, nps: !!e.survey.nps };
   render();
   scrollDown(false);
