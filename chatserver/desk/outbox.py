@@ -19,7 +19,8 @@ from ..store import outbox as outbox_queries
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 MAX_BACKOFF_SECONDS = 3600.0
-BATCH = 10
+# One at a time: only the email being handed over is leased, so a crash delays no other email by its lease.
+BATCH = 1
 # Kinds composed when first sent (their content depends on what happened until then): kind -> fn(db, desk, email)
 # returning a Draft, or None when the email is no longer needed (cancelled). Registered by the features.
 DEFERRED: dict = {}

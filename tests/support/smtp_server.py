@@ -9,6 +9,7 @@ import email
 import email.policy
 import ipaddress
 import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,12 @@ class Handler:
         self.received: list[Received] = []
         self.failures: list[str] = []       # answers for the next DATA commands, one each (e.g. "451 ...")
         self.refuse_rcpt: str | None = None
+        # Hold the next `hold` emails at DATA (the client waits for our answer) until `release` is set; an email
+        # whose client went away meanwhile is not accepted (SMTP takes responsibility only with the final 250).
+        self.hold = 0
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.abandoned = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.refuse_rcpt:
@@ -57,6 +64,18 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.failures:
             return self.failures.pop(0)
+        if self.hold > 0:
+            self.hold -= 1
+            self.holding.set()
+            try:
+                while not self.release.is_set():
+                    await asyncio.sleep(0.02)
+            except asyncio.CancelledError:      # aiosmtpd cancels the session when the client's connection drops
+                self.abandoned += 1
+                raise
+            if server.transport is None or server.transport.is_closing():
+                self.abandoned += 1
+                return "451 4.4.2 Connection lost"
         login = session.auth_data.login.decode() if isinstance(session.auth_data, LoginPassword) else None
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content
                                       or envelope.content, server.transport.get_extra_info("ssl_object") is not None,
