@@ -18,7 +18,7 @@ from ..store import conversations as conv_queries
 from ..store import email_replies as reply_queries
 from ..store import visitors as visitor_queries
 from ..store.locks import lock_visitor
-from . import assignment
+from . import assignment, lifecycle
 from .email_replies import read_reply_token
 from .events import MessageAdded
 
@@ -69,6 +69,7 @@ def _post(db, conversation_id: int, email: "inbound.InboundEmail", message_key: 
         conversation = conv_queries.queue_conversation(db, conversation_id, None, None, "email_reply", now,
                                                        actor_type="visitor")
         reopened = True
+    lifecycle.reopen_for_visitor(db, conversation_id, conversation["visitor_id"], "the visitor answered by email", now)
     payload = {"email": {"from": email.sender, "subject": email.subject, "message_id": message_key,
                          "original": email.text[:ORIGINAL_CHARS]}}
     message = conv_queries.add_email_message(db, conversation, text[:max_chars], now, payload)

@@ -299,3 +299,17 @@ def m14b_email_replies(db) -> None:
         message_row_id BIGINT,
         created_at DOUBLE PRECISION NOT NULL
     )""")
+
+
+@migrations()
+def m14c_conversation_states(db) -> None:
+    db.execute("""
+    CREATE TABLE conversation_states (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
+        snoozed_until DOUBLE PRECISION,
+        set_by BIGINT,
+        set_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
+               "WHERE state = 'snoozed'")

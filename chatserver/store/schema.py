@@ -230,3 +230,20 @@ def m14b_email_replies(db: Database) -> None:
         message_row_id INTEGER,
         created_at REAL NOT NULL
     )""")
+
+
+@migrations()
+def m14c_conversation_states(db: Database) -> None:
+    # The lifecycle beside the routing status (chatserver/desk/lifecycle.py): a conversation that is not closed is
+    # open unless it has a row here, `pending` (waiting on the visitor) or `snoozed` until a time. A visitor's
+    # message or email deletes the row (reopened); so does the snooze's end. Closed is `resolved`.
+    db.execute("""
+    CREATE TABLE conversation_states (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
+        snoozed_until REAL,
+        set_by INTEGER,
+        set_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
+               "WHERE state = 'snoozed'")
