@@ -30,7 +30,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, admin_email, console, email_inbound, public, reports, tickets, widget
+from .views import admin, admin_email, admin_hours, console, email_inbound, public, reports, tickets, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -84,6 +84,7 @@ def create_app(config: Config | None = None) -> web.Application:
     tickets.setup(app)
     admin.setup(app)
     admin_email.setup(app)
+    admin_hours.setup(app)
     email_inbound.setup(app)
     reports.setup(app)
 

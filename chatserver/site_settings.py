@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import validation
+from . import business_hours, validation
 from .config import Config
 from .mail import smtp_url
 from .errors import InvalidPayload
@@ -37,6 +37,13 @@ SETTINGS = [
             "smtps://user:password@host:465 (TLS). Empty: no email is sent.", group="email"),
     Setting("email_from", "From address", "email", "The sender of every email, e.g. support@example.com.",
             group="email"),
+    Setting("hours_timezone", "Time zone", "timezone", "The time zone of the schedule, e.g. Europe/Berlin.",
+            group="hours"),
+    Setting("hours_schedule", "Weekly schedule", "schedule",
+            "One line per day or days: Mon-Fri 09:00-12:00, 13:00-18:00 / Sat 10:00-14:00. Empty: open around "
+            "the clock.", group="hours"),
+    Setting("hours_holidays", "Holidays", "holidays", "One per line: 2026-12-25 Christmas Day. Closed all day.",
+            group="hours"),
 ]
 
 
@@ -50,6 +57,9 @@ def defaults(config: Config) -> dict:
         "survey_nps_enabled": True,
         "smtp_url": config.smtp_url,
         "email_from": config.email_from,
+        "hours_timezone": "UTC",
+        "hours_schedule": "",
+        "hours_holidays": "",
     }
 
 
@@ -96,6 +106,15 @@ def clean(name: str, value: object) -> object:
         if not ok:
             raise InvalidPayload(f"'{name}' must be a colour like #2457d6", code="invalid_colour")
         return value
+    if setting.kind in ("timezone", "schedule", "holidays"):
+        try:
+            {"timezone": business_hours.parse_zone, "schedule": business_hours.parse_schedule,
+             "holidays": business_hours.parse_holidays}[setting.kind](value)
+        except business_hours.BadHours as exc:
+            raise InvalidPayload(f"'{name}': {exc}", code="invalid_hours") from None
+        if len(value) > 20000:
+            raise InvalidPayload(f"'{name}' is longer than 20000 characters", code="text_too_long")
+        return value or ("UTC" if setting.kind == "timezone" else "")
     if len(value) > 500:
         raise InvalidPayload(f"'{name}' is longer than 500 characters", code="text_too_long")
     return value

@@ -21,16 +21,17 @@ def require_report(name: str) -> None:
         raise UnknownReport(f"no report named '{name[:50]}'; reports: {', '.join(REPORTS)}")
 
 
-def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float) -> dict:
-    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset."""
+def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float, hours=None) -> dict:
+    """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset; `hours`
+    (business_hours.BusinessHours) makes the first-response and SLA figures count business time."""
     require_report(name)
     conversations = dataset["conversations"]
     if name == "satisfaction":
         body = figures.satisfaction(conversations, params)
     elif name == "speed":
-        body = figures.speed(conversations, params, sla_seconds, now)
+        body = figures.speed(conversations, params, sla_seconds, now, hours)
     elif name == "breaches":
-        body = {"sla_seconds": sla_seconds, "breaches": figures.breach_list(conversations, sla_seconds, now)}
+        body = {"sla_seconds": sla_seconds, "breaches": figures.breach_list(conversations, sla_seconds, now, hours)}
     elif name == "bot":
         body = figures.bot(conversations, params)
     elif name == "articles":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
-from ..desk import outbox
+from ..desk import hours, outbox
 from ..desk import settings as settings_ops
 from ..mail.smtp_url import masked
 from ..errors import Conflict, InvalidFields, InvalidPayload, NotFound
@@ -28,6 +28,8 @@ async def page(request: web.Request, status: int = 200, values: dict | None = No
     return admin_page(request, "admin_settings.html", status=status, section="settings",
                       settings=[s for s in SETTINGS if s.group == "site"],
                       email_settings=[s for s in SETTINGS if s.group == "email"], email=email,
+                      hours_settings=[s for s in SETTINGS if s.group == "hours"],
+                      hours_now=hours.status(request.app[keys.DESK]),
                       values=shown, replies=replies, errors=context.pop("errors", {}),
                       reply_errors=context.pop("reply_errors", {}), new_reply=context.pop("new_reply", {}),
                       notice=request.query.get("done"), **context)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from .. import keys
 from ..auth import require_agent
+from ..desk import hours
 from ..reports import catalogue, csv_export, page, parameters
 from ..store import reports as report_queries
 from .public import render
@@ -31,7 +32,8 @@ async def report_api(request: web.Request) -> web.Response:
     catalogue.require_report(name)            # domain errors become the JSON error answer (views/errors.py)
     params = parameters.parse_params(request.query, _today())
     config = request.app[keys.CONFIG]
-    report = catalogue.build(name, await _dataset(request, params), params, config.sla_seconds, time.time())
+    report = catalogue.build(name, await _dataset(request, params), params, config.sla_seconds, time.time(),
+                             hours.current(request.app[keys.DESK]))
     if not as_csv:
         return web.json_response(report)
     filename = f"{name}-{params.start.isoformat()}-{params.end.isoformat()}.csv"
@@ -51,7 +53,8 @@ async def reports_page(request: web.Request) -> web.Response:
         error = None
     config = request.app[keys.CONFIG]
     now = time.time()
-    contents = page.page_contents(await _dataset(request, params), params, config.sla_seconds, now)
+    contents = page.page_contents(await _dataset(request, params), params, config.sla_seconds, now,
+                                  hours.current(request.app[keys.DESK]))
     return render(request, "reports.html", status=400 if error else 200, error=error, params=params,
                   group_options=parameters.GROUP_BY, query=params.query(), ranges=parameters.preset_ranges(today),
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)

@@ -183,6 +183,7 @@ export async function requestAgent() {
   if (!isCurrent(ack.conversation_id)) return;
   if (state.status !== "assigned") state.status = ack.status;
   if (ack.queue) state.queue = ack.queue;
+  if (ack.hours && state.config) state.config.hours = ack.hours;   // closed now: the card offers email instead
   state.agentsOnline = ack.agents_online;
   render();
   scrollDown(true);
