@@ -106,3 +106,27 @@ async def test_tickets_view_and_settings_page(server_factory, browser):
     await expect(page.locator("#hours-state")).to_contain_text("Europe/Berlin")
     await page.screenshot(path=screenshot_path("settings-email-hours"), full_page=True)
     assert problems == []
+
+
+async def test_console_buttons_set_pending_and_snooze(server_factory, browser):
+    from chatserver.store import lifecycle as lifecycle_queries
+
+    server = await server_factory(bot_enabled=False)
+    await server.create_agent("dana@shop.example", "Dana")
+    page = await browser.new_page(viewport={"width": 1360, "height": 900})
+    await page.goto(server.url + "/login?next=/console")
+    await sign_in(page, "dana@shop.example", "agent-password-1")
+    await page.wait_for_url("**/console")
+    problems = record_page_problems(page)
+    await page.click('[data-status="online"]')
+    visitor = await server.visitor()
+    cid = (await visitor.call("message", {"client_id": "m1", "text": "Hello?"}))["conversation_id"]
+    await expect(page.locator("#mark-pending")).to_be_visible(timeout=WAIT)
+    await page.click("#mark-pending")
+    await expect(page.locator("body")).to_contain_text(f"Chat #{cid} is pending", timeout=WAIT)
+    assert (await server.store.read(lifecycle_queries.state_of, cid))["state"] == "pending"
+    await page.click("#snooze-hour")
+    await expect(page.locator("body")).to_contain_text(f"Chat #{cid} is snoozed until", timeout=WAIT)
+    await visitor.call("message", {"client_id": "m2", "text": "Still there?"})
+    await expect(page.locator("body")).to_contain_text(f"Chat #{cid} is open", timeout=WAIT)
+    assert problems == []
