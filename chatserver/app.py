@@ -14,9 +14,11 @@ from triage import KnowledgeBase, SentenceEncoder
 from . import keys, templating
 from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment, timed_jobs
+from .desk import Desk, agents, assignment, email_in, timed_jobs
 from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
+from .mail import listener as inbound_smtp
+from .mail.sender import SmtpMailer
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
@@ -28,7 +30,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, console, public, reports, widget
+from .views import admin, admin_email, admin_hours, console, email_inbound, public, reports, tickets, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -69,7 +71,7 @@ def create_app(config: Config | None = None) -> web.Application:
             else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
-                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
+                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS], mailer=SmtpMailer())
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
@@ -79,13 +81,19 @@ def create_app(config: Config | None = None) -> web.Application:
     origins.setup(app)
     widget.setup(app)
     console.setup(app)
+    tickets.setup(app)
     admin.setup(app)
+    admin_email.setup(app)
+    admin_hours.setup(app)
+    email_inbound.setup(app)
     reports.setup(app)
 
     app.cleanup_ctx.append(store_lifetime)
     if node is not None:
         app.cleanup_ctx.append(cluster.lifetime(node, sio, live, notifier))
     app.cleanup_ctx.append(desk_lifetime)
+    if config.smtp_inbound:
+        app.cleanup_ctx.append(inbound_smtp_lifetime)
     app.cleanup_ctx.append(knowledge_base_lifetime)
     return app
 
@@ -121,6 +129,20 @@ async def desk_lifetime(app: web.Application):
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await desk.close()
+
+
+async def inbound_smtp_lifetime(app: web.Application):
+    """The inbound SMTP listener (CHAT_SMTP_INBOUND): replies by email into their conversations (docs/email.md)."""
+    desk = app[keys.DESK]
+    host, _, port = app[keys.CONFIG].smtp_inbound.rpartition(":")
+    handler = inbound_smtp.InboundHandler(
+        check_recipient=lambda address: email_in.check_recipient(desk, address),
+        receive=lambda raw, sender, recipients: email_in.receive_email(desk, raw, sender, recipients))
+    server = await inbound_smtp.listen(host.strip("[]"), int(port), handler)
+    log.info("inbound SMTP listening on %s", app[keys.CONFIG].smtp_inbound)
+    yield
+    server.close()
+    await server.wait_closed()
 
 
 async def knowledge_base_lifetime(app: web.Application):

@@ -66,6 +66,21 @@ class Config:
     # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
     # pub/sub channels ignore the database number).
     redis_prefix: str = "chat"
+    # Email (docs/email.md). Empty SMTP URL or From address: no email is sent (admins may set both in Settings).
+    smtp_url: str = ""
+    email_from: str = ""
+    # One SMTP conversation may take this long; a sending email's lease is twice that.
+    smtp_timeout_seconds: float = 30.0
+    # The outbox's first retry waits this long, each next one twice as long (at most an hour), 10 attempts in all.
+    email_retry_seconds: float = 30.0
+    # An agent's reply the visitor has not seen (not connected) this long goes to them by email.
+    email_reply_delay_seconds: float = 120.0
+    # Replies to our emails go to reply+<token>@<this domain>; empty: emails carry no reply address.
+    email_reply_domain: str = ""
+    # host:port of the built-in inbound SMTP listener (a mail server relays replies to it); empty: off.
+    smtp_inbound: str = ""
+    # The key inbound-mail services sign POST /api/email/inbound with (HMAC-SHA256); empty: the endpoint is off.
+    email_inbound_secret: str = ""
 
     @property
     def db_path(self) -> Path:
@@ -142,6 +157,32 @@ def kb_threshold(text: str) -> float:
     return value
 
 
+def _smtp_url(text: str) -> str:
+    from .mail.smtp_url import BadSmtpUrl, parse
+
+    value = text.strip()
+    try:
+        parse(value)
+    except BadSmtpUrl as exc:
+        raise ValueError(f"CHAT_SMTP_URL: {exc}") from None
+    return value
+
+
+def _email_address(text: str) -> str:
+    value = text.strip()
+    if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", value):
+        raise ValueError(f"CHAT_EMAIL_FROM must be an address like support@example.com, not {text[:60]!r}")
+    return value
+
+
+def _host_port(text: str) -> str:
+    value = text.strip()
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"CHAT_SMTP_INBOUND must be host:port like 127.0.0.1:2525, not {text[:60]!r}")
+    return value
+
+
 def _items(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -179,6 +220,14 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "secret_key": ("CHAT_SECRET_KEY", _secret_key),
     "redis_url": ("CHAT_REDIS_URL", _redis_url),
     "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
+    "smtp_url": ("CHAT_SMTP_URL", _smtp_url),
+    "email_from": ("CHAT_EMAIL_FROM", _email_address),
+    "smtp_timeout_seconds": ("CHAT_SMTP_TIMEOUT_SECONDS", float),
+    "email_retry_seconds": ("CHAT_EMAIL_RETRY_SECONDS", float),
+    "email_reply_delay_seconds": ("CHAT_EMAIL_REPLY_DELAY_SECONDS", float),
+    "email_reply_domain": ("CHAT_EMAIL_REPLY_DOMAIN", str),
+    "smtp_inbound": ("CHAT_SMTP_INBOUND", _host_port),
+    "email_inbound_secret": ("CHAT_EMAIL_INBOUND_SECRET", str),
 }
 
 

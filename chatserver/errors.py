@@ -82,3 +82,9 @@ class UnknownEvent(ChatError):
     """No such event in this namespace."""
     code = "unknown_event"
     http_status = 404
+
+
+class TooLarge(ChatError):
+    """The request (an inbound email) is larger than allowed."""
+    code = "email_too_large"
+    http_status = 413

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import business_hours, validation
 from .config import Config, kb_threshold
+from .mail import smtp_url
 from .errors import InvalidPayload
 from .store import Store
 from .store import settings as settings_queries
@@ -16,8 +18,9 @@ HEX_COLOUR_LEN = (4, 7)
 class Setting:
     name: str
     label: str
-    kind: str   # "text" | "colour" | "origins" | "bool" | "threshold"
+    kind: str   # "text" | "colour" | "origins" | "bool" | "threshold" | "smtp_url" | "email" | ...
     help: str
+    group: str = "site"     # "site": the Widget and site form; "email": the Email form (views/admin_email.py)
 
 
 SETTINGS = [
@@ -32,6 +35,18 @@ SETTINGS = [
     Setting("kb_threshold", "Bot confidence threshold", "threshold",
             "Leave empty to let the bot choose it from the knowledge base on every change (shown on Admin → "
             "Knowledge base); a number from 0.01 to 0.99 fixes it: higher, fewer but surer suggestions."),
+    Setting("smtp_url", "SMTP server", "smtp_url",
+            "smtp://user:password@host:587 (STARTTLS when offered), add ?starttls=require to insist on it, or "
+            "smtps://user:password@host:465 (TLS). Empty: no email is sent.", group="email"),
+    Setting("email_from", "From address", "email", "The sender of every email, e.g. support@example.com.",
+            group="email"),
+    Setting("hours_timezone", "Time zone", "timezone", "The time zone of the schedule, e.g. Europe/Berlin.",
+            group="hours"),
+    Setting("hours_schedule", "Weekly schedule", "schedule",
+            "One line per day or days: Mon-Fri 09:00-12:00, 13:00-18:00 / Sat 10:00-14:00. Empty: open around "
+            "the clock.", group="hours"),
+    Setting("hours_holidays", "Holidays", "holidays", "One per line: 2026-12-25 Christmas Day. Closed all day.",
+            group="hours"),
 ]
 
 
@@ -44,6 +59,11 @@ def defaults(config: Config) -> dict:
         "survey_enabled": True,
         "survey_nps_enabled": True,
         "kb_threshold": config.kb_threshold,
+        "smtp_url": config.smtp_url,
+        "email_from": config.email_from,
+        "hours_timezone": "UTC",
+        "hours_schedule": "",
+        "hours_holidays": "",
     }
 
 
@@ -84,11 +104,31 @@ def clean(name: str, value: object) -> object:
     if not isinstance(value, str):
         raise InvalidPayload(f"'{name}' must be text")
     value = value.strip()
+    if setting.kind == "smtp_url":
+        if value:
+            try:
+                smtp_url.parse(value)
+            except smtp_url.BadSmtpUrl as exc:
+                raise InvalidPayload(f"'{name}': {exc}", code="invalid_smtp_url") from None
+        return value
+    if setting.kind == "email":
+        if value and not validation.EMAIL_RE.match(value):
+            raise InvalidPayload(f"'{name}' must be an address like support@example.com", code="invalid_email")
+        return value
     if setting.kind == "colour":
         ok = value.startswith("#") and len(value) in HEX_COLOUR_LEN and all(c in "0123456789abcdefABCDEF" for c in value[1:])
         if not ok:
             raise InvalidPayload(f"'{name}' must be a colour like #2457d6", code="invalid_colour")
         return value
+    if setting.kind in ("timezone", "schedule", "holidays"):
+        try:
+            {"timezone": business_hours.parse_zone, "schedule": business_hours.parse_schedule,
+             "holidays": business_hours.parse_holidays}[setting.kind](value)
+        except business_hours.BadHours as exc:
+            raise InvalidPayload(f"'{name}': {exc}", code="invalid_hours") from None
+        if len(value) > 20000:
+            raise InvalidPayload(f"'{name}' is longer than 20000 characters", code="text_too_long")
+        return value or ("UTC" if setting.kind == "timezone" else "")
     if len(value) > 500:
         raise InvalidPayload(f"'{name}' is longer than 500 characters", code="text_too_long")
     return value

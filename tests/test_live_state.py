@@ -255,3 +255,13 @@ async def test_routing_decisions_never_overlap(live):
 
 async def test_a_lone_process_leads_the_timed_jobs(live):
     assert await live.leads_timed_jobs(100.0) and await live.leads_timed_jobs(101.0)
+
+
+async def test_a_visitor_is_online_while_any_of_their_sockets_is(live):
+    assert not await live.visitor_online("v1")
+    await live.visitor_connected("v1", "s1")
+    await live.visitor_connected("v1", "s2")
+    await live.visitor_disconnected("v1", "s1")
+    assert await live.visitor_online("v1") and not await live.visitor_online("v2")
+    await live.visitor_disconnected("v1", "s2")
+    assert not await live.visitor_online("v1")

@@ -13,7 +13,7 @@ from triage import AGENT_SEARCH_MIN_SCORE
 from ..errors import NotFound
 from ..store import bot_log
 from ..store import conversations as conv_queries
-from . import access, assignment, learning
+from . import access, assignment, hours, learning
 from .events import MessageAdded
 from .messages import message_ack, open_conversation, store_agent_message
 
@@ -136,8 +136,10 @@ async def request_agent(desk, visitor_id: str, page_url: str | None, reason: str
     if said is not None:
         await _publish(desk, conversation, said)
         await assignment.enqueue(desk, conversation)
+    # Outside business hours the widget offers a reply by email and says when the team is back (docs/email.md).
     return {"ok": True, "conversation_id": cid, "status": conversation["status"],
-            "queue": await desk.live.visitor_queue_state(cid), "agents_online": await desk.live.agents_online()}
+            "queue": await desk.live.visitor_queue_state(cid), "agents_online": await desk.live.agents_online(),
+            "hours": hours.status(desk)}
 
 
 def _published_article(desk, slug: str):

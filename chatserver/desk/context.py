@@ -29,7 +29,11 @@ class Desk:
     kb: "KnowledgeBase"
     settings: "SiteSettings"
     secret: "ServerSecret"
+    # Hands composed emails to the SMTP server (mail/sender.py SmtpMailer); the outbox worker calls it.
+    mailer: object = None
     background: set = field(default_factory=set)
+    # Named long-running jobs of this node, one each (the outbox's delivery run), cancelled at shutdown.
+    jobs: dict = field(default_factory=dict)
     # One article save at a time: validation and the write see the same folder.
     article_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -46,6 +50,7 @@ class Desk:
         task.add_done_callback(self.background.discard)
 
     async def close(self) -> None:
-        for task in list(self.background):
+        tasks = [*self.background, *self.jobs.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.background, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -6,9 +6,9 @@ import time
 from ..errors import NotFound, RateLimited
 from ..store import conversations as conv_queries
 from ..store import visitors as visitor_queries
-from . import access, assignment, bot
+from . import access, assignment, bot, email_replies, lifecycle
 from .messages import message_ack, open_conversation, store_agent_message
-from .events import MessageAdded, Typing
+from .events import LifecycleChanged, MessageAdded, Typing
 
 SYNC_LIMIT = 1000
 HISTORY_PAGE = 20          # conversations per `conversations` answer
@@ -30,13 +30,16 @@ async def send_visitor_message(desk, visitor: dict, client_id: str, text: str, s
         limit, window = desk.config.rate_limit_messages, desk.config.rate_limit_window_seconds
         raise RateLimited(f"at most {limit} messages every {window:g} s; slow down")
     initial_status = "bot" if desk.config.bot_enabled else "queued"
-    stored = await desk.store.write(conv_queries.add_visitor_message, visitor_id, client_id, text, now,
+    stored = await desk.store.write(_store_visitor_message, visitor_id, client_id, text, now,
                                     initial_status, visitor.get("page_url"))
     message, conversation = stored["message"], stored["conversation"]
     if not stored["duplicate"]:
         # Other tabs of the same visitor and the assigned agent see it; the sender has the ack.
         agent_id = await desk.live.holder(conversation["id"])
-        await desk.notifier.publish([MessageAdded(message, visitor_id, agent_id, sender_sid)])
+        events = [MessageAdded(message, visitor_id, agent_id, sender_sid)]
+        if stored["reopened"]:
+            events.append(LifecycleChanged(conversation["id"], agent_id, "open", None, REOPENED_BY_VISITOR))
+        await desk.notifier.publish(events)
         if stored["created"] and initial_status == "queued":
             await assignment.enqueue(desk, conversation)
         elif conversation["status"] == "bot":
@@ -45,15 +48,38 @@ async def send_visitor_message(desk, visitor: dict, client_id: str, text: str, s
     return message_ack(message, stored["duplicate"])
 
 
+REOPENED_BY_VISITOR = "the visitor wrote"
+
+
+def _store_visitor_message(db, visitor_id: str, client_id: str, text: str, now: float, initial_status: str,
+                           page_url: str | None) -> dict:
+    """The message, and a pending or snoozed conversation open again: one transaction."""
+    stored = conv_queries.add_visitor_message(db, visitor_id, client_id, text, now, initial_status, page_url)
+    stored["reopened"] = (not stored["duplicate"] and not stored["created"] and
+                          lifecycle.reopen_for_visitor(db, stored["conversation"]["id"], visitor_id,
+                                                       REOPENED_BY_VISITOR, now))
+    return stored
+
+
 async def send_agent_message(desk, agent: dict, conversation_id: int, client_id: str | None, text: str,
                              sender_sid: str | None, private: bool = False) -> dict:
-    """A reply to the visitor, or a private note (`private`) only agents see."""
+    """A reply to the visitor, or a private note (`private`) only agents see. A reply the visitor does not see in
+    time goes to them by email: queued in the same transaction (email_replies.py)."""
+    plan = None if private else await email_replies.digest_plan(desk, conversation_id)
     message, conversation, duplicate = await desk.store.write(
-        store_agent_message, agent, conversation_id, client_id, text, time.time(), private)
+        _store_reply, agent, conversation_id, client_id, text, time.time(), private, plan)
     if not duplicate:
         await desk.notifier.publish([MessageAdded(message, conversation["visitor_id"],
                                                   await desk.live.holder(conversation_id), sender_sid)])
     return {**message_ack(message, duplicate), "conversation_id": conversation_id}
+
+
+def _store_reply(db, agent: dict, conversation_id: int, client_id: str | None, text: str, now: float, private: bool,
+                 plan: dict | None):
+    message, conversation, duplicate = store_agent_message(db, agent, conversation_id, client_id, text, now, private)
+    if not duplicate and not private:
+        email_replies.queue_digest(db, plan, conversation, message, now)
+    return message, conversation, duplicate
 
 
 async def agent_typing(desk, agent: dict, conversation_id: int, typing: bool) -> None:

@@ -55,6 +55,16 @@ class ChatClosed:
 
 
 @dataclass(frozen=True, slots=True)
+class LifecycleChanged:
+    """A conversation became open, pending or snoozed (desk/lifecycle.py): its agent's consoles hear it."""
+    conversation_id: int
+    agent_id: int | None
+    state: str
+    snoozed_until: float | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
     agent_id: int
     status: dict

@@ -58,6 +58,11 @@ class LiveState:
     async def where(self, conversation_id: int) -> dict | None: raise NotImplementedError
     async def set_recent_waits(self, waits: list[float]) -> None: raise NotImplementedError
 
+    # visitors' sockets (whether a reply was "seen": the email continuation, desk/email_replies.py)
+    async def visitor_connected(self, visitor_id: str, sid: str) -> None: raise NotImplementedError
+    async def visitor_disconnected(self, visitor_id: str, sid: str) -> None: raise NotImplementedError
+    async def visitor_online(self, visitor_id: str) -> bool: raise NotImplementedError
+
     # rate limits
     async def allow(self, limit: str, key: str, now: float) -> bool: raise NotImplementedError
     async def reset_limit(self, limit: str, key: str) -> None: raise NotImplementedError
@@ -90,6 +95,7 @@ class InProcessLiveState(LiveState):
         self._last_queue_state: dict[int, tuple] = {}
         self._lock = asyncio.Lock()
         self._limiters = {name: SlidingWindowLimiter(limit, window) for name, (limit, window) in limits.items()}
+        self._visitor_sids: dict[str, set[str]] = {}
 
     @contextlib.asynccontextmanager
     async def routing(self) -> AsyncIterator[None]:
@@ -287,6 +293,18 @@ class InProcessLiveState(LiveState):
         self._recent_waits = list(waits)[:RECENT_WAITS]
 
     # -- rate limits --------------------------------------------------------------------------------
+
+    async def visitor_connected(self, visitor_id: str, sid: str) -> None:
+        self._visitor_sids.setdefault(visitor_id, set()).add(sid)
+
+    async def visitor_disconnected(self, visitor_id: str, sid: str) -> None:
+        sids = self._visitor_sids.get(visitor_id, set())
+        sids.discard(sid)
+        if not sids:
+            self._visitor_sids.pop(visitor_id, None)
+
+    async def visitor_online(self, visitor_id: str) -> bool:
+        return bool(self._visitor_sids.get(visitor_id))
 
     async def allow(self, limit: str, key: str, now: float) -> bool:
         return self._limiters[limit].allow(key, now)

@@ -22,7 +22,8 @@ consistent is one script or one MULTI. Nothing here is a protocol of our own:
 Keys (all under `<CHAT_REDIS_PREFIX>:live:`): `agents` (set of ids), `agent:<id>` (hash), `presence:<id>` (hash node
 -> sockets), `node:<node>`, `held:<id>` (set of conversation ids), `holder`, `visitor`, `waiting` (JSON
 [queued_at, department]), `summary` (JSON), `queue_sent` (hashes by conversation id), `recent_waits` (list, newest
-first), `loaded`, `leader`, `lock:routing`, `lock:queue_view`, `limit:<name>:<key>` (sorted set). The scripts build
+first), `loaded`, `leader`, `lock:routing`, `lock:queue_view`, `limit:<name>:<key>` (sorted set), `visitors:<node>` (set of the visitor ids with a socket on that node, expiring
+with the node). The scripts build
 key names from that prefix, so a single Redis (or a Sentinel-managed primary) is supported, not Redis Cluster.
 
 Redis errors become `StorageError` (an error ack, `storage_error`): the operation may be retried. The scripts are
@@ -94,6 +95,7 @@ class RedisLiveState(LiveState):
         self._scripts = {name: redis.register_script(LUA_LIBRARY + body) for name, body in SCRIPTS.items()}
         self._allow = redis.register_script(ALLOW_SCRIPT)
         self._local_sids: dict[int, set[str]] = {}      # this node's agent sockets
+        self._visitor_sids: dict[str, set[str]] = {}    # this node's visitor sockets (set `visitors:<node>`)
         self._presence_lock = asyncio.Lock()             # a heartbeat never writes a count older than a change
         self._local_routing = asyncio.Lock()
         self._local_queue_view = asyncio.Lock()
@@ -190,6 +192,7 @@ class RedisLiveState(LiveState):
         try:
             async with self._presence_lock:
                 await self._scripts["leave"](args=[self._base, self.node_id, time.time()])
+                await self.redis.delete(self._key("visitors", self.node_id))
         except RedisError as exc:
             log.warning("could not leave the cluster cleanly (its key expires by itself): %s", exc)
 
@@ -205,6 +208,35 @@ class RedisLiveState(LiveState):
         async with self._presence_lock:
             mine = [value for aid, sids in self._local_sids.items() if sids for value in (aid, len(sids))]
             await self._run("heartbeat", self.node_id, _ms(self.node_ttl_seconds), time.time(), *mine)
+            # This node's visitors: the set lives as long as the node's key, so a dead node's visitors drop out.
+            await self._command(self.redis.pexpire, self._key("visitors", self.node_id), _ms(self.node_ttl_seconds))
+
+    # -- visitors' sockets --------------------------------------------------------------------------------
+
+    async def visitor_connected(self, visitor_id: str, sid: str) -> None:
+        sids = self._visitor_sids.setdefault(visitor_id, set())
+        sids.add(sid)
+        if len(sids) == 1:
+            key = self._key("visitors", self.node_id)
+            await self._command(self.redis.sadd, key, visitor_id)
+            await self._command(self.redis.pexpire, key, _ms(self.node_ttl_seconds))
+
+    async def visitor_disconnected(self, visitor_id: str, sid: str) -> None:
+        sids = self._visitor_sids.get(visitor_id, set())
+        sids.discard(sid)
+        if not sids:
+            self._visitor_sids.pop(visitor_id, None)
+            await self._command(self.redis.srem, self._key("visitors", self.node_id), visitor_id)
+
+    async def visitor_online(self, visitor_id: str) -> bool:
+        """Connected to any live node (a node's set expires with the node)."""
+        try:
+            async for key in self.redis.scan_iter(match=self._key("visitors", "*"), count=100):
+                if await self.redis.sismember(key, visitor_id):
+                    return True
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+        return False
 
     async def leads_timed_jobs(self, now: float) -> bool:
         return bool(await self._run("lead", self.node_id, _ms(self.leader_ttl_seconds)))

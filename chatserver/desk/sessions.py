@@ -14,7 +14,7 @@ SYNC_LIMIT = 1000
 
 
 async def identify_visitor(desk, token: object, address_key: str, stored_network: str | None,
-                           user_agent: str | None, page_url: str | None) -> str:
+                           user_agent: str | None, page_url: str | None, language: str | None = None) -> str:
     """The visitor a token was minted for, or a new anonymous visitor (at most so many per address a minute:
     `address_key`). Their row's last-seen time, network (never the full address), browser and page are updated."""
     visitor_id = desk.secret.visitor_id_from_token(token)
@@ -23,8 +23,19 @@ async def identify_visitor(desk, token: object, address_key: str, stored_network
             raise RateLimited("too many new visitors from this address; try again later")
         visitor_id = secrets.token_hex(12)
     await desk.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), stored_network,
-                           user_agent, page_url)
+                           user_agent, page_url, language)
     return visitor_id
+
+
+async def visitor_socket_opened(desk, visitor_id: str, sid: str) -> None:
+    """Counted as connected (what they are sent now counts as seen: no email follows it)."""
+    await desk.live.visitor_connected(visitor_id, sid)
+
+
+async def visitor_socket_closed(desk, visitor_id: str, sid: str) -> None:
+    """What they were shown until now is seen (visitors.last_seen_at); replies from now on may go by email."""
+    await desk.live.visitor_disconnected(visitor_id, sid)
+    await desk.store.write(visitor_queries.touch_visitor, visitor_id, time.time())
 
 
 def public_conversation(conversation: dict | None) -> dict | None:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, presence, sessions
+from ..desk import assignment, bot, conversations, email_replies, lifecycle, presence, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
 from ..security.origins import is_own_origin
@@ -100,6 +100,28 @@ class AgentNamespace(ChatNamespace):
         agent = await self._agent(sid)
         cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
         return await conversations.close_by_agent(self.desk, agent, cid)
+
+    async def on_set_pending(self, sid, payload):
+        agent = await self._agent(sid)
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        return await lifecycle.set_pending(self.desk, agent, cid)
+
+    async def on_snooze(self, sid, payload):
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        until = validation.integer(body, "until", minimum=0, maximum=2**40)
+        return await lifecycle.snooze(self.desk, agent, cid, float(until))
+
+    async def on_reopen(self, sid, payload):
+        agent = await self._agent(sid)
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        return await lifecycle.reopen(self.desk, agent, cid)
+
+    async def on_send_transcript(self, sid, payload):
+        agent = await self._agent(sid)
+        cid = validation.integer(validation.payload(payload), "conversation_id", minimum=1, maximum=MAX_ID)
+        return await email_replies.send_transcript(self.desk, cid, agent=agent)
 
     async def on_sync(self, sid, payload):
         agent = await self._agent(sid)

@@ -6,8 +6,9 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, sessions, surveys
+from ..desk import bot, conversations, email_replies, sessions, surveys
 from ..errors import RateLimited
+from ..mail.strings import LANGUAGES
 from ..security import client_address
 from .base import ChatNamespace, refusal
 
@@ -33,16 +34,18 @@ class VisitorNamespace(ChatNamespace):
         if isinstance(known_conversation, bool) or not isinstance(known_conversation, int):
             known_conversation = None
         page_url = auth.get("page_url") if isinstance(auth.get("page_url"), str) else None
+        language = auth.get("language") if auth.get("language") in LANGUAGES else None
         address = client_address.of_environ(environ)
         try:
             visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"),
                                                          client_address.limit_key(address),
                                                          client_address.stored_network(address),
-                                                         environ.get("HTTP_USER_AGENT"), page_url)
+                                                         environ.get("HTTP_USER_AGENT"), page_url, language)
         except RateLimited as exc:
             raise refusal("rate_limited", exc.message) from None
         await self.save_session(sid, {"visitor_id": visitor_id, "page_url": page_url})
         await self.desk.notifier.join_visitor(sid, visitor_id)
+        await sessions.visitor_socket_opened(self.desk, visitor_id, sid)
         # The session event must follow the CONNECT packet, which python-socketio sends after this returns.
         self.session_pending[sid] = asyncio.Event()
         asyncio.get_running_loop().create_task(self._send_session(sid, visitor_id, last_seq, known_conversation))
@@ -60,7 +63,9 @@ class VisitorNamespace(ChatNamespace):
             self.session_pending.pop(sid).set()
 
     async def on_disconnect(self, sid, reason=None):
-        return None
+        visitor = await self.get_session(sid)
+        if visitor and visitor.get("visitor_id"):
+            await sessions.visitor_socket_closed(self.desk, visitor["visitor_id"], sid)
 
     async def _visitor(self, sid) -> dict:
         pending = self.session_pending.get(sid)
@@ -115,6 +120,15 @@ class VisitorNamespace(ChatNamespace):
         validation.payload(payload)
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await conversations.close_by_visitor(self.desk, visitor["visitor_id"])
+
+    async def on_transcript(self, sid, payload):
+        visitor = await self._visitor(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        recipient = validation.email(body) if "email" in body else None
+        await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
+        return await email_replies.send_transcript(self.desk, cid, visitor_id=visitor["visitor_id"],
+                                                   recipient=recipient)
 
     async def on_article(self, sid, payload):
         visitor = await self._visitor(sid)

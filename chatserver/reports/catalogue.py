@@ -21,17 +21,19 @@ def require_report(name: str) -> None:
         raise UnknownReport(f"no report named '{name[:50]}'; reports: {', '.join(REPORTS)}")
 
 
-def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None) -> dict:
+def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None,
+          hours=None) -> dict:
     """The JSON body of report `name` (one of REPORTS) over a dataset from store.reports.report_dataset. `meaning`
-    (reports/meaning.py) lets the gap list group questions by meaning; blocking: call it off the event loop."""
+    (reports/meaning.py) lets the gap list group questions by meaning; blocking: call it off the event loop.
+    `hours` (business_hours.BusinessHours) makes the first-response and SLA figures count business time."""
     require_report(name)
     conversations = dataset["conversations"]
     if name == "satisfaction":
         body = figures.satisfaction(conversations, params)
     elif name == "speed":
-        body = figures.speed(conversations, params, sla_seconds, now)
+        body = figures.speed(conversations, params, sla_seconds, now, hours)
     elif name == "breaches":
-        body = {"sla_seconds": sla_seconds, "breaches": figures.breach_list(conversations, sla_seconds, now)}
+        body = {"sla_seconds": sla_seconds, "breaches": figures.breach_list(conversations, sla_seconds, now, hours)}
     elif name == "bot":
         body = figures.bot(conversations, params)
     elif name == "articles":

@@ -86,11 +86,16 @@ def waiting_since(conversation: dict) -> float | None:
     return max(starts)
 
 
-def first_response_seconds(conversation: dict) -> float | None:
+def first_response_seconds(conversation: dict, hours=None) -> float | None:
+    """Calendar seconds, or with `hours` (chatserver/business_hours.BusinessHours) business seconds only."""
     start = waiting_since(conversation)
     if start is None or conversation["first_agent_response_at"] is None:
         return None
-    return max(0.0, conversation["first_agent_response_at"] - start)
+    return _elapsed(start, conversation["first_agent_response_at"], hours)
+
+
+def _elapsed(start: float, end: float, hours) -> float:
+    return max(0.0, end - start) if hours is None else hours.business_seconds(start, end)
 
 
 def queue_seconds(conversation: dict) -> float | None:
@@ -114,17 +119,17 @@ def resolution_seconds(conversation: dict) -> float | None:
     return max(0.0, conversation["closed_at"] - start)
 
 
-def sla_breach(conversation: dict, sla_seconds: float, now: float) -> float | None:
-    """Seconds waited when the first response missed the SLA (also when nobody answered for longer than the
-    SLA before the chat ended); None when the SLA was met or does not apply."""
-    frt = first_response_seconds(conversation)
+def sla_breach(conversation: dict, sla_seconds: float, now: float, hours=None) -> float | None:
+    """Seconds waited (business seconds with `hours`) when the first response missed the SLA (also when nobody
+    answered for longer than the SLA before the chat ended); None when the SLA was met or does not apply."""
+    frt = first_response_seconds(conversation, hours)
     if frt is not None:
         return frt if frt > sla_seconds else None
     start = waiting_since(conversation)
     if start is None or handled_by(conversation) == "bot":
         return None
     end = conversation["closed_at"] if conversation["closed_at"] is not None else now
-    waited = end - start
+    waited = _elapsed(start, end, hours)
     return waited if waited > sla_seconds else None
 
 
@@ -206,18 +211,22 @@ def satisfaction(conversations: list[dict], params: ReportParams) -> dict:
     return grouped(conversations, params, satisfaction_figures)
 
 
-def speed_figures(conversations: list[dict], sla_seconds: float, now: float) -> dict:
+def speed_figures(conversations: list[dict], sla_seconds: float, now: float, hours=None) -> dict:
+    """First response and the SLA in business time (`hours`; all of it when there is no schedule), with the
+    first response in calendar time beside."""
     queue = [v for v in map(queue_seconds, conversations) if v is not None]
-    frt = [v for v in map(first_response_seconds, conversations) if v is not None]
+    frt = [v for v in (first_response_seconds(c, hours) for c in conversations) if v is not None]
+    frt_calendar = [v for v in map(first_response_seconds, conversations) if v is not None]
     after_assignment = [v for v in map(response_after_assignment_seconds, conversations) if v is not None]
     resolution = [v for v in map(resolution_seconds, conversations) if v is not None]
-    breaches = sum(1 for c in conversations if sla_breach(c, sla_seconds, now) is not None)
+    breaches = sum(1 for c in conversations if sla_breach(c, sla_seconds, now, hours) is not None)
     met = sum(1 for v in frt if v <= sla_seconds)
     return {
         "conversations": len(conversations),
         "with_agent": sum(1 for c in conversations if c["first_assigned_at"] is not None),
         "queue_median": median(queue), "queue_p90": p90(queue),
         "first_response_median": median(frt), "first_response_p90": p90(frt),
+        "first_response_calendar_median": median(frt_calendar), "first_response_calendar_p90": p90(frt_calendar),
         "first_response_after_assignment_median": median(after_assignment),
         "first_response_after_assignment_p90": p90(after_assignment),
         "resolution_median": median(resolution), "resolution_p90": p90(resolution),
@@ -227,22 +236,24 @@ def speed_figures(conversations: list[dict], sla_seconds: float, now: float) -> 
     }
 
 
-def breach_list(conversations: list[dict], sla_seconds: float, now: float) -> list[dict]:
+def breach_list(conversations: list[dict], sla_seconds: float, now: float, hours=None) -> list[dict]:
     rows = []
     for c in conversations:
-        waited = sla_breach(c, sla_seconds, now)
+        waited = sla_breach(c, sla_seconds, now, hours)
         if waited is None:
             continue
+        calendar = sla_breach(c, -1.0, now)
         rows.append({"conversation_id": c["id"], "date": day_of(c["created_at"]), "agent": c["agent_name"],
                      "department": c["department"], "waited_seconds": round(waited, 1),
+                     "waited_calendar_seconds": round(calendar, 1) if calendar is not None else None,
                      "answered": c["first_agent_response_at"] is not None})
     return sorted(rows, key=lambda r: -r["waited_seconds"])
 
 
-def speed(conversations: list[dict], params: ReportParams, sla_seconds: float, now: float) -> dict:
-    result = grouped(conversations, params, lambda cs: speed_figures(cs, sla_seconds, now))
+def speed(conversations: list[dict], params: ReportParams, sla_seconds: float, now: float, hours=None) -> dict:
+    result = grouped(conversations, params, lambda cs: speed_figures(cs, sla_seconds, now, hours))
     result["sla_seconds"] = sla_seconds
-    result["breaches"] = breach_list(conversations, sla_seconds, now)
+    result["breaches"] = breach_list(conversations, sla_seconds, now, hours)
     return result
 
 

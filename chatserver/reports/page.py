@@ -9,18 +9,20 @@ from .parameters import ReportParams
 PAGE_GROUP_DEFAULT = "handled_by"
 
 
-def page_contents(dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None) -> dict:
-    """The template's figures and charts for the range and grouping of `params`."""
+def page_contents(dataset: dict, params: ReportParams, sla_seconds: float, now: float, meaning=None,
+                  hours=None) -> dict:
+    """The template's figures and charts for the range and grouping of `params` (first response and SLA in the
+    business time of `hours`)."""
     table_params = ReportParams(params.start, params.end, params.group_by or PAGE_GROUP_DEFAULT)
     daily = ReportParams(params.start, params.end, "day")
 
     def report(name, p=table_params):
-        return build(name, dataset, p, sla_seconds, now, meaning if name == "gaps" else None)
+        return build(name, dataset, p, sla_seconds, now, meaning if name == "gaps" else None, hours)
 
     satisfaction, speed, bot = report("satisfaction"), report("speed"), report("bot")
     satisfaction_daily = figures.rolling(dataset["conversations"], daily, figures.satisfaction_figures)
     speed_daily = figures.rolling(dataset["conversations"], daily,
-                                  lambda cs: figures.speed_figures(cs, sla_seconds, now))
+                                  lambda cs: figures.speed_figures(cs, sla_seconds, now, hours))
     articles, gaps, load, comments = report("articles"), report("gaps"), report("load"), report("comments")
     days = [g["group"][5:] for g in satisfaction_daily]
     page_charts = {

@@ -92,6 +92,24 @@ export async function closeActive() {
   if (!conversation.ended) endConversation(conversation, { label: "Closed", text: "Chat closed by you." });
 }
 
+/** The lifecycle (docs/protocol.md, "Lifecycle"): pending, or snoozed for an hour; the answer is a toast. */
+export async function setLifecycle(state_) {
+  const conversation = state.conversations.get(state.activeId);
+  if (!conversation) return;
+  const ack = state_ === "pending"
+    ? await act("set_pending", { conversation_id: conversation.id })
+    : await act("snooze", { conversation_id: conversation.id, until: Math.floor(Date.now() / 1000) + 3600 });
+  if (!ack.ok) toast(`Could not change it: ${ack.message}`);
+}
+
+/** Email the active conversation's transcript to the visitor (docs/email.md). */
+export async function emailTranscript() {
+  const conversation = state.conversations.get(state.activeId);
+  if (!conversation) return;
+  const ack = await act("send_transcript", { conversation_id: conversation.id });
+  toast(ack.ok ? `Transcript queued for ${ack.recipient}.` : `Could not email the transcript: ${ack.message}`);
+}
+
 export function dismissActive() {
   state.conversations.delete(state.activeId);
   const next = [...state.conversations.values()].find((c) => !c.ended);

@@ -59,6 +59,16 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
       h("span", { class: "cs-system-text" }, `${visitorLabel}: `, h("span", { dir: "auto" }, message.text)), " ", h("time", {}, clockTime(message.created_at)));
   }
 
+  if (message.author === "visitor" && message.kind === "email" && payload.email) {
+    // An answer by email (docs/email.md): the visitor's words, and the whole email as it came, for agents.
+    return h("li", { class: "cs-msg cs-msg-visitor cs-msg-email", dataset },
+      meta(visitorLabel, message, `by email from ${payload.email.from || "?"}`),
+      h("div", { class: "cs-bubble" }, message.text),
+      h("details", { class: "cs-email-original" },
+        h("summary", {}, "Original email"),
+        h("pre", {}, payload.email.original || "")));
+  }
+
   if (message.author === "visitor") {
     return h("li", { class: "cs-msg cs-msg-visitor", dataset },
       meta(visitorLabel, message), h("div", { class: "cs-bubble", dir: "auto" }, message.text));

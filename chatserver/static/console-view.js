@@ -217,6 +217,7 @@ export function renderPane() {
   $("pane-ended").textContent = conversation.ended ? conversation.ended.text : "";
   $("transfer-open").disabled = Boolean(conversation.ended);
   $("close-chat").hidden = Boolean(conversation.ended);
+  $("mark-pending").hidden = $("snooze-hour").hidden = Boolean(conversation.ended);
   $("dismiss-chat").hidden = !conversation.ended;
   disarmClose();
   const list = clear($("messages"));

@@ -7,7 +7,7 @@ import { tickQueue } from "./console-panels.js";
 import { setupComposer, showComposerError } from "./console-composer.js";
 import { contiguousSeq, mergeMessages, request, socket, state, upsertSnapshot } from "./console-state.js";
 import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, renderAll, renderLists, renderPane,
-  renderPresence, setTyping, setViewActions, viewing } from "./console-view.js";
+  renderPresence, setTyping, setViewActions, toast, viewing } from "./console-view.js";
 import * as actions from "./console-actions.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
@@ -109,6 +109,14 @@ socket.on("conversation_closed", (event) => {
   syncConversation(conversation);
 });
 
+socket.on("conversation_state", (event) => {
+  const conversation = state.conversations.get(event.conversation_id);
+  if (!conversation) return;
+  conversation.lifecycle = event.state;
+  const until = event.snoozed_until ? ` until ${new Date(event.snoozed_until * 1000).toLocaleTimeString()}` : "";
+  toast(`Chat #${event.conversation_id} is ${event.state}${until} (${event.reason}).`);
+});
+
 socket.on("message", (message) => {
   const conversation = state.conversations.get(message.conversation_id);
   if (!conversation) {
@@ -184,6 +192,9 @@ for (const button of document.querySelectorAll(".cs-status-btn")) {
   button.addEventListener("click", () => actions.setStatus(button.dataset.status));
 }
 $("close-chat").addEventListener("click", actions.closeActive);
+$("email-transcript").addEventListener("click", actions.emailTranscript);
+$("mark-pending").addEventListener("click", () => actions.setLifecycle("pending"));
+$("snooze-hour").addEventListener("click", () => actions.setLifecycle("snoozed"));
 $("dismiss-chat").addEventListener("click", actions.dismissActive);
 $("transfer-open").addEventListener("click", actions.openTransfer);
 $("transfer-form").addEventListener("submit", actions.confirmTransfer);

@@ -160,6 +160,14 @@ def add_agent_message(db: Database, conversation: dict, agent_id: int, client_id
                            private=private, kind="note" if private else kind, payload=payload)
 
 
+def add_email_message(db: Database, conversation: dict, text: str, now: float, payload: dict) -> dict:
+    """The visitor's answer by email (kind "email", the original in the payload) in `conversation`."""
+    if conversation["first_visitor_message_at"] is None:
+        db.execute("UPDATE conversations SET first_visitor_message_at = ? WHERE id = ?", [now, conversation["id"]])
+        conversation["first_visitor_message_at"] = now
+    return _insert_message(db, conversation, "visitor", text, now, kind="email", payload=payload)
+
+
 def visitor_held_by(db: Database, visitor_id: str, agent_id: int) -> bool:
     """Whether this agent holds one of the visitor's chats now (they may read the visitor's earlier ones)."""
     return db.execute("SELECT 1 FROM conversations WHERE visitor_id = ? AND agent_id = ? AND status = 'assigned' "

@@ -288,3 +288,55 @@ def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
     return frozenset(row[0] for row in conn.execute(
         "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND column_name = 'id' AND is_identity = 'YES'").fetchall())
+
+
+@migrations()
+def m14a_email_outbox(db) -> None:
+    db.execute(f"""
+    CREATE TABLE email_outbox (
+        id {ID},
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        conversation_id BIGINT REFERENCES conversations(id),
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        raw TEXT,
+        details TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        lease_until DOUBLE PRECISION,
+        last_error TEXT,
+        created_by BIGINT,
+        created_at DOUBLE PRECISION NOT NULL,
+        sent_at DOUBLE PRECISION
+    )""")
+    db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
+    db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
+
+
+@migrations()
+def m14b_email_replies(db) -> None:
+    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
+    db.execute(f"""
+    CREATE TABLE email_inbound (
+        id {ID},
+        message_id TEXT NOT NULL UNIQUE,
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        message_row_id BIGINT,
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
+def m14c_conversation_states(db) -> None:
+    db.execute("""
+    CREATE TABLE conversation_states (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
+        snoozed_until DOUBLE PRECISION,
+        set_by BIGINT,
+        set_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
+               "WHERE state = 'snoozed'")

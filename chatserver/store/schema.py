@@ -216,3 +216,64 @@ def m19a_example_proposals(db: Database) -> None:
         created_at REAL NOT NULL,
         PRIMARY KEY (proposal_id, conversation_id)
     )""")
+
+
+@migrations()
+def m14a_email_outbox(db: Database) -> None:
+    # Every email the help desk sends, written in the transaction of what causes it and sent by the outbox worker
+    # (chatserver/desk/outbox.py). `message_id` (the RFC 5322 Message-ID) is the idempotency key: a cause that is
+    # replayed finds its row. `raw` is the composed message, frozen at the first attempt so retries send the same
+    # bytes. A row in 'sending' whose lease ran out (its sender died) is taken again.
+    db.execute("""
+    CREATE TABLE email_outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        conversation_id INTEGER REFERENCES conversations(id),
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        raw TEXT,
+        details TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        lease_until REAL,
+        last_error TEXT,
+        created_by INTEGER,
+        created_at REAL NOT NULL,
+        sent_at REAL
+    )""")
+    db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
+    db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
+
+
+@migrations()
+def m14b_email_replies(db: Database) -> None:
+    # The visitor's widget language (their emails are written in it), and every email received into a
+    # conversation by its Message-ID, so the same email delivered twice (a retrying relay, a replay) is posted once.
+    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
+    db.execute("""
+    CREATE TABLE email_inbound (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        message_row_id INTEGER,
+        created_at REAL NOT NULL
+    )""")
+
+
+@migrations()
+def m14c_conversation_states(db: Database) -> None:
+    # The lifecycle beside the routing status (chatserver/desk/lifecycle.py): a conversation that is not closed is
+    # open unless it has a row here, `pending` (waiting on the visitor) or `snoozed` until a time. A visitor's
+    # message or email deletes the row (reopened); so does the snooze's end. Closed is `resolved`.
+    db.execute("""
+    CREATE TABLE conversation_states (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
+        snoozed_until REAL,
+        set_by INTEGER,
+        set_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
+               "WHERE state = 'snoozed'")

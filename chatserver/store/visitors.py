@@ -7,23 +7,31 @@ from .conversations import conversations_of_visitor
 
 
 def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip_network: str | None,
-                          user_agent: str | None, page_url: str | None) -> tuple[dict, bool]:
+                          user_agent: str | None, page_url: str | None,
+                          language: str | None = None) -> tuple[dict, bool]:
     """`ip_network` is the network around the visitor's address (client_address.stored_network), never the
-    address itself."""
+    address itself; `language` their widget's (their emails are written in it)."""
     row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     if row is None:
         # ON CONFLICT: the same new visitor's two tabs may connect to two nodes at once; the second finds the first.
         inserted = db.execute(
-            "INSERT INTO visitors (id, created_at, last_seen_at, ip_network, user_agent, page_url) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            [visitor_id, now, now, ip_network, (user_agent or "")[:500], (page_url or "")[:2000] or None])
+            "INSERT INTO visitors (id, created_at, last_seen_at, ip_network, user_agent, page_url, language) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            [visitor_id, now, now, ip_network, (user_agent or "")[:500], (page_url or "")[:2000] or None, language])
         if inserted.rowcount == 1:
             return get_visitor(db, visitor_id), True
         row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     db.execute(
-        "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url) WHERE id = ?",
-        [now, (user_agent or None) and user_agent[:500], (page_url or None) and page_url[:2000], visitor_id])
+        "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url), "
+        "language = COALESCE(?, language) WHERE id = ?",
+        [now, (user_agent or None) and user_agent[:500], (page_url or None) and page_url[:2000], language,
+         visitor_id])
     return dict(row), False
+
+
+def touch_visitor(db: Database, visitor_id: str, now: float) -> None:
+    """A socket of theirs closed now: what they saw until then counts as seen (desk/email_replies.py)."""
+    db.execute("UPDATE visitors SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", [now, visitor_id, now])
 
 
 def get_visitor(db: Database, visitor_id: str) -> dict | None:

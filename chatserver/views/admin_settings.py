@@ -6,7 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from .. import keys
+from ..desk import hours, outbox
 from ..desk import settings as settings_ops
+from ..mail.smtp_url import masked
 from ..errors import Conflict, InvalidFields, InvalidPayload, NotFound
 from ..site_settings import SETTINGS
 from ..store import settings as settings_queries
@@ -14,13 +16,20 @@ from .admin_common import admin_form, admin_page, require_admin
 
 # -- the page -----------------------------------------------------------------------------------------------
 
-async def _page(request: web.Request, status: int = 200, values: dict | None = None, **context) -> web.Response:
+async def page(request: web.Request, status: int = 200, values: dict | None = None, **context) -> web.Response:
+    """The settings page, with the typed `values` and field `errors` of a form that was refused."""
     current = request.app[keys.SETTINGS].all()
+    current["smtp_url"] = masked(current["smtp_url"])
     shown = {**current, **(values or {})}
     if isinstance(shown["allowed_origins"], list):
         shown["allowed_origins"] = "\n".join(shown["allowed_origins"])
     replies = await request.app[keys.STORE].read(settings_queries.canned_replies)
-    return admin_page(request, "admin_settings.html", status=status, section="settings", settings=SETTINGS,
+    email = await outbox.status(request.app[keys.DESK])
+    return admin_page(request, "admin_settings.html", status=status, section="settings",
+                      settings=[s for s in SETTINGS if s.group == "site"],
+                      email_settings=[s for s in SETTINGS if s.group == "email"], email=email,
+                      hours_settings=[s for s in SETTINGS if s.group == "hours"],
+                      hours_now=hours.status(request.app[keys.DESK]),
                       values=shown, replies=replies, errors=context.pop("errors", {}),
                       reply_errors=context.pop("reply_errors", {}), new_reply=context.pop("new_reply", {}),
                       notice=request.query.get("done"), **context)
@@ -28,13 +37,15 @@ async def _page(request: web.Request, status: int = 200, values: dict | None = N
 
 async def settings_page(request: web.Request) -> web.Response:
     await require_admin(request)
-    return await _page(request)
+    return await page(request)
 
 
 async def save_settings_form(request: web.Request) -> web.Response:
     _, form = await admin_form(request)
     changes = {}
     for setting in SETTINGS:
+        if setting.group != "site":
+            continue
         if setting.kind == "bool":
             changes[setting.name] = form.get(setting.name) == "on"      # an unticked box is not sent
         elif setting.kind == "origins":
@@ -47,7 +58,7 @@ async def save_settings_form(request: web.Request) -> web.Response:
         # Shown under the field itself, so "'widget_colour' must be ..." reads "must be ...".
         errors = {name: message.replace(f"'{name}' ", "", 1).capitalize() if message.startswith(f"'{name}' ")
                   else message for name, message in exc.errors.items()}
-        return await _page(request, status=400, values=changes, errors=errors)
+        return await page(request, status=400, values=changes, errors=errors)
     raise web.HTTPSeeOther("/admin/settings?done=saved")
 
 
@@ -57,9 +68,9 @@ async def add_reply_form(request: web.Request) -> web.Response:
     try:
         await settings_ops.add_canned_reply(request.app[keys.DESK], fields)
     except InvalidFields as exc:
-        return await _page(request, status=400, reply_errors=exc.errors, new_reply=fields)
+        return await page(request, status=400, reply_errors=exc.errors, new_reply=fields)
     except Conflict as exc:
-        return await _page(request, status=409, reply_errors={"shortcut": exc.message}, new_reply=fields)
+        return await page(request, status=409, reply_errors={"shortcut": exc.message}, new_reply=fields)
     raise web.HTTPSeeOther("/admin/settings?done=reply_added#canned-replies")
 
 

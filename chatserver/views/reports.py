@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .. import keys
 from ..auth import require_agent
+from ..desk import hours
 from ..reports import catalogue, csv_export, page, parameters
 from ..reports.meaning import KnowledgeBaseMeaning
 from ..store import reports as report_queries
@@ -37,7 +38,7 @@ async def report_api(request: web.Request) -> web.Response:
     # Off the event loop: the gap list may put unanswered questions through the sentence encoder.
     report = await asyncio.get_running_loop().run_in_executor(
         None, catalogue.build, name, dataset, params, config.sla_seconds, time.time(),
-        KnowledgeBaseMeaning(request.app[keys.KB]))
+        KnowledgeBaseMeaning(request.app[keys.KB]), hours.current(request.app[keys.DESK]))
     if not as_csv:
         return web.json_response(report)
     filename = f"{name}-{params.start.isoformat()}-{params.end.isoformat()}.csv"
@@ -59,7 +60,8 @@ async def reports_page(request: web.Request) -> web.Response:
     now = time.time()
     dataset = await _dataset(request, params)
     contents = await asyncio.get_running_loop().run_in_executor(
-        None, page.page_contents, dataset, params, config.sla_seconds, now, KnowledgeBaseMeaning(request.app[keys.KB]))
+        None, page.page_contents, dataset, params, config.sla_seconds, now, KnowledgeBaseMeaning(request.app[keys.KB]),
+        hours.current(request.app[keys.DESK]))
     # The page's links ask for exactly what the page shows, its default grouping included.
     shown = parameters.ReportParams(params.start, params.end, contents["group_by"])
     # A refused range keeps what was typed in the form, with the error next to it; the figures are the default's.

@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 
 from .. import keys
+from ..desk import hours, outbox
 from ..security.origins import origin_checker
 
 WIDGET_DIR = Path(__file__).resolve().parent.parent / "widget"
@@ -85,6 +86,8 @@ async def widget_config(request: web.Request) -> web.Response:
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
         "agents_online": await request.app[keys.DESK].live.agents_online(),
+        "email": outbox.email_settings(request.app[keys.DESK])[0] is not None,   # offer transcripts by email
+        "hours": hours.status(request.app[keys.DESK]),      # {open, next_open_at, timezone}
     }}, headers=headers)
 
 

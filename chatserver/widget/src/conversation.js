@@ -12,6 +12,7 @@ import { showTyping } from "./typing.js";
 import { ui } from "./ui.js";
 import { renderBadge, render } from "./views/header.js";
 import { messageRow, systemLine } from "./views/messages.js";
+import { transcriptOffer } from "./views/transcript.js";
 import { showSurvey } from "./views/survey.js";
 
 /** Show conversation `cid` (null: none) from an empty log. The one place the shown conversation changes. */
@@ -163,6 +164,7 @@ export function onClosed(e) {
   state.floor = Math.max(state.floor, e.conversation_id);
   state.queue = null;
   showTyping(false);
+  if (state.config && state.config.email) transcriptOffer(e.conversation_id);
   if (e.survey) state.survey = { conversation_id: e.conversation_id, nps: !!e.survey.nps };
   render();
   scrollDown(false);
@@ -181,6 +183,7 @@ export async function requestAgent() {
   if (!isCurrent(ack.conversation_id)) return;
   if (state.status !== "assigned") state.status = ack.status;
   if (ack.queue) state.queue = ack.queue;
+  if (ack.hours && state.config) state.config.hours = ack.hours;   // closed now: the card offers email instead
   state.agentsOnline = ack.agents_online;
   render();
   scrollDown(true);

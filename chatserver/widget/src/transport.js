@@ -6,7 +6,7 @@ import { renderPending } from "./outbox.js";
 import { ACK_MS, SERVER } from "./page.js";
 import { state } from "./state.js";
 import { stored } from "./storage.js";
-import { t } from "./strings.js";
+import { LANG, t } from "./strings.js";
 import { render } from "./views/header.js";
 
 let socket = null;
@@ -25,6 +25,7 @@ export function connect() {
       last_seq: state.rows.size ? state.maxSeq : null,
       conversation_id: state.cid,
       page_url: location.href.slice(0, 1000),
+      language: LANG, // the visitor's emails are written in it
     }),
     reconnectionDelayMax: 5000,
   });
