@@ -11,7 +11,7 @@ from __future__ import annotations
 import socketio
 
 from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
-                          MessageAdded, Notifier, QueueBoard, QueuePosition, Typing)
+                          ConversationUpdated, MessageAdded, Notifier, QueueBoard, QueuePosition, Typing)
 
 VISITORS = "/visitor"
 AGENTS_NS = "/agent"
@@ -42,7 +42,7 @@ class SocketNotifier(Notifier):
             MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
             QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
-            AgentSignedOut: self._signed_out,
+            AgentSignedOut: self._signed_out, ConversationUpdated: self._conversation_updated,
         }
 
     async def publish(self, events: list) -> None:
@@ -94,6 +94,11 @@ class SocketNotifier(Notifier):
         await self.sio.emit("conversation_closed", closed, to=visitor_room(event.visitor_id), namespace=VISITORS)
         if event.agent_id is not None:
             await self.sio.emit("conversation_closed", closed, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _conversation_updated(self, event: ConversationUpdated) -> None:
+        if event.agent_id is not None:
+            await self.sio.emit("conversation_updated", {"conversation_id": event.conversation_id, **event.changes},
+                                to=agent_room(event.agent_id), namespace=AGENTS_NS)
 
     async def _status(self, event: AgentStatusChanged) -> None:
         await self.sio.emit("status", event.status, to=agent_room(event.agent_id), namespace=AGENTS_NS)

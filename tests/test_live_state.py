@@ -152,7 +152,7 @@ async def test_a_summary_is_kept_for_a_waiting_chat_only(live):
     await live.set_summary(1, summary)
     board = await live.queue_board(110.0)
     assert board[0] == {"conversation_id": 1, "position": 1, "queued_at": 100.0, "wait_seconds": 10,
-                        "department": None, **summary}
+                        "department": None, "priority": "normal", **summary}
     assert board[1]["first_question"] is None and board[1]["suggestions"] == [] and board[1]["feedback"] == []
 
 

@@ -170,7 +170,7 @@ class InProcessLiveState(LiveState):
         status = conversation["status"]
         if status == "queued":
             self.queue[cid] = WaitingChat(cid, conversation["queued_at"] or conversation["created_at"],
-                                           conversation["department"])
+                                           conversation["department"], conversation.get("priority") or "normal")
             self._holder.pop(cid, None)
         elif status == "assigned":
             self.queue.pop(cid, None)
@@ -238,6 +238,7 @@ class InProcessLiveState(LiveState):
             summary = self._summaries.get(cid, {})
             board.append({"conversation_id": cid, "position": position, "queued_at": waiting.queued_at,
                           "wait_seconds": int(now - waiting.queued_at), "department": waiting.department,
+                          "priority": waiting.priority,
                           "first_question": summary.get("first_question"),
                           "suggestions": summary.get("suggestions", []), "feedback": summary.get("feedback", [])})
         return board

@@ -73,8 +73,8 @@ def _agent_state(row: list) -> AgentState:
 def _waiting(entries: dict) -> dict[int, WaitingChat]:
     chats = {}
     for cid, value in entries.items():
-        queued_at, department = orjson.loads(value)
-        chats[int(cid)] = WaitingChat(int(cid), queued_at, department)
+        queued_at, department, *rest = orjson.loads(value)     # [queued_at, department, priority]
+        chats[int(cid)] = WaitingChat(int(cid), queued_at, department, rest[0] if rest else "normal")
     return chats
 
 
@@ -306,7 +306,8 @@ class RedisLiveState(LiveState):
 
     @staticmethod
     def _track_args(conversation: dict) -> list:
-        waiting = orjson.dumps([conversation["queued_at"] or conversation["created_at"], conversation["department"]]) \
+        waiting = orjson.dumps([conversation["queued_at"] or conversation["created_at"], conversation["department"],
+                                conversation.get("priority") or "normal"]) \
             if conversation["status"] == "queued" else ""
         return [conversation["id"], conversation["visitor_id"], conversation["status"], waiting,
                 conversation.get("agent_id") or ""]
@@ -355,6 +356,7 @@ class RedisLiveState(LiveState):
             summary = orjson.loads(summaries[str(cid)]) if str(cid) in summaries else {}
             board.append({"conversation_id": cid, "position": position, "queued_at": chat.queued_at,
                           "wait_seconds": int(now - chat.queued_at), "department": chat.department,
+                          "priority": chat.priority,
                           "first_question": summary.get("first_question"),
                           "suggestions": summary.get("suggestions", []), "feedback": summary.get("feedback", [])})
         return board

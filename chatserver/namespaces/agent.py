@@ -7,9 +7,10 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, presence, sessions
+from ..desk import assignment, bot, conversations, labels, presence, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
+from ..routing import PRIORITIES
 from ..security.origins import is_own_origin
 from .base import ChatNamespace, refusal
 
@@ -126,3 +127,18 @@ class AgentNamespace(ChatNamespace):
         slug = validation.slug(body)
         client_id = validation.client_id(body) if "client_id" in body else None
         return await bot.send_article(self.desk, agent, cid, slug, client_id)
+
+    async def on_labels(self, sid, payload):
+        """Replace a conversation's labels with `label_ids` (ids from the label list)."""
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        label_ids = validation.id_list(body, "label_ids", MAX_ID)
+        return await labels.set_labels(self.desk, agent, cid, label_ids)
+
+    async def on_priority(self, sid, payload):
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        priority = validation.choice(body, "priority", set(PRIORITIES))
+        return await labels.set_priority(self.desk, agent, cid, priority)

@@ -19,6 +19,7 @@ export function renderQueue(queue, { canClaim, onClaim }) {
         h("span", { class: "cs-wait", dataset: { waited: item.wait_seconds, at: queue.receivedAt } },
           `Waiting ${duration(item.wait_seconds)}`),
         item.department ? h("span", { class: "cs-chip" }, item.department) : h("span", { class: "cs-chip cs-chip-muted" }, "no department"),
+        item.priority && item.priority !== "normal" ? h("span", { class: `cs-chip cs-priority cs-priority-${item.priority}` }, item.priority) : null,
         h("span", { class: "cs-position" }, `#${item.position}`)),
       h("p", { class: "cs-question" }, item.first_question || "(asked for a person before writing)"),
       suggestions.length ? h("div", { class: "cs-bot-line" }, h("span", { class: "cs-muted" }, "Bot suggested "),

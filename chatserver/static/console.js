@@ -9,6 +9,7 @@ import { contiguousSeq, mergeMessages, request, socket, state, upsertSnapshot } 
 import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, renderAll, renderLists, renderPane,
   renderPresence, setTyping, setViewActions, viewing } from "./console-view.js";
 import * as actions from "./console-actions.js";
+import { applyUpdate, setupTags } from "./console-tags.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -117,6 +118,8 @@ socket.on("message", (message) => {
   if (added.length) afterNewMessages(conversation, added);
 });
 
+socket.on("conversation_updated", applyUpdate);
+
 socket.on("typing", (event) => {
   const conversation = state.conversations.get(event.conversation_id);
   if (conversation && event.author === "visitor") setTyping(conversation, Boolean(event.typing));
@@ -192,6 +195,7 @@ $("messages").addEventListener("click", (event) => {
 });
 
 setupAlerts();
+setupTags();
 keepMessagesAtBottom();
 setupComposer({
   onSend: (conversation, text, mode) => { showComposerError(""); actions.sendMessage(conversation, text, mode); },

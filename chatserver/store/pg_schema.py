@@ -246,6 +246,31 @@ def m004_visitor_ip_networks(db) -> None:
     migration_steps.cut_addresses_to_networks(db)
 
 
+@migrations()
+def m16a_labels_priority(db) -> None:
+    # As on SQLite: the label list, labels on conversations, and a conversation's priority. `labels.name` is
+    # CITEXT (SQLite's COLLATE NOCASE).
+    db.execute("CREATE EXTENSION IF NOT EXISTS citext")
+    db.execute(f"""
+    CREATE TABLE labels (
+        id {ID},
+        name CITEXT NOT NULL UNIQUE,
+        colour TEXT NOT NULL DEFAULT '#4856d6',
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE conversation_labels (
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        label_id BIGINT NOT NULL REFERENCES labels(id),
+        agent_id BIGINT,
+        created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (conversation_id, label_id)
+    )""")
+    db.execute("CREATE INDEX conversation_labels_label ON conversation_labels(label_id)")
+    db.execute("ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal' "
+               "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -186,3 +186,27 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m16a_labels_priority(db: Database) -> None:
+    # Labels an admin keeps (Admin → Settings) and agents put on conversations; a conversation's priority orders
+    # the queue (chatserver/routing.py). A new column with a default: the conversations table is not rebuilt.
+    db.execute("""
+    CREATE TABLE labels (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        colour TEXT NOT NULL DEFAULT '#4856d6',
+        created_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE conversation_labels (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        label_id INTEGER NOT NULL REFERENCES labels(id),
+        agent_id INTEGER,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (conversation_id, label_id)
+    )""")
+    db.execute("CREATE INDEX conversation_labels_label ON conversation_labels(label_id)")
+    db.execute("ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal' "
+               "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
