@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import expect
 
+from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 from chatserver.store import labels as label_queries
 
@@ -57,6 +58,36 @@ async def test_console_sets_priority_and_labels(browser, server_factory):
         await page.reload()
         await expect(page.locator("#label-chips .cs-label-chip")).to_have_text(["billing"], timeout=WAIT)
         await expect(page.locator("#priority-select")).to_have_value("high")
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_transfer_note_reaches_the_receiving_agents_console(browser, server_factory):
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    await server.create_agent("ana@example.com", "Ana")
+    await server.create_agent("ben@example.com", "Ben")
+    ana = await server.agent("ana@example.com")
+    visitor, cid = await queued_visitor(server)
+    await ana.wait_for("assigned")
+    context, page, problems = await console_page(browser, server, "ben@example.com")
+    try:
+        await page.click(".cs-status-btn[data-status=online]")
+        await expect(page.locator(".cs-status-btn[data-status=online]")).to_have_attribute("aria-pressed", "true")
+        note = "<img src=x onerror=alert(1)> Refund approved; send the bank reference."
+        ben_id = (await server.store.read(agent_queries.password_hash_for, "ben@example.com"))[0]
+        ack = await ana.call("transfer", {"conversation_id": cid, "agent_id": ben_id, "note": note})
+        assert ack["ok"], ack
+        await expect(page.locator("#pane-transfer-note")).to_be_visible(timeout=WAIT)
+        await expect(page.locator("#transfer-note-from")).to_have_text("Note from Ana:")
+        await expect(page.locator("#transfer-note-text")).to_have_text(note)
+        assert await page.locator("#pane-transfer-note img").count() == 0      # text, never markup
+        await page.screenshot(path=screenshot_path("console-transfer-note-desktop"))
+        await page.set_viewport_size(PHONE)
+        await page.screenshot(path=screenshot_path("console-transfer-note-phone"))
+        await page.set_viewport_size(DESKTOP)
+        await page.reload()
+        await expect(page.locator("#transfer-note-text")).to_have_text(note, timeout=WAIT)
         assert problems == []
     finally:
         await context.close()

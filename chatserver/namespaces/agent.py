@@ -15,6 +15,7 @@ from ..security.origins import is_own_origin
 from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
+TRANSFER_NOTE_CHARS = 1000
 
 
 def same_origin(environ: dict, config) -> bool:
@@ -94,7 +95,8 @@ class AgentNamespace(ChatNamespace):
         body = validation.payload(payload)
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         target = validation.integer(body, "agent_id", minimum=1, maximum=MAX_ID)
-        conversation = await assignment.transfer(self.desk, agent, cid, target)
+        note = validation.text(body, "note", TRANSFER_NOTE_CHARS, required=False)
+        conversation = await assignment.transfer(self.desk, agent, cid, target, note)
         return {"ok": True, "conversation_id": cid, "agent_id": conversation["agent_id"]}
 
     async def on_close(self, sid, payload):

@@ -1,4 +1,4 @@
-// Labels and priority of the open conversation: a priority menu and the label chips, with a list of every label
+// Labels and priority of the open conversation, and the note of the transfer that brought it: a priority menu and the label chips, with a list of every label
 // (Admin → Settings keeps it) to tick. Changes go out as `priority` / `labels`; other consoles of the agent
 // holding the chat hear `conversation_updated`.
 import { $, clear, h } from "./console-dom.js";
@@ -28,8 +28,19 @@ function showError(text) {
   $("tags-error").textContent = text || "";
 }
 
-/** The tags bar of the open conversation (or nothing when none is open). */
+/** The note left for us by the transfer that gave us this chat (kept in the snapshot, so it survives a reload). */
+function renderTransferNote(conversation) {
+  const note = conversation && conversation.transferNote;
+  const mine = note && conversation.conversation && conversation.conversation.agent_id === state.me.id;
+  $("pane-transfer-note").hidden = !mine;
+  if (!mine) return;
+  $("transfer-note-from").textContent = `Note from ${note.by_agent_name || "the agent who transferred it"}:`;
+  $("transfer-note-text").textContent = note.text;
+}
+
+/** The tags bar of the open conversation (or nothing when none is open), and the transfer note above it. */
 export function renderTags(conversation) {
+  renderTransferNote(conversation);
   $("pane-tags").hidden = !conversation;
   if (!conversation) return;
   const c = conversation.conversation || {};
