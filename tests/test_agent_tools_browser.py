@@ -91,3 +91,48 @@ async def test_transfer_note_reaches_the_receiving_agents_console(browser, serve
         assert problems == []
     finally:
         await context.close()
+
+
+async def test_console_finds_a_closed_conversation_and_lists_mine_unassigned_all(browser, server_factory):
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    await server.create_agent("ana@example.com", "Ana")
+    ana = await server.agent("ana@example.com")
+    visitor, closed_cid = await queued_visitor(server, "My espresso machine leaks water", client_id="e1")
+    await ana.wait_for("assigned", lambda a: a["conversation"]["id"] == closed_cid)
+    await ana.call("message", {"conversation_id": closed_cid, "client_id": "r1", "text": "Please descale it <b>now</b>"})
+    await ana.call("close", {"conversation_id": closed_cid})
+    await ana.call("status", {"status": "away"})
+    waiting_visitor, waiting_cid = await queued_visitor(server, "Another question about delivery", client_id="w1")
+    context, page, problems = await console_page(browser, server, "ana@example.com")
+    try:
+        results = page.locator("#find-results .cs-find-item")
+        await expect(results).to_have_count(1, timeout=WAIT)                        # Mine: the closed chat
+        await expect(results.first).to_have_attribute("data-cid", str(closed_cid))
+        await page.click(".cs-find-view[data-view=unassigned]")
+        await expect(results).to_have_count(1)
+        await expect(results.first).to_have_attribute("data-cid", str(waiting_cid))
+        await page.click(".cs-find-view[data-view=all]")
+        await expect(results).to_have_count(2)
+        await page.fill("#find-query", "descale")
+        await page.click("#find-form button[type=submit]")
+        await expect(results).to_have_count(1)
+        await expect(results.first.locator(".cs-find-text")).to_have_text("Please descale it <b>now</b>")
+        assert await page.locator("#find-results b").count() == 0                  # text, never markup
+        await page.click("#find-filters > summary")
+        await page.select_option("#find-status", "open")
+        await page.click("#find-form button[type=submit]")
+        await expect(page.locator("#find-results .cs-empty")).to_have_text("No conversation holds those words.")
+        await page.select_option("#find-status", "closed")
+        await page.click("#find-form button[type=submit]")
+        await expect(results).to_have_count(1)
+        await page.screenshot(path=screenshot_path("console-search-desktop"))
+        await results.first.click()
+        await expect(page.locator("#history-dialog")).to_be_visible()
+        await expect(page.locator("#history-messages")).to_contain_text("My espresso machine leaks water")
+        await page.click("#history-close")
+        await page.set_viewport_size(PHONE)
+        await page.locator("#find-heading").scroll_into_view_if_needed()
+        await page.screenshot(path=screenshot_path("console-search-phone"))
+        assert problems == []
+    finally:
+        await context.close()

@@ -21,7 +21,7 @@ consistent is one script or one MULTI. Nothing here is a protocol of our own:
 
 Keys (all under `<CHAT_REDIS_PREFIX>:live:`): `agents` (set of ids), `agent:<id>` (hash), `presence:<id>` (hash node
 -> sockets), `node:<node>`, `held:<id>` (set of conversation ids), `holder`, `visitor`, `waiting` (JSON
-[queued_at, department]), `summary` (JSON), `queue_sent` (hashes by conversation id), `recent_waits` (list, newest
+[queued_at, department, priority]), `summary` (JSON), `queue_sent` (hashes by conversation id), `recent_waits` (list, newest
 first), `loaded`, `leader`, `lock:routing`, `lock:queue_view`, `limit:<name>:<key>` (sorted set). The scripts build
 key names from that prefix, so a single Redis (or a Sentinel-managed primary) is supported, not Redis Cluster.
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, labels, presence, sessions
+from ..desk import assignment, bot, conversations, labels, presence, search, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
 from ..routing import PRIORITIES
@@ -144,3 +144,9 @@ class AgentNamespace(ChatNamespace):
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         priority = validation.choice(body, "priority", set(PRIORITIES))
         return await labels.set_priority(self.desk, agent, cid, priority)
+
+    async def on_search(self, sid, payload):
+        """Conversations you may read, by words and filters (the console's search and its lists)."""
+        agent = await self._agent(sid)
+        criteria = search.parse_criteria(validation.payload(payload))
+        return await search.agent_search(self.desk, agent, criteria)

@@ -6,10 +6,11 @@ import { setupAlerts } from "./console-alerts.js";
 import { tickQueue } from "./console-panels.js";
 import { setupComposer, showComposerError } from "./console-composer.js";
 import { contiguousSeq, mergeMessages, request, socket, state, upsertSnapshot } from "./console-state.js";
-import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, renderAll, renderLists, renderPane,
-  renderPresence, setTyping, setViewActions, viewing } from "./console-view.js";
+import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, openConversation, renderAll,
+  renderLists, renderPane, renderPresence, setTyping, setViewActions, viewing } from "./console-view.js";
 import * as actions from "./console-actions.js";
 import { applyUpdate, setupTags } from "./console-tags.js";
+import { refreshSearch, setupSearch } from "./console-search.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ socket.on("session", (session) => {
   showConnection(null);
   renderAll();
   for (const id of held) syncConversation(state.conversations.get(id));
+  refreshSearch();
   actions.retryPending();
   // Back after a drop while online: say so again, so chats that queued up meanwhile are routed to us now.
   if (reconnected && session.status.status === "online") actions.setStatus("online");
@@ -196,6 +198,7 @@ $("messages").addEventListener("click", (event) => {
 
 setupAlerts();
 setupTags();
+setupSearch({ openHeld: openConversation, openReadOnly: actions.showEarlierConversation });
 keepMessagesAtBottom();
 setupComposer({
   onSend: (conversation, text, mode) => { showComposerError(""); actions.sendMessage(conversation, text, mode); },

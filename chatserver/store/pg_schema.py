@@ -271,6 +271,13 @@ def m16a_labels_priority(db) -> None:
                "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
 
 
+@migrations()
+def m16b_message_search(db) -> None:
+    # As on SQLite, full-text search over every message (store/search.py): here a GIN index over the words of each
+    # message (`simple` configuration: no language's stemming, as SQLite's unicode61 tokenizer).
+    db.execute("CREATE INDEX messages_text_search ON messages USING GIN (to_tsvector('simple', text))")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

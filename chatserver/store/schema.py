@@ -210,3 +210,20 @@ def m16a_labels_priority(db: Database) -> None:
     db.execute("CREATE INDEX conversation_labels_label ON conversation_labels(label_id)")
     db.execute("ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal' "
                "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
+
+
+@migrations()
+def m16b_message_search(db: Database) -> None:
+    # Full-text search over every message (store/search.py): an FTS5 index of messages.text kept by triggers, so no
+    # write path has to remember it. External content: the text is not stored twice. Existing messages are indexed
+    # once here ('rebuild').
+    db.execute("CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', "
+               "tokenize='unicode61 remove_diacritics 2')")
+    db.execute("CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+               "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END")
+    db.execute("CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+               "INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END")
+    db.execute("CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+               "INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+               "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END")
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
