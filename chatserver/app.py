@@ -17,6 +17,7 @@ from .config import Config
 from .desk import Desk, agents, assignment, timed_jobs
 from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
+from .files import LocalFileStorage
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
@@ -28,7 +29,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, console, public, reports, widget
+from .views import admin, attachments, console, public, reports, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ def create_app(config: Config | None = None) -> web.Application:
             else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
-                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
+                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS],
+                          files=LocalFileStorage(data_dir / "attachments"))
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
@@ -79,6 +81,7 @@ def create_app(config: Config | None = None) -> web.Application:
     origins.setup(app)
     widget.setup(app)
     console.setup(app)
+    attachments.setup(app)
     admin.setup(app)
     reports.setup(app)
 

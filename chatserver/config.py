@@ -14,6 +14,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+DEFAULT_ATTACHMENT_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
 @dataclass
 class Config:
     host: str = "127.0.0.1"
@@ -63,6 +66,9 @@ class Config:
     # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
     # pub/sub channels ignore the database number).
     redis_prefix: str = "chat"
+    # Attachments: the largest file accepted, and the types accepted (as read from the file's bytes, never its name).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES))
 
     @property
     def db_path(self) -> Path:
@@ -164,6 +170,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "secret_key": ("CHAT_SECRET_KEY", _secret_key),
     "redis_url": ("CHAT_REDIS_URL", _redis_url),
     "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
+    "attachment_max_bytes": ("CHAT_ATTACHMENT_MAX_BYTES", int),
+    "attachment_types": ("CHAT_ATTACHMENT_TYPES", _items),
 }
 
 

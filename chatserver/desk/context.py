@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from triage import KnowledgeBase
 
     from ..config import Config
+    from ..files import FileStorage
     from ..site_settings import SiteSettings
     from ..store import Store
     from ..tokens import ServerSecret
@@ -29,6 +30,7 @@ class Desk:
     kb: "KnowledgeBase"
     settings: "SiteSettings"
     secret: "ServerSecret"
+    files: "FileStorage | None" = None          # attachments' bytes (chatserver/files/)
     background: set = field(default_factory=set)
     # One article save at a time: validation and the write see the same folder.
     article_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -27,7 +27,7 @@ from .schema import migrations as sqlite_migrations
 # Every table of the schema, parents before the tables that reference them.
 TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "conversation_events",
           "article_events", "unanswered_questions", "settings", "canned_replies", "surveys", "presence_log",
-          "article_versions", "labels", "conversation_labels"]
+          "article_versions", "labels", "conversation_labels", "attachments"]
 # SQLite-only tables derived from the others (the FTS5 index of messages and its shadow tables): never copied;
 # PostgreSQL keeps its own index (pg_schema.m16b_message_search).
 DERIVED_TABLE_PREFIXES = ("messages_fts",)

@@ -278,6 +278,30 @@ def m16b_message_search(db) -> None:
     db.execute("CREATE INDEX messages_text_search ON messages USING GIN (to_tsvector('simple', text))")
 
 
+@migrations()
+def m16c_attachments(db) -> None:
+    # As on SQLite: the files sent in conversations (their bytes are in the file storage, not here).
+    db.execute(f"""
+    CREATE TABLE attachments (
+        id {ID},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        message_id BIGINT REFERENCES messages(id),
+        uploader TEXT NOT NULL CHECK (uploader IN ('visitor', 'agent')),
+        uploader_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        storage_key TEXT NOT NULL,
+        thumbnail_key TEXT,
+        width INTEGER,
+        height INTEGER,
+        created_at DOUBLE PRECISION NOT NULL,
+        UNIQUE (conversation_id, client_id)
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

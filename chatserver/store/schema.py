@@ -227,3 +227,29 @@ def m16b_message_search(db: Database) -> None:
                "INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
                "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END")
     db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+
+
+@migrations()
+def m16c_attachments(db: Database) -> None:
+    # Files sent in a conversation (chatserver/files/: the bytes live in the file storage under `storage_key`,
+    # never in the database). One message of kind 'attachment' per file; `client_id` makes an upload idempotent,
+    # as for messages: a retried upload finds its row and stores nothing twice.
+    db.execute("""
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        message_id INTEGER REFERENCES messages(id),
+        uploader TEXT NOT NULL CHECK (uploader IN ('visitor', 'agent')),
+        uploader_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        storage_key TEXT NOT NULL,
+        thumbnail_key TEXT,
+        width INTEGER,
+        height INTEGER,
+        created_at REAL NOT NULL,
+        UNIQUE (conversation_id, client_id)
+    )""")
