@@ -78,8 +78,9 @@ export function setupSearch(handlers) {
   $("find-reset").addEventListener("click", () => { $("find-form").reset(); finder.lastId = null; run(); });
 }
 
-/** Run the current list once the socket is up (and again after a reconnect, so it is never stale). */
+let refreshTimer = null;
+/** Run the current list again (after a (re)connect, an assignment, a close), at most twice a second. */
 export function refreshSearch() {
-  finder.lastId = null;
-  run();
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => { finder.lastId = null; run(); }, 500);
 }

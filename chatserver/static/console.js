@@ -11,6 +11,7 @@ import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBotto
 import * as actions from "./console-actions.js";
 import { applyUpdate, setupTags } from "./console-tags.js";
 import { refreshSearch, setupSearch } from "./console-search.js";
+import { setupFiles } from "./console-files.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -92,6 +93,7 @@ socket.on("assigned", (snapshot) => {
   renderLists();
   if (open || (wasEnded && conversation.id === state.activeId)) renderPane();
   syncConversation(conversation);
+  refreshSearch();
 });
 
 socket.on("unassigned", (event) => {
@@ -106,6 +108,7 @@ socket.on("conversation_closed", (event) => {
     : { visitor: "the visitor", agent: "an agent", system: "the system" }[event.closed_by] || event.closed_by;
   endConversation(conversation, { label: "Closed", text: `Chat closed by ${by}.` });
   syncConversation(conversation);
+  refreshSearch();
 });
 
 socket.on("message", (message) => {
@@ -198,6 +201,7 @@ $("messages").addEventListener("click", (event) => {
 
 setupAlerts();
 setupTags();
+setupFiles({ added: afterNewMessages, error: showComposerError });
 setupSearch({ openHeld: openConversation, openReadOnly: actions.showEarlierConversation });
 keepMessagesAtBottom();
 setupComposer({

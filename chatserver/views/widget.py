@@ -84,6 +84,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "colour": settings.get("widget_colour"),
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
+        "attachment_max_bytes": config.attachment_max_bytes,
         "agents_online": await request.app[keys.DESK].live.agents_online(),
     }}, headers=headers)
 

@@ -1,6 +1,7 @@
 // The outbox: every message gets a client id and waits in localStorage (shared by the site's tabs, kept across
 // reloads) until its ack. Sent one at a time, in order; the server drops a resend it already stored.
 import { h, newClientId } from "../../static/shared.js";
+import { fileItems, forgetFile, upload } from "./attachments.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
@@ -29,7 +30,8 @@ export function renderPending() {
     let row = pendingRows.get(item.id);
     if (!row) {
       row = h("div", { class: "row me gap", "data-client-id": item.id },
-        richText(h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " })), item.text),
+        richText(h("div", { class: item.kind === "file" ? "bubble file-pending" : "bubble" },
+          h("span", { class: "sr", text: t("you") + ": " })), item.text),
         h("div", { class: "meta" }));
       pendingRows.set(item.id, row);
     }
@@ -72,6 +74,17 @@ export function submitMessage() {
   flush();
 }
 
+/** Files chosen, pasted or dropped: each waits in the outbox (in order with the messages) until it is stored. */
+export function submitFiles(files) {
+  const items = fileItems(files);
+  if (!items.length) return;
+  setOutbox(outbox().concat(items));
+  renderPending();
+  scrollDown(true);
+  connect();
+  flush();
+}
+
 /** Send the outbox in order, one message at a time, each until its ack (or a failure that needs the visitor). */
 export async function flush() {
   if (flushing) return;
@@ -80,6 +93,30 @@ export async function flush() {
     while (isConnected() && state.ready) {
       const item = outbox().find((i) => !i.failed);
       if (!item) break;
+      if (item.kind === "file") {
+        const stored = await upload(item);
+        if (stored.ok) {
+          forgetFile(item.id);
+          addMessage({
+            id: stored.id, seq: stored.seq, conversation_id: stored.conversation_id, author: "visitor",
+            kind: "attachment", text: item.name, created_at: stored.created_at, client_id: item.id,
+            payload: { attachment: stored.attachment },
+          }, false);
+          scrollDown(false);
+          continue;
+        }
+        if (stored.retry && (busyRetries.get(item.id) || 0) < 20) {
+          // The network (or a busy server) cut the upload: send the same file again with the same client id,
+          // which the server stores once however many tries reach it.
+          busyRetries.set(item.id, (busyRetries.get(item.id) || 0) + 1);
+          setTimeout(flush, 2000);
+          break;
+        }
+        busyRetries.delete(item.id);
+        patchItem(item.id, { failed: stored.message || true });
+        renderPending();
+        continue;
+      }
       let ack;
       try {
         ack = await send("message", { client_id: item.id, text: item.text }, ACK_MS);

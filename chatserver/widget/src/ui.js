@@ -4,7 +4,7 @@
 import { h } from "../../static/shared.js";
 import { endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
-import { submitMessage } from "./outbox.js";
+import { submitFiles, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
 import { t } from "./strings.js";
 import { onInput } from "./typing.js";
@@ -59,7 +59,17 @@ export function buildUi() {
     },
   });
   ui.send = h("button", { class: "send", type: "submit", "aria-label": t("send") }, icon("send"));
-  ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } }, ui.input, ui.send);
+  ui.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1",
+    accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf",
+    onchange: () => { submitFiles(ui.fileInput.files); ui.fileInput.value = ""; } });
+  ui.attach = h("button", { class: "attach", type: "button", "aria-label": t("attach"), title: t("attach"),
+    onclick: () => ui.fileInput.click() }, icon("clip"));
+  ui.input.addEventListener("paste", (e) => {
+    const files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) { e.preventDefault(); submitFiles(files); }
+  });
+  ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } },
+    ui.attach, ui.fileInput, ui.input, ui.send);
   ui.newChat = h("button", { class: "btn", type: "button", text: t("newChat"), hidden: true, onclick: newChat });
   ui.pastLink = h("button", { class: "link past", type: "button", text: t("past"), hidden: true, onclick: () => openHistory() });
   ui.foot = h("div", { class: "foot" }, ui.talk, ui.composer, ui.newChat, ui.pastLink);
@@ -79,6 +89,17 @@ export function buildUi() {
   }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
   ui.conn, ui.chat, ui.article, ui.surveyView, ui.history);
 
+  ui.panel.append(h("div", { class: "dropzone", "aria-hidden": "true", text: t("dropFiles") }));
+  let dragDepth = 0;
+  const dragging = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+  ui.panel.addEventListener("dragenter", (e) => { if (dragging(e)) { dragDepth += 1; ui.panel.classList.add("dragover"); } });
+  ui.panel.addEventListener("dragleave", () => { dragDepth = Math.max(0, dragDepth - 1); if (!dragDepth) ui.panel.classList.remove("dragover"); });
+  ui.panel.addEventListener("dragover", (e) => { if (dragging(e)) e.preventDefault(); });
+  ui.panel.addEventListener("drop", (e) => {
+    dragDepth = 0;
+    ui.panel.classList.remove("dragover");
+    if (e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files.length) { e.preventDefault(); submitFiles(e.dataTransfer.files); }
+  });
   ui.frame = h("div", { class: "cw" }, ui.panel, ui.launcher);
   root.append(ui.frame);
   return host;

@@ -4,6 +4,7 @@ import { clockTime, h } from "../../../static/shared.js";
 import { endChat } from "../conversation.js";
 import { botLine, LANG, t } from "../strings.js";
 import { ui } from "../ui.js";
+import { attachmentView } from "../attachments.js";
 import { openArticle } from "./article.js";
 
 /** Plain text with http(s) links made clickable; every piece is a text node. */
@@ -48,7 +49,9 @@ export function messageRow(m, previous, live) {
   const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }));
   // The bot's own lines in the widget's language: the server stores them in English and names each with
   // `payload.say`; unknown names (and English) show the stored text.
-  row.append(richText(bubble, (m.author === "bot" && botLine(payload.say)) || m.text || ""));
+  if (m.kind === "attachment" && payload.attachment) bubble.append(attachmentView(payload.attachment));
+  else row.append(richText(bubble, (m.author === "bot" && botLine(payload.say)) || m.text || ""));
+  if (m.kind === "attachment") row.append(bubble);
   if (m.kind === "suggestions" && Array.isArray(payload.articles)) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
   } else if (m.kind === "article" && payload.slug) {
