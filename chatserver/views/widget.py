@@ -85,6 +85,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
         "attachment_max_bytes": config.attachment_max_bytes,
+        "attachment_types": config.attachment_types,
         "agents_online": await request.app[keys.DESK].live.agents_online(),
     }}, headers=headers)
 

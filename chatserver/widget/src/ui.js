@@ -6,6 +6,7 @@ import { endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
 import { submitFiles, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
+import { state } from "./state.js";
 import { t } from "./strings.js";
 import { onInput } from "./typing.js";
 import { openHistory } from "./views/history.js";
@@ -63,7 +64,12 @@ export function buildUi() {
     accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf",
     onchange: () => { submitFiles(ui.fileInput.files); ui.fileInput.value = ""; } });
   ui.attach = h("button", { class: "attach", type: "button", "aria-label": t("attach"), title: t("attach"),
-    onclick: () => ui.fileInput.click() }, icon("clip"));
+    onclick: () => {
+      // The admin's list (CHAT_ATTACHMENT_TYPES, from /widget/config.json) narrows the file picker; the server checks.
+      const types = state.config.attachment_types;
+      if (Array.isArray(types) && types.length) ui.fileInput.accept = types.join(",");
+      ui.fileInput.click();
+    } }, icon("clip"));
   ui.input.addEventListener("paste", (e) => {
     const files = e.clipboardData && e.clipboardData.files;
     if (files && files.length) { e.preventDefault(); submitFiles(files); }
