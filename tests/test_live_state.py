@@ -255,3 +255,15 @@ async def test_routing_decisions_never_overlap(live):
 
 async def test_a_lone_process_leads_the_timed_jobs(live):
     assert await live.leads_timed_jobs(100.0) and await live.leads_timed_jobs(101.0)
+
+
+async def test_priority_orders_the_queue_and_a_retrack_moves_a_waiting_chat(live):
+    await live.track(conversation(1, "queued", queued_at=100.0))
+    await live.track(conversation(2, "queued", queued_at=101.0))
+    await live.track({**conversation(3, "queued", queued_at=102.0), "priority": "high"})
+    assert [c["conversation_id"] for c in await live.queue_board(110.0)] == [3, 1, 2]
+    await live.track({**conversation(2, "queued", queued_at=101.0), "priority": "urgent"})
+    board = await live.queue_board(110.0)
+    assert [(c["conversation_id"], c["priority"]) for c in board] == [(2, "urgent"), (3, "high"), (1, "normal")]
+    assert [c.conversation_id for c in sorted(await live.waiting(), key=lambda c: c.queued_at)] == [1, 2, 3]
+    assert (await live.visitor_queue_state(1))["position"] == 3
