@@ -9,7 +9,7 @@ from chatserver.store import agents as agent_queries
 from chatserver.store import conversations as conv_queries
 from chatserver.store import labels as label_queries
 
-from support.browser import screenshot_path
+from support.browser import screenshot_path, sign_in
 from support.server import FIXTURE_KB
 from test_console_browser import DESKTOP, WAIT, console_page
 
@@ -133,6 +133,42 @@ async def test_console_finds_a_closed_conversation_and_lists_mine_unassigned_all
         await page.set_viewport_size(PHONE)
         await page.locator("#find-heading").scroll_into_view_if_needed()
         await page.screenshot(path=screenshot_path("console-search-phone"))
+        assert problems == []
+    finally:
+        await context.close()
+
+
+async def test_admin_adds_a_label_in_settings(browser, server_factory):
+    server = await server_factory(kb_dir=FIXTURE_KB)
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    page.set_default_timeout(WAIT)
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: d.accept())
+    try:
+        await page.goto(server.url + "/admin/settings")
+        await sign_in(page)
+        await page.wait_for_url("**/admin/settings")
+        await page.fill("#label-form input[name=name]", "Billing")
+        await page.fill("#label-form input[name=colour]", "#b42318")
+        await page.click("#label-form button[type=submit]")
+        await expect(page.locator("#labels-list .ad-label-chip")).to_have_text(["Billing"])
+        colour = await page.locator("#labels-list .ad-label-chip").evaluate(
+            "el => getComputedStyle(el, '::before').backgroundColor")
+        assert colour == "rgb(180, 35, 24)"           # set through the CSSOM, under the strict CSP
+        await page.fill("#label-form input[name=name]", "billing")
+        await page.click("#label-form button[type=submit]")
+        await expect(page.locator("#label-form")).to_contain_text("A label with that name exists already")
+        await page.locator("#labels").scroll_into_view_if_needed()
+        await page.screenshot(path=screenshot_path("admin-labels-desktop"), full_page=False)
+        await page.set_viewport_size(PHONE)
+        await page.locator("#labels").scroll_into_view_if_needed()
+        await page.screenshot(path=screenshot_path("admin-labels-phone"))
+        await page.set_viewport_size(DESKTOP)
+        await page.click("#labels-list button:has-text('Delete')")
+        await expect(page.locator("#labels-list .ad-empty")).to_have_text("No labels yet.")
+        assert await server.store.read(label_queries.all_labels) == []
         assert problems == []
     finally:
         await context.close()
