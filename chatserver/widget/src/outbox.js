@@ -20,10 +20,19 @@ let flushing = false;
 
 export const outbox = () => stored().outbox || [];
 const setOutbox = (items) => persist({ outbox: items });
-const patchItem = (id, changes) => setOutbox(outbox().map((i) => (i.id === id ? Object.assign({}, i, changes) : i)));
+// Files wait in this tab only (their bytes cannot go to localStorage, and another tab could not send them): a file
+// still unsent when the page goes away is gone, and the visitor attaches it again.
+let fileOutbox = [];
+/** Everything waiting, messages and this tab's files, in the order they were given. */
+const waiting = () => outbox().concat(fileOutbox).sort((a, b) => a.at - b.at);
+const patchItem = (id, changes) => {
+  const patch = (i) => (i.id === id ? Object.assign({}, i, changes) : i);
+  if (fileOutbox.some((i) => i.id === id)) fileOutbox = fileOutbox.map(patch);
+  else setOutbox(outbox().map(patch));
+};
 
 export function renderPending() {
-  const items = outbox();
+  const items = waiting();
   const ids = new Set(items.map((i) => i.id));
   for (const [id, row] of pendingRows) if (!ids.has(id)) { row.remove(); pendingRows.delete(id); }
   for (const item of items) {
@@ -51,6 +60,7 @@ export function renderPending() {
 /** The stored copy of an outbox message arrived: it leaves the outbox. */
 export function forgetPending(clientId) {
   if (outbox().some((i) => i.id === clientId)) setOutbox(outbox().filter((i) => i.id !== clientId));
+  if (fileOutbox.some((i) => i.id === clientId)) { fileOutbox = fileOutbox.filter((i) => i.id !== clientId); forgetFile(clientId); }
   renderPending();
 }
 
@@ -78,7 +88,7 @@ export function submitMessage() {
 export function submitFiles(files) {
   const items = fileItems(files);
   if (!items.length) return;
-  setOutbox(outbox().concat(items));
+  fileOutbox = fileOutbox.concat(items);
   renderPending();
   scrollDown(true);
   connect();
@@ -91,7 +101,7 @@ export async function flush() {
   flushing = true;
   try {
     while (isConnected() && state.ready) {
-      const item = outbox().find((i) => !i.failed);
+      const item = waiting().find((i) => !i.failed);
       if (!item) break;
       if (item.kind === "file") {
         const stored = await upload(item);
