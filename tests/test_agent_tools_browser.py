@@ -39,7 +39,7 @@ async def test_console_sets_priority_and_labels(browser, server_factory):
         await expect(page.locator("#pane-title")).to_have_text(f"Visitor #{cid}", timeout=WAIT)
         await expect(page.locator("#label-chips")).to_have_text("No labels")
         await page.select_option("#priority-select", "high")
-        for _ in range(50):
+        for _ in range(100):                 # up to 10 s
             if (await server.store.read(conv_queries.get_conversation, cid))["priority"] == "high":
                 break
             await page.wait_for_timeout(100)
@@ -69,7 +69,7 @@ async def test_transfer_note_reaches_the_receiving_agents_console(browser, serve
     await server.create_agent("ben@example.com", "Ben")
     ana = await server.agent("ana@example.com")
     visitor, cid = await queued_visitor(server)
-    await ana.wait_for("assigned")
+    await ana.wait_for("assigned", timeout=10)
     context, page, problems = await console_page(browser, server, "ben@example.com")
     try:
         await page.click(".cs-status-btn[data-status=online]")
@@ -98,7 +98,7 @@ async def test_console_finds_a_closed_conversation_and_lists_mine_unassigned_all
     await server.create_agent("ana@example.com", "Ana")
     ana = await server.agent("ana@example.com")
     visitor, closed_cid = await queued_visitor(server, "My espresso machine leaks water", client_id="e1")
-    await ana.wait_for("assigned", lambda a: a["conversation"]["id"] == closed_cid)
+    await ana.wait_for("assigned", lambda a: a["conversation"]["id"] == closed_cid, timeout=10)
     await ana.call("message", {"conversation_id": closed_cid, "client_id": "r1", "text": "Please descale it <b>now</b>"})
     await ana.call("close", {"conversation_id": closed_cid})
     await ana.call("status", {"status": "away"})

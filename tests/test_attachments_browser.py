@@ -37,7 +37,7 @@ async def widget_in_chat(server, host_site, browser, agent, viewport=DESKTOP):
     await page.locator("textarea").fill("I need to send you a photo")
     await page.keyboard.press("Enter")
     await page.locator(".talk").click()
-    assigned = await agent.wait_for("assigned")
+    assigned = await agent.wait_for("assigned", timeout=10)
     return context, page, problems, dialogs, assigned["conversation"]["id"]
 
 
@@ -71,12 +71,12 @@ async def test_widget_sends_files_by_button_paste_and_drop_and_the_agent_sees_th
         await expect(thumb).to_have_count(1)
         await page.wait_for_function("""() => { const img = document.querySelector('[data-chat-widget]').shadowRoot
             .querySelector('.log .attachment img.thumb'); return img && img.src.startsWith('blob:') && img.naturalWidth === 320; }""")
-        first = await ana.wait_for("message", lambda m: m.get("kind") == "attachment")
+        first = await ana.wait_for("message", lambda m: m.get("kind") == "attachment", timeout=10)
         assert first["payload"]["attachment"]["name"] == "damage.png" and first["conversation_id"] == cid
         await page.evaluate(drop_or_paste("paste"), ["paste", base64.b64encode(png(30, 30, (0, 0, 200))).decode(), "pasted.png"])
-        await ana.wait_for("message", lambda m: m.get("payload", {}).get("attachment", {}).get("name") == "pasted.png")
+        await ana.wait_for("message", lambda m: m.get("payload", {}).get("attachment", {}).get("name") == "pasted.png", timeout=10)
         await page.evaluate(drop_or_paste("drop"), ["drop", base64.b64encode(png(30, 30, (0, 200, 0))).decode(), "dropped.png"])
-        await ana.wait_for("message", lambda m: m.get("payload", {}).get("attachment", {}).get("name") == "dropped.png")
+        await ana.wait_for("message", lambda m: m.get("payload", {}).get("attachment", {}).get("name") == "dropped.png", timeout=10)
         await expect(page.locator(".log .attachment")).to_have_count(3)
         # A renamed executable: refused by the server, the visitor is told why.
         await page.locator("input[type=file]").set_input_files(
@@ -163,7 +163,7 @@ async def test_console_sends_a_file_and_a_hostile_file_never_runs(server_factory
         # The agent sends a PDF by the button.
         await page.locator("#attach-input").set_input_files(
             {"name": "label.pdf", "mimeType": "application/pdf", "buffer": PDF})
-        await visitor.wait_for("message", lambda m: m.get("kind") == "attachment" and m["author"] == "agent")
+        await visitor.wait_for("message", lambda m: m.get("kind") == "attachment" and m["author"] == "agent", timeout=10)
         await expect(page.locator("#messages a.cs-file", has_text="label.pdf")).to_be_visible()
         await page.screenshot(path=screenshot_path("console-attachments-desktop"))
         await page.set_viewport_size(PHONE)

@@ -14,7 +14,7 @@ WAIT = 10_000
 async def closed_chat(server, agent, visitor, text, reply, note=None):
     cid = (await visitor.call("message", {"client_id": "m-" + text[:8].replace(" ", "_"), "text": text}))["conversation_id"]
     await visitor.call("request_agent", {})
-    await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == cid)
+    await agent.wait_for("assigned", lambda a: a["conversation"]["id"] == cid, timeout=10)
     await agent.call("message", {"conversation_id": cid, "client_id": "r-" + str(cid), "text": reply})
     if note:
         await agent.call("note", {"conversation_id": cid, "text": note})
