@@ -139,3 +139,20 @@ async def test_reports_group_by_label(server):
     assert sorted(groups) == ["(no label)", "billing", "vip"]
     total = report["total"]["conversations"]
     assert (groups["billing"]["conversations"], groups["vip"]["conversations"], groups["(no label)"]["conversations"]) == (2, 1, total - 2)
+
+
+async def test_the_admin_json_api_keeps_labels_too(server, admin):
+    status, body = await admin.call("POST", "/api/admin/labels", {"name": "Returns", "colour": "#0a0"})
+    assert status == 201 and body["label"]["name"] == "Returns", body
+    label_id = body["label"]["id"]
+    for payload, code, wanted in [({"name": "returns"}, "label_exists", 409), ({"name": ""}, "empty_text", 400),
+                                  ({"name": "x" * 41}, "text_too_long", 400), ({"name": "ok", "colour": 5}, "invalid_colour", 400)]:
+        status, body = await admin.call("POST", "/api/admin/labels", payload)
+        assert (status, body["error"]) == (wanted, code), payload
+    status, body = await admin.call("POST", "/api/admin/labels", {"name": "csrf"}, with_csrf=False)
+    assert status == 403
+    status, body = await admin.call("GET", "/api/admin/labels")
+    assert [label["name"] for label in body["labels"]] == ["Returns"]
+    assert (await admin.call("DELETE", f"/api/admin/labels/{label_id}"))[0] == 200
+    status, body = await admin.call("DELETE", f"/api/admin/labels/{label_id}")
+    assert (status, body["error"]) == (404, "label_not_found")
