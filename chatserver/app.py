@@ -19,6 +19,7 @@ from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
 from .mail import listener as inbound_smtp
 from .mail.sender import SmtpMailer
+from .files import LocalFileStorage
 from .namespaces.agent import AgentNamespace
 from .namespaces.visitor import VisitorNamespace
 from .notifier import SocketNotifier
@@ -30,7 +31,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, admin_email, admin_hours, console, email_inbound, public, reports, tickets, widget
+from .views import admin, admin_email, admin_hours, attachments, console, email_inbound, public, reports, tickets, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,8 @@ def create_app(config: Config | None = None) -> web.Application:
             else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
-                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS], mailer=SmtpMailer())
+                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS], mailer=SmtpMailer(),
+                          files=LocalFileStorage(data_dir / "attachments"))
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
@@ -82,6 +84,7 @@ def create_app(config: Config | None = None) -> web.Application:
     widget.setup(app)
     console.setup(app)
     tickets.setup(app)
+    attachments.setup(app)
     admin.setup(app)
     admin_email.setup(app)
     admin_hours.setup(app)

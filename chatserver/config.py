@@ -14,6 +14,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+DEFAULT_ATTACHMENT_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
 @dataclass
 class Config:
     host: str = "127.0.0.1"
@@ -81,6 +84,9 @@ class Config:
     smtp_inbound: str = ""
     # The key inbound-mail services sign POST /api/email/inbound with (HMAC-SHA256); empty: the endpoint is off.
     email_inbound_secret: str = ""
+    # Attachments: the largest file accepted, and the types accepted (as read from the file's bytes, never its name).
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES))
 
     @property
     def db_path(self) -> Path:
@@ -228,6 +234,8 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "email_reply_domain": ("CHAT_EMAIL_REPLY_DOMAIN", str),
     "smtp_inbound": ("CHAT_SMTP_INBOUND", _host_port),
     "email_inbound_secret": ("CHAT_EMAIL_INBOUND_SECRET", str),
+    "attachment_max_bytes": ("CHAT_ATTACHMENT_MAX_BYTES", int),
+    "attachment_types": ("CHAT_ATTACHMENT_TYPES", _items),
 }
 
 

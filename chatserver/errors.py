@@ -88,3 +88,15 @@ class TooLarge(ChatError):
     """The request (an inbound email) is larger than allowed."""
     code = "email_too_large"
     http_status = 413
+
+
+class InvalidAttachment(ChatError):
+    """An upload refused for what it is: empty, too large, a type not allowed (read from its bytes), unreadable."""
+    code = "attachment_type_not_allowed"
+    http_status = 415
+    STATUSES = {"attachment_empty": 400, "attachment_too_large": 413, "attachment_type_not_allowed": 415,
+                "attachment_unreadable": 415}
+
+    def __init__(self, message: str = "", code: str | None = None):
+        super().__init__(message, code)
+        self.http_status = self.STATUSES.get(self.code, 415)

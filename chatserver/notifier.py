@@ -11,7 +11,8 @@ from __future__ import annotations
 import socketio
 
 from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
-                          LifecycleChanged, MessageAdded, Notifier, QueueBoard, QueuePosition, Typing)
+                          ConversationUpdated, LifecycleChanged, MessageAdded, Notifier, QueueBoard, QueuePosition,
+                          Typing)
 
 VISITORS = "/visitor"
 AGENTS_NS = "/agent"
@@ -43,6 +44,7 @@ class SocketNotifier(Notifier):
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
             QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
             AgentSignedOut: self._signed_out, LifecycleChanged: self._lifecycle,
+            ConversationUpdated: self._conversation_updated,
         }
 
     async def publish(self, events: list) -> None:
@@ -101,6 +103,11 @@ class SocketNotifier(Notifier):
         if event.agent_id is not None:
             await self.sio.emit("conversation_state", {"conversation_id": event.conversation_id, "state": event.state,
                                                        "snoozed_until": event.snoozed_until, "reason": event.reason},
+                                to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _conversation_updated(self, event: ConversationUpdated) -> None:
+        if event.agent_id is not None:
+            await self.sio.emit("conversation_updated", {"conversation_id": event.conversation_id, **event.changes},
                                 to=agent_room(event.agent_id), namespace=AGENTS_NS)
 
     async def _status(self, event: AgentStatusChanged) -> None:

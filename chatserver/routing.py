@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 
 DEFAULT_WAIT_PER_CHAT_SECONDS = 90.0
 
+# A conversation's priority, most urgent first: the queue serves every waiting chat of a higher priority before
+# any of a lower one, and first come, first served within one priority.
+PRIORITIES = ("urgent", "high", "normal", "low")
+DEFAULT_PRIORITY = "normal"
+
 
 @dataclass
 class AgentState:
@@ -35,6 +40,7 @@ class WaitingChat:
     conversation_id: int
     queued_at: float
     department: str | None = None
+    priority: str = DEFAULT_PRIORITY
 
 
 @dataclass
@@ -46,6 +52,17 @@ class Decision:
 
 def covers(agent: AgentState, department: str | None) -> bool:
     return not agent.departments or department is None or department in agent.departments
+
+
+def priority_rank(priority: str | None) -> int:
+    """0 for the most urgent; an unknown priority counts as normal."""
+    return PRIORITIES.index(priority) if priority in PRIORITIES else PRIORITIES.index(DEFAULT_PRIORITY)
+
+
+def serving_key(chat: WaitingChat) -> tuple:
+    """The queue's order: priority first, then the time the chat first queued (a requeued chat keeps it, so it
+    goes before newer chats of its priority), then the id."""
+    return (priority_rank(chat.priority), chat.queued_at, chat.conversation_id)
 
 
 def choose_agent(agents: list[AgentState], department: str | None = None) -> tuple[AgentState | None, str]:
@@ -73,12 +90,12 @@ def choose_agent(agents: list[AgentState], department: str | None = None) -> tup
 
 
 def plan_assignments(queue: list[WaitingChat], agents: list[AgentState], now: float) -> list[Decision]:
-    """Assign waiting chats oldest first for as long as some agent has a free slot.
+    """Assign waiting chats in queue order (`serving_key`) for as long as some agent has a free slot.
 
     Works on copies, so the caller can apply decisions one by one (and skip any that fail)."""
     agents = [AgentState(**{**a.__dict__, "departments": list(a.departments)}) for a in agents]
     decisions: list[Decision] = []
-    for chat in sorted(queue, key=lambda c: (c.queued_at, c.conversation_id)):
+    for chat in sorted(queue, key=serving_key):
         agent, reason = choose_agent(agents, chat.department)
         if agent is None:
             break
@@ -89,8 +106,8 @@ def plan_assignments(queue: list[WaitingChat], agents: list[AgentState], now: fl
 
 
 def queue_order(queue: list[WaitingChat]) -> list[int]:
-    """Conversation ids in the order they will be served (FIFO by the time they first queued)."""
-    return [c.conversation_id for c in sorted(queue, key=lambda c: (c.queued_at, c.conversation_id))]
+    """Conversation ids in the order they will be served: by priority, then first come, first served."""
+    return [c.conversation_id for c in sorted(queue, key=serving_key)]
 
 
 def estimate_wait_seconds(position: int, recent_waits: list[float], agents: list[AgentState]) -> int | None:

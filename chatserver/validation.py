@@ -57,6 +57,16 @@ def integer(obj: dict, name: str, minimum: int | None = None, maximum: int | Non
     return value
 
 
+def id_list(obj: dict, name: str, maximum: int, max_items: int = 100) -> list[int]:
+    """A list of positive integer ids (at most `max_items`)."""
+    value = obj.get(name)
+    if not isinstance(value, list) or len(value) > max_items:
+        raise InvalidPayload(f"'{name}' must be a list of at most {max_items} ids")
+    if any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= maximum for v in value):
+        raise InvalidPayload(f"'{name}' must hold positive integer ids")
+    return value
+
+
 def boolean(obj: dict, name: str, required: bool = True) -> bool | None:
     value = obj.get(name)
     if value is None and not required:

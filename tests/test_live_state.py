@@ -152,7 +152,7 @@ async def test_a_summary_is_kept_for_a_waiting_chat_only(live):
     await live.set_summary(1, summary)
     board = await live.queue_board(110.0)
     assert board[0] == {"conversation_id": 1, "position": 1, "queued_at": 100.0, "wait_seconds": 10,
-                        "department": None, **summary}
+                        "department": None, "priority": "normal", **summary}
     assert board[1]["first_question"] is None and board[1]["suggestions"] == [] and board[1]["feedback"] == []
 
 
@@ -265,3 +265,16 @@ async def test_a_visitor_is_online_while_any_of_their_sockets_is(live):
     assert await live.visitor_online("v1") and not await live.visitor_online("v2")
     await live.visitor_disconnected("v1", "s2")
     assert not await live.visitor_online("v1")
+
+
+
+async def test_priority_orders_the_queue_and_a_retrack_moves_a_waiting_chat(live):
+    await live.track(conversation(1, "queued", queued_at=100.0))
+    await live.track(conversation(2, "queued", queued_at=101.0))
+    await live.track({**conversation(3, "queued", queued_at=102.0), "priority": "high"})
+    assert [c["conversation_id"] for c in await live.queue_board(110.0)] == [3, 1, 2]
+    await live.track({**conversation(2, "queued", queued_at=101.0), "priority": "urgent"})
+    board = await live.queue_board(110.0)
+    assert [(c["conversation_id"], c["priority"]) for c in board] == [(2, "urgent"), (3, "high"), (1, "normal")]
+    assert [c.conversation_id for c in sorted(await live.waiting(), key=lambda c: c.queued_at)] == [1, 2, 3]
+    assert (await live.visitor_queue_state(1))["position"] == 3

@@ -10,6 +10,7 @@ from ..routing import plan_assignments
 from ..store import agents as agent_queries
 from ..store import bot_log
 from ..store import conversations as conv_queries
+from ..store import labels as label_queries
 from . import access, surveys
 from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, MessageAdded,
                      QueueBoard, QueuePosition)
@@ -54,13 +55,30 @@ def snapshot(db, conversation_id: int) -> dict:
         "article_events": bot_log.article_events(db, conversation_id),
         "visitor": visitor_queries.visitor_details(db, conversation["visitor_id"]),
         "events": conv_queries.conversation_events(db, conversation_id),
+        "labels": label_queries.labels_of(db, conversation_id),
+        "transfer_note": transfer_note(db, conversation_id),
     }
 
 
-def _assign(db, conversation_id, agent_id, event_type, actor_type, actor_id, reason, now, expect):
+def transfer_note(db, conversation_id: int) -> dict | None:
+    """The note left by the transfer that gave the chat to its current agent, if that transfer had one."""
+    for event in reversed(conv_queries.conversation_events(db, conversation_id)):
+        if event["type"] in ("assigned", "requeued", "closed"):
+            return None
+        if event["type"] == "transferred":
+            details = event["details"] or {}
+            if not details.get("note"):
+                return None
+            author = agent_queries.get_agent(db, int(event["actor_id"])) if event["actor_id"] else None
+            return {"text": details["note"], "from_agent_id": details.get("from_agent_id"),
+                    "by_agent_name": author["name"] if author else None, "created_at": event["created_at"]}
+    return None
+
+
+def _assign(db, conversation_id, agent_id, event_type, actor_type, actor_id, reason, now, expect, note=None):
     """Assign (or transfer) and store the line the visitor sees about it, in one transaction."""
     conversation = conv_queries.assign_conversation(db, conversation_id, agent_id, event_type, actor_type, actor_id,
-                                                    reason, now, expect)
+                                                    reason, now, expect, note=note)
     name = conversation["agent_name"]
     if event_type == "transferred":
         line = conv_queries.add_system_line(db, conversation, "transferred", f"{name} took over the chat", now,
@@ -146,7 +164,20 @@ async def claim(desk, agent: dict, conversation_id: int) -> dict:
     return conversation
 
 
-async def transfer(desk, agent: dict, conversation_id: int, target_id: int) -> dict:
+def _transfer(db, conversation_id, target_id, agent, reason, now, note):
+    """One transaction: the chat goes to `target_id`; a note for them is kept with the transfer (its event) and in
+    the history as a private note."""
+    conversation, _, line = _assign(db, conversation_id, target_id, "transferred", "agent", agent["id"], reason, now,
+                                    ("assigned",), note=note)
+    if note:
+        conversation = conv_queries.get_conversation(db, conversation_id)     # its last_seq moved with the line
+        conv_queries.add_agent_message(db, conversation, agent["id"], None, note, now, private=True,
+                                       payload={"transfer": {"to_agent_id": target_id,
+                                                             "to_agent_name": conversation["agent_name"]}})
+    return conversation, snapshot(db, conversation_id), line
+
+
+async def transfer(desk, agent: dict, conversation_id: int, target_id: int, note: str | None = None) -> dict:
     async with desk.live.routing():
         current = await desk.live.holder(conversation_id)
         if current is None:
@@ -165,8 +196,8 @@ async def transfer(desk, agent: dict, conversation_id: int, target_id: int) -> d
         now = time.time()
         source = await desk.live.agent(current)
         reason = f"transferred from {source.name if source else 'an agent'} to {target.name} by {agent['name']}"
-        conversation, snap, line = await desk.store.write(_assign, conversation_id, target_id, "transferred", "agent",
-                                                    agent["id"], reason, now, ("assigned",))
+        conversation, snap, line = await desk.store.write(_transfer, conversation_id, target_id, agent, reason, now,
+                                                          note)
         await desk.live.assigned(conversation, now)
         events: list = [ChatUnassigned(current, conversation_id, reason, target.name, agent["id"], agent["name"])]
         if await desk.live.agent(current) is not None:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from triage import KnowledgeBase
 
     from ..config import Config
+    from ..files import FileStorage
     from ..site_settings import SiteSettings
     from ..store import Store
     from ..tokens import ServerSecret
@@ -31,6 +32,7 @@ class Desk:
     secret: "ServerSecret"
     # Hands composed emails to the SMTP server (mail/sender.py SmtpMailer); the outbox worker calls it.
     mailer: object = None
+    files: "FileStorage | None" = None          # attachments' bytes (chatserver/files/)
     background: set = field(default_factory=set)
     # Named long-running jobs of this node, one each (the outbox's delivery run), cancelled at shutdown.
     jobs: dict = field(default_factory=dict)

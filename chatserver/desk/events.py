@@ -65,6 +65,14 @@ class LifecycleChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ConversationUpdated:
+    """A conversation's labels or priority changed: the consoles of the agent holding it hear the new values."""
+    conversation_id: int
+    agent_id: int | None
+    changes: dict
+
+
+@dataclass(frozen=True, slots=True)
 class AgentStatusChanged:
     agent_id: int
     status: dict

@@ -176,7 +176,7 @@ class InProcessLiveState(LiveState):
         status = conversation["status"]
         if status == "queued":
             self.queue[cid] = WaitingChat(cid, conversation["queued_at"] or conversation["created_at"],
-                                           conversation["department"])
+                                           conversation["department"], conversation.get("priority") or "normal")
             self._holder.pop(cid, None)
         elif status == "assigned":
             self.queue.pop(cid, None)
@@ -244,6 +244,7 @@ class InProcessLiveState(LiveState):
             summary = self._summaries.get(cid, {})
             board.append({"conversation_id": cid, "position": position, "queued_at": waiting.queued_at,
                           "wait_seconds": int(now - waiting.queued_at), "department": waiting.department,
+                          "priority": waiting.priority,
                           "first_question": summary.get("first_question"),
                           "suggestions": summary.get("suggestions", []), "feedback": summary.get("feedback", [])})
         return board

@@ -21,7 +21,7 @@ consistent is one script or one MULTI. Nothing here is a protocol of our own:
 
 Keys (all under `<CHAT_REDIS_PREFIX>:live:`): `agents` (set of ids), `agent:<id>` (hash), `presence:<id>` (hash node
 -> sockets), `node:<node>`, `held:<id>` (set of conversation ids), `holder`, `visitor`, `waiting` (JSON
-[queued_at, department]), `summary` (JSON), `queue_sent` (hashes by conversation id), `recent_waits` (list, newest
+[queued_at, department, priority]), `summary` (JSON), `queue_sent` (hashes by conversation id), `recent_waits` (list, newest
 first), `loaded`, `leader`, `lock:routing`, `lock:queue_view`, `limit:<name>:<key>` (sorted set), `visitors:<node>` (set of the visitor ids with a socket on that node, expiring
 with the node). The scripts build
 key names from that prefix, so a single Redis (or a Sentinel-managed primary) is supported, not Redis Cluster.
@@ -74,8 +74,8 @@ def _agent_state(row: list) -> AgentState:
 def _waiting(entries: dict) -> dict[int, WaitingChat]:
     chats = {}
     for cid, value in entries.items():
-        queued_at, department = orjson.loads(value)
-        chats[int(cid)] = WaitingChat(int(cid), queued_at, department)
+        queued_at, department, *rest = orjson.loads(value)     # [queued_at, department, priority]
+        chats[int(cid)] = WaitingChat(int(cid), queued_at, department, rest[0] if rest else "normal")
     return chats
 
 
@@ -338,7 +338,8 @@ class RedisLiveState(LiveState):
 
     @staticmethod
     def _track_args(conversation: dict) -> list:
-        waiting = orjson.dumps([conversation["queued_at"] or conversation["created_at"], conversation["department"]]) \
+        waiting = orjson.dumps([conversation["queued_at"] or conversation["created_at"], conversation["department"],
+                                conversation.get("priority") or "normal"]) \
             if conversation["status"] == "queued" else ""
         return [conversation["id"], conversation["visitor_id"], conversation["status"], waiting,
                 conversation.get("agent_id") or ""]
@@ -387,6 +388,7 @@ class RedisLiveState(LiveState):
             summary = orjson.loads(summaries[str(cid)]) if str(cid) in summaries else {}
             board.append({"conversation_id": cid, "position": position, "queued_at": chat.queued_at,
                           "wait_seconds": int(now - chat.queued_at), "department": chat.department,
+                          "priority": chat.priority,
                           "first_question": summary.get("first_question"),
                           "suggestions": summary.get("suggestions", []), "feedback": summary.get("feedback", [])})
         return board

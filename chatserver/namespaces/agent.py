@@ -7,13 +7,15 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, email_replies, lifecycle, presence, sessions
+from ..desk import assignment, bot, conversations, email_replies, labels, lifecycle, presence, search, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
+from ..routing import PRIORITIES
 from ..security.origins import is_own_origin
 from .base import ChatNamespace, refusal
 
 MAX_ID = 2**53
+TRANSFER_NOTE_CHARS = 1000
 
 
 def same_origin(environ: dict, config) -> bool:
@@ -93,7 +95,8 @@ class AgentNamespace(ChatNamespace):
         body = validation.payload(payload)
         cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
         target = validation.integer(body, "agent_id", minimum=1, maximum=MAX_ID)
-        conversation = await assignment.transfer(self.desk, agent, cid, target)
+        note = validation.text(body, "note", TRANSFER_NOTE_CHARS, required=False)
+        conversation = await assignment.transfer(self.desk, agent, cid, target, note)
         return {"ok": True, "conversation_id": cid, "agent_id": conversation["agent_id"]}
 
     async def on_close(self, sid, payload):
@@ -148,3 +151,24 @@ class AgentNamespace(ChatNamespace):
         slug = validation.slug(body)
         client_id = validation.client_id(body) if "client_id" in body else None
         return await bot.send_article(self.desk, agent, cid, slug, client_id)
+
+    async def on_labels(self, sid, payload):
+        """Replace a conversation's labels with `label_ids` (ids from the label list)."""
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        label_ids = validation.id_list(body, "label_ids", MAX_ID)
+        return await labels.set_labels(self.desk, agent, cid, label_ids)
+
+    async def on_priority(self, sid, payload):
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        priority = validation.choice(body, "priority", set(PRIORITIES))
+        return await labels.set_priority(self.desk, agent, cid, priority)
+
+    async def on_search(self, sid, payload):
+        """Conversations you may read, by words and filters (the console's search and its lists)."""
+        agent = await self._agent(sid)
+        criteria = search.parse_criteria(validation.payload(payload))
+        return await search.agent_search(self.desk, agent, criteria)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, email_replies, sessions, surveys
+from ..desk import bot, conversations, email_replies, search, sessions, surveys
 from ..errors import RateLimited
 from ..mail.strings import LANGUAGES
 from ..security import client_address
@@ -100,6 +100,15 @@ class VisitorNamespace(ChatNamespace):
                                        required=False)
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await conversations.visitor_history(self.desk, visitor["visitor_id"], before_id)
+
+    async def on_search(self, sid, payload):
+        """The visitor's own conversations holding some words."""
+        visitor = await self._visitor(sid)
+        body = validation.payload(payload)
+        query = validation.text(body, "query", search.QUERY_CHARS)
+        before_id = validation.integer(body, "before_id", minimum=1, maximum=MAX_ID, required=False)
+        await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
+        return await search.visitor_search(self.desk, visitor["visitor_id"], query, before_id)
 
     async def on_request_agent(self, sid, payload):
         visitor = await self._visitor(sid)

@@ -156,7 +156,11 @@ def grouped(conversations: list[dict], params: ReportParams, metric) -> dict:
         return result
     buckets: dict[str, list[dict]] = defaultdict(list)
     for conversation in conversations:
-        buckets[group_key(conversation, params.group_by)].append(conversation)
+        if params.group_by == "label":      # a conversation counts once under each of its labels
+            for label in conversation.get("labels") or ["(no label)"]:
+                buckets[label].append(conversation)
+        else:
+            buckets[group_key(conversation, params.group_by)].append(conversation)
     keys = [d.isoformat() for d in params.days()] if params.group_by == "day" else sorted(buckets)
     result["groups"] = [{"group": key, **metric(buckets.get(key, []))} for key in keys]
     return result

@@ -8,7 +8,7 @@ from typing import Mapping
 
 from ..errors import InvalidPayload
 
-GROUP_BY = ("day", "agent", "department", "handled_by")
+GROUP_BY = ("day", "agent", "department", "handled_by", "label")
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 

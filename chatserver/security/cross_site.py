@@ -5,7 +5,8 @@ A POST, PUT, PATCH or DELETE is refused with 403 `cross_site_request` when eithe
 (`Sec-Fetch-Site` other than `same-origin` or `none`, or an `Origin` that is not this server's). Requests without
 either header are not from a browser page (API clients, scripts) and pass; forms still need their CSRF token.
 Engine.IO's long-polling POSTs under /socket.io/ are exempt: the widget sends them from the shop's pages, and
-Engine.IO checks their origin against the allowed origins itself.
+Engine.IO checks their origin against the allowed origins itself; so are the widget's uploads (/widget/attachments),
+authenticated by the visitor's token in a header and admitted by CORS for the allowed origins only.
 """
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from .. import keys
 from .origins import is_own_origin
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-EXEMPT_PREFIXES = ("/socket.io/",)
+# /widget/attachments: the widget's uploads come from the shop's pages too; they carry the visitor's token (a
+# header no browser adds on its own) and CORS admits only the allowed origins (views/attachments.py).
+EXEMPT_PREFIXES = ("/socket.io/", "/widget/attachments")
 SAME_SITE_FETCHES = frozenset({"same-origin", "none"})
 
 

@@ -175,4 +175,9 @@
     picker.addEventListener("input", () => { text.value = picker.value; });
     text.addEventListener("input", sync);
   }
+
+  // -- settings: each label chip in its colour (set through the CSSOM: the CSP allows no style attributes) ------
+  for (const chip of document.querySelectorAll(".ad-label-chip[data-colour]")) {
+    if (/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(chip.dataset.colour)) chip.style.setProperty("--chip", chip.dataset.colour);
+  }
 })();

@@ -133,8 +133,12 @@ export async function confirmTransfer(event) {
   const chosen = document.querySelector("#transfer-agents input[name=agent]:checked");
   const error = $("transfer-error");
   if (!chosen) { error.hidden = false; error.textContent = "Choose an agent who is online and has a free slot."; return; }
-  const ack = await act("transfer", { conversation_id: state.activeId, agent_id: Number(chosen.value) });
+  const payload = { conversation_id: state.activeId, agent_id: Number(chosen.value) };
+  const note = $("transfer-note").value.trim();
+  if (note) payload.note = note;
+  const ack = await act("transfer", payload);
   if (!ack.ok) { error.hidden = false; error.textContent = ack.message; return; }
+  $("transfer-note").value = "";
   $("transfer-dialog").close();
 }
 

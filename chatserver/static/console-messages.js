@@ -1,6 +1,7 @@
 // One element per message: visitor, bot, agent, system and private notes look clearly different.
 // Text is always set as text; links are built from the article slug, never taken from the payload.
 import { clockTime, h, percent } from "./console-dom.js";
+import { attachmentElement } from "./console-files.js";
 
 const BOT_KINDS = {
   suggestions: "suggested articles",
@@ -71,7 +72,9 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
 
   if (message.author === "visitor") {
     return h("li", { class: "cs-msg cs-msg-visitor", dataset },
-      meta(visitorLabel, message), h("div", { class: "cs-bubble", dir: "auto" }, message.text));
+      meta(visitorLabel, message, message.kind === "attachment" ? "sent a file" : null),
+      h("div", { class: "cs-bubble", dir: "auto" }, message.kind === "attachment" && payload.attachment
+        ? attachmentElement(payload.attachment) : message.text));
   }
 
   if (message.author === "bot") {
@@ -101,6 +104,9 @@ export function messageElement(message, myAgentId, visitorLabel = "Visitor") {
         h("a", { href: articleHref(payload.slug), target: "_blank", rel: "noopener", class: "cs-card-title" },
           payload.title || message.text),
         payload.excerpt ? h("p", { class: "cs-card-why" }, payload.excerpt) : null));
+  } else if (message.kind === "attachment" && payload.attachment) {
+    element = h("li", { class: "cs-msg cs-msg-agent", dataset },
+      meta(who, message, "sent a file"), h("div", { class: "cs-bubble" }, attachmentElement(payload.attachment)));
   } else {
     element = h("li", { class: "cs-msg cs-msg-agent", dataset },
       meta(who, message), h("div", { class: "cs-bubble", dir: "auto" }, message.text));

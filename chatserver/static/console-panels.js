@@ -26,6 +26,7 @@ export function renderQueue(queue, { canClaim, onClaim }) {
         h("span", { class: "cs-wait", dataset: { waited: item.wait_seconds, at: queue.receivedAt } },
           `Waiting ${duration(item.wait_seconds)}`),
         item.department ? h("span", { class: "cs-chip" }, item.department) : h("span", { class: "cs-chip cs-chip-muted" }, "no department"),
+        item.priority && item.priority !== "normal" ? h("span", { class: `cs-chip cs-priority cs-priority-${item.priority}` }, item.priority) : null,
         h("span", { class: "cs-position" }, `#${item.position}`),
         h("button", { type: "button", class: "cs-btn cs-btn-primary cs-btn-small cs-claim", disabled: !canClaim,
           title: canClaim ? null : "All your chat slots are taken", onclick: () => onClaim(item.conversation_id) }, "Claim")),

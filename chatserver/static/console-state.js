@@ -84,6 +84,8 @@ export function upsertSnapshot(snapshot) {
   conversation.visitor = snapshot.visitor;
   conversation.articleEvents = snapshot.article_events || [];
   conversation.events = snapshot.events || [];
+  conversation.labels = snapshot.labels || [];
+  conversation.transferNote = snapshot.transfer_note || null;
   conversation.lastActivity = Math.max(conversation.lastActivity, snapshot.conversation.created_at || 0);
   const added = mergeMessages(conversation, [...(snapshot.messages || []), ...(state.orphans.get(id) || [])]);
   state.orphans.delete(id);

@@ -6,6 +6,7 @@ import { messageElement } from "./console-messages.js";
 import { renderBotSuggestions, renderConversationList, renderKbResults, renderQueue, renderRoutingLog,
   renderVisitor } from "./console-panels.js";
 import { focusComposer, setComposerConversation } from "./console-composer.js";
+import { renderTags } from "./console-tags.js";
 import { state } from "./console-state.js";
 
 const TYPING_SHOWN_MS = 8000;   // hide "typing…" if the visitor's "stopped" never arrives
@@ -205,6 +206,7 @@ export function renderPane() {
   renderRoutingLog(conversation);
   renderKbPanel();
   setComposerConversation(conversation);
+  renderTags(conversation);
   if (!conversation) return;
   const name = visitorName(conversation);
   $("pane-avatar").textContent = initials(name);

@@ -6,9 +6,12 @@ import { setupAlerts } from "./console-alerts.js";
 import { tickQueue } from "./console-panels.js";
 import { setupComposer, showComposerError } from "./console-composer.js";
 import { contiguousSeq, mergeMessages, request, socket, state, upsertSnapshot } from "./console-state.js";
-import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, renderAll, renderLists, renderPane,
-  renderPresence, setTyping, setViewActions, toast, viewing } from "./console-view.js";
+import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, openConversation, renderAll,
+  renderLists, renderPane, renderPresence, setTyping, setViewActions, toast, viewing } from "./console-view.js";
 import * as actions from "./console-actions.js";
+import { applyUpdate, setupTags } from "./console-tags.js";
+import { refreshSearch, setupSearch } from "./console-search.js";
+import { setupFiles } from "./console-files.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -60,6 +63,7 @@ socket.on("session", (session) => {
   showConnection(null);
   renderAll();
   for (const id of held) syncConversation(state.conversations.get(id));
+  refreshSearch();
   actions.retryPending();
   // Back after a drop while online: say so again, so chats that queued up meanwhile are routed to us now.
   if (reconnected && session.status.status === "online") actions.setStatus("online");
@@ -89,6 +93,7 @@ socket.on("assigned", (snapshot) => {
   renderLists();
   if (open || (wasEnded && conversation.id === state.activeId)) renderPane();
   syncConversation(conversation);
+  refreshSearch();
 });
 
 socket.on("unassigned", (event) => {
@@ -107,6 +112,7 @@ socket.on("conversation_closed", (event) => {
     : { visitor: "the visitor", agent: "an agent", system: "the system" }[event.closed_by] || event.closed_by;
   endConversation(conversation, { label: "Closed", text: `Chat closed by ${by}.` });
   syncConversation(conversation);
+  refreshSearch();
 });
 
 socket.on("conversation_state", (event) => {
@@ -128,6 +134,8 @@ socket.on("message", (message) => {
   const added = mergeMessages(conversation, [message]);
   if (added.length) afterNewMessages(conversation, added);
 });
+
+socket.on("conversation_updated", applyUpdate);
 
 socket.on("typing", (event) => {
   const conversation = state.conversations.get(event.conversation_id);
@@ -207,6 +215,9 @@ $("messages").addEventListener("click", (event) => {
 });
 
 setupAlerts();
+setupTags();
+setupFiles({ added: afterNewMessages, error: showComposerError });
+setupSearch({ openHeld: openConversation, openReadOnly: actions.showEarlierConversation });
 keepMessagesAtBottom();
 setupComposer({
   onSend: (conversation, text, mode) => { showComposerError(""); actions.sendMessage(conversation, text, mode); },

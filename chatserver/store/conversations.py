@@ -200,7 +200,8 @@ def queue_conversation(db: Database, conversation_id: int, visitor_id: str | Non
 
 
 def assign_conversation(db: Database, conversation_id: int, agent_id: int, event_type: str, actor_type: str,
-                        actor_id: object, reason: str, now: float, expect_status: tuple[str, ...]) -> dict:
+                        actor_id: object, reason: str, now: float, expect_status: tuple[str, ...],
+                        note: str | None = None) -> dict:
     conversation = get_conversation(db, conversation_id)
     if conversation is None:
         raise NotFound("no such conversation")
@@ -209,8 +210,10 @@ def assign_conversation(db: Database, conversation_id: int, agent_id: int, event
     db.execute("UPDATE conversations SET status = 'assigned', agent_id = ?, assigned_at = ?, "
                "first_assigned_at = COALESCE(first_assigned_at, ?) WHERE id = ?",
                [agent_id, now, now, conversation_id])
-    add_event(db, conversation_id, event_type, actor_type, actor_id, reason, now,
-              {"agent_id": agent_id, "from_agent_id": conversation["agent_id"]})
+    details = {"agent_id": agent_id, "from_agent_id": conversation["agent_id"]}
+    if note:
+        details["note"] = note      # a transfer's note for the receiving agent
+    add_event(db, conversation_id, event_type, actor_type, actor_id, reason, now, details)
     return get_conversation(db, conversation_id)
 
 

@@ -28,7 +28,10 @@ from .schema import migrations as sqlite_migrations
 TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "conversation_events",
           "article_events", "unanswered_questions", "settings", "canned_replies", "surveys", "presence_log",
           "article_versions", "example_proposals", "example_proposal_sources", "email_outbox", "email_inbound",
-          "conversation_states"]
+          "conversation_states", "labels", "conversation_labels", "attachments"]
+# SQLite-only tables derived from the others (the FTS5 index of messages and its shadow tables): never copied;
+# PostgreSQL keeps its own index (pg_schema.m16b_message_search).
+DERIVED_TABLE_PREFIXES = ("messages_fts",)
 MESSAGE_COLUMNS = "conversation_id, seq, author, agent_id, private, kind, client_id, text, payload, created_at"
 
 
@@ -76,7 +79,7 @@ def _source(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                             "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'")}
-    unknown = sorted(names - set(TABLES))
+    unknown = sorted(name for name in names - set(TABLES) if not name.startswith(DERIVED_TABLE_PREFIXES))
     if unknown:
         conn.close()
         raise CopyRefused(f"the copy does not know the tables {unknown}: add them to chatserver/store/copy.py")

@@ -273,6 +273,63 @@ def m19a_example_proposals(db) -> None:
         PRIMARY KEY (proposal_id, conversation_id)
     )""")
 
+
+@migrations()
+def m16a_labels_priority(db) -> None:
+    # As on SQLite: the label list, labels on conversations, and a conversation's priority. `labels.name` is
+    # CITEXT (SQLite's COLLATE NOCASE).
+    db.execute("CREATE EXTENSION IF NOT EXISTS citext")
+    db.execute(f"""
+    CREATE TABLE labels (
+        id {ID},
+        name CITEXT NOT NULL UNIQUE,
+        colour TEXT NOT NULL DEFAULT '#4856d6',
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE conversation_labels (
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        label_id BIGINT NOT NULL REFERENCES labels(id),
+        agent_id BIGINT,
+        created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (conversation_id, label_id)
+    )""")
+    db.execute("CREATE INDEX conversation_labels_label ON conversation_labels(label_id)")
+    db.execute("ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal' "
+               "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
+
+
+@migrations()
+def m16b_message_search(db) -> None:
+    # As on SQLite, full-text search over every message (store/search.py): here a GIN index over the words of each
+    # message (`simple` configuration: no language's stemming, as SQLite's unicode61 tokenizer).
+    db.execute("CREATE INDEX messages_text_search ON messages USING GIN (to_tsvector('simple', text))")
+
+
+@migrations()
+def m16c_attachments(db) -> None:
+    # As on SQLite: the files sent in conversations (their bytes are in the file storage, not here).
+    db.execute(f"""
+    CREATE TABLE attachments (
+        id {ID},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        message_id BIGINT REFERENCES messages(id),
+        uploader TEXT NOT NULL CHECK (uploader IN ('visitor', 'agent')),
+        uploader_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        sha256 TEXT NOT NULL,
+        storage_key TEXT NOT NULL,
+        thumbnail_key TEXT,
+        width INTEGER,
+        height INTEGER,
+        created_at DOUBLE PRECISION NOT NULL,
+        UNIQUE (conversation_id, client_id)
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

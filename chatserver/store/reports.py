@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from .labels import labels_by_conversation
+
 CONVERSATION_COLUMNS = (
     "c.id, c.visitor_id, c.status, c.department, c.agent_id, a.name AS agent_name, c.created_at, "
     "c.first_visitor_message_at, c.queued_at, c.assigned_at, c.first_assigned_at, c.first_agent_response_at, "
@@ -44,8 +46,12 @@ def presence_between(db: Database, start: float, end: float) -> list[dict]:
 
 
 def report_dataset(db: Database, start: float, end: float) -> dict:
+    conversations = conversations_between(db, start, end)
+    labels = labels_by_conversation(db, [c["id"] for c in conversations])
+    for conversation in conversations:
+        conversation["labels"] = labels.get(conversation["id"], [])
     return {
-        "conversations": conversations_between(db, start, end),
+        "conversations": conversations,
         "article_events": article_events_between(db, start, end),
         "unanswered": unanswered_between(db, start, end),
         "presence": presence_between(db, start, end),

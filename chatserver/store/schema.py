@@ -277,3 +277,70 @@ def m14c_conversation_states(db: Database) -> None:
     )""")
     db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
                "WHERE state = 'snoozed'")
+
+
+@migrations()
+def m16a_labels_priority(db: Database) -> None:
+    # Labels an admin keeps (Admin → Settings) and agents put on conversations; a conversation's priority orders
+    # the queue (chatserver/routing.py). A new column with a default: the conversations table is not rebuilt.
+    db.execute("""
+    CREATE TABLE labels (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        colour TEXT NOT NULL DEFAULT '#4856d6',
+        created_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE conversation_labels (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        label_id INTEGER NOT NULL REFERENCES labels(id),
+        agent_id INTEGER,
+        created_at REAL NOT NULL,
+        PRIMARY KEY (conversation_id, label_id)
+    )""")
+    db.execute("CREATE INDEX conversation_labels_label ON conversation_labels(label_id)")
+    db.execute("ALTER TABLE conversations ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal' "
+               "CHECK (priority IN ('low', 'normal', 'high', 'urgent'))")
+
+
+@migrations()
+def m16b_message_search(db: Database) -> None:
+    # Full-text search over every message (store/search.py): an FTS5 index of messages.text kept by triggers, so no
+    # write path has to remember it. External content: the text is not stored twice. Existing messages are indexed
+    # once here ('rebuild').
+    db.execute("CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id', "
+               "tokenize='unicode61 remove_diacritics 2')")
+    db.execute("CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+               "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END")
+    db.execute("CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+               "INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END")
+    db.execute("CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+               "INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+               "INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text); END")
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+
+
+@migrations()
+def m16c_attachments(db: Database) -> None:
+    # Files sent in a conversation (chatserver/files/: the bytes live in the file storage under `storage_key`,
+    # never in the database). One message of kind 'attachment' per file; `client_id` makes an upload idempotent,
+    # as for messages: a retried upload finds its row and stores nothing twice.
+    db.execute("""
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        message_id INTEGER REFERENCES messages(id),
+        uploader TEXT NOT NULL CHECK (uploader IN ('visitor', 'agent')),
+        uploader_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        storage_key TEXT NOT NULL,
+        thumbnail_key TEXT,
+        width INTEGER,
+        height INTEGER,
+        created_at REAL NOT NULL,
+        UNIQUE (conversation_id, client_id)
+    )""")

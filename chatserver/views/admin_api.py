@@ -9,6 +9,7 @@ from ..errors import InvalidPayload, NotFound
 from ..store import agents as agent_queries
 from ..store import settings as settings_queries
 from ..desk import agents as agent_ops
+from ..desk import labels as label_ops
 from ..desk import settings as settings_ops
 from .admin_common import admin_json, require_admin
 
@@ -73,6 +74,27 @@ async def delete_reply(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def list_labels(request: web.Request) -> web.Response:
+    await require_admin(request)
+    return web.json_response({"ok": True, "labels": await label_ops.list_labels(request.app[keys.DESK])})
+
+
+async def add_label(request: web.Request) -> web.Response:
+    _, payload = await admin_json(request)
+    label = await label_ops.create_label(request.app[keys.DESK], payload)
+    return web.json_response({"ok": True, "label": label}, status=201)
+
+
+async def delete_label(request: web.Request) -> web.Response:
+    await admin_json(request)
+    try:
+        label_id = int(request.match_info["label_id"])
+    except ValueError:
+        raise InvalidPayload("the label id must be a number") from None
+    await label_ops.delete_label(request.app[keys.DESK], label_id)
+    return web.json_response({"ok": True})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/api/admin/agents", list_agents)
     app.router.add_post("/api/admin/agents", create_agent)
@@ -82,3 +104,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/admin/canned-replies", list_replies)
     app.router.add_post("/api/admin/canned-replies", add_reply)
     app.router.add_delete("/api/admin/canned-replies/{reply_id}", delete_reply)
+    app.router.add_get("/api/admin/labels", list_labels)
+    app.router.add_post("/api/admin/labels", add_label)
+    app.router.add_delete("/api/admin/labels/{label_id}", delete_label)

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from .. import keys
 from ..desk import hours, outbox
+from ..desk import labels as label_ops
 from ..desk import settings as settings_ops
 from ..mail.smtp_url import masked
 from ..errors import Conflict, InvalidFields, InvalidPayload, NotFound
@@ -25,12 +26,14 @@ async def page(request: web.Request, status: int = 200, values: dict | None = No
         shown["allowed_origins"] = "\n".join(shown["allowed_origins"])
     replies = await request.app[keys.STORE].read(settings_queries.canned_replies)
     email = await outbox.status(request.app[keys.DESK])
+    labels = await label_ops.list_labels(request.app[keys.DESK])
     return admin_page(request, "admin_settings.html", status=status, section="settings",
                       settings=[s for s in SETTINGS if s.group == "site"],
                       email_settings=[s for s in SETTINGS if s.group == "email"], email=email,
                       hours_settings=[s for s in SETTINGS if s.group == "hours"],
                       hours_now=hours.status(request.app[keys.DESK]),
-                      values=shown, replies=replies, errors=context.pop("errors", {}),
+                      values=shown, replies=replies, labels=labels, label_errors=context.pop("label_errors", {}),
+                      new_label=context.pop("new_label", {}), errors=context.pop("errors", {}),
                       reply_errors=context.pop("reply_errors", {}), new_reply=context.pop("new_reply", {}),
                       notice=request.query.get("done"), **context)
 
@@ -83,8 +86,33 @@ async def delete_reply_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/admin/settings?done=reply_deleted#canned-replies")
 
 
+async def add_label_form(request: web.Request) -> web.Response:
+    _, form = await admin_form(request)
+    fields = {"name": form.get("name", ""), "colour": form.get("colour", "")}
+    try:
+        await label_ops.create_label(request.app[keys.DESK], fields)
+    except InvalidPayload as exc:
+        field = "colour" if exc.code == "invalid_colour" else "name"
+        return await _page(request, status=400, label_errors={field: exc.message}, new_label=fields)
+    except Conflict as exc:
+        message = "A label with that name exists already" if exc.code == "label_exists" else exc.message
+        return await _page(request, status=409, label_errors={"name": message}, new_label=fields)
+    raise web.HTTPSeeOther("/admin/settings?done=label_added#labels")
+
+
+async def delete_label_form(request: web.Request) -> web.Response:
+    await admin_form(request)
+    try:
+        await label_ops.delete_label(request.app[keys.DESK], int(request.match_info["label_id"]))
+    except (ValueError, NotFound):
+        raise web.HTTPNotFound(text="No such label") from None
+    raise web.HTTPSeeOther("/admin/settings?done=label_deleted#labels")
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/settings", settings_page)
     app.router.add_post("/admin/settings", save_settings_form)
     app.router.add_post("/admin/settings/canned-replies", add_reply_form)
     app.router.add_post("/admin/settings/canned-replies/{reply_id}/delete", delete_reply_form)
+    app.router.add_post("/admin/settings/labels", add_label_form)
+    app.router.add_post("/admin/settings/labels/{label_id}/delete", delete_label_form)

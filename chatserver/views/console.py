@@ -8,6 +8,7 @@ from .. import keys
 from ..auth import require_agent
 from ..desk.presence import presence_of
 from ..store import agents as agent_queries
+from ..store import labels as label_queries
 from ..store import settings as settings_queries
 from .public import render
 
@@ -41,7 +42,15 @@ async def agents(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "agents": listed}, headers={"Cache-Control": "no-store"})
 
 
+async def labels(request: web.Request) -> web.Response:
+    """GET /api/console/labels: the label list agents tag conversations with (admins keep it in Admin → Settings)."""
+    await require_agent(request)
+    found = await request.app[keys.STORE].read(label_queries.all_labels)
+    return web.json_response({"ok": True, "labels": found}, headers={"Cache-Control": "no-store"})
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/console", console_page)
     app.router.add_get("/api/console/canned-replies", canned_replies)
     app.router.add_get("/api/console/agents", agents)
+    app.router.add_get("/api/console/labels", labels)

@@ -85,6 +85,8 @@ async def widget_config(request: web.Request) -> web.Response:
         "colour": settings.get("widget_colour"),
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
+        "attachment_max_bytes": config.attachment_max_bytes,
+        "attachment_types": config.attachment_types,
         "agents_online": await request.app[keys.DESK].live.agents_online(),
         "email": outbox.email_settings(request.app[keys.DESK])[0] is not None,   # offer transcripts by email
         "hours": hours.status(request.app[keys.DESK]),      # {open, next_open_at, timezone}

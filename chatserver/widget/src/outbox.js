@@ -1,6 +1,7 @@
 // The outbox: every message gets a client id and waits in localStorage (shared by the site's tabs, kept across
 // reloads) until its ack. Sent one at a time, in order; the server drops a resend it already stored.
 import { h, lengthNote, newClientId } from "../../static/shared.js";
+import { fileItems, forgetFile, upload } from "./attachments.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
@@ -19,17 +20,26 @@ let flushing = false;
 
 export const outbox = () => stored().outbox || [];
 const setOutbox = (items) => persist({ outbox: items });
-const patchItem = (id, changes) => setOutbox(outbox().map((i) => (i.id === id ? Object.assign({}, i, changes) : i)));
+// Files wait in this tab only (their bytes cannot go to localStorage, and another tab could not send them): a file
+// still unsent when the page goes away is gone, and the visitor attaches it again.
+let fileOutbox = [];
+/** Everything waiting, messages and this tab's files, in the order they were given. */
+const waiting = () => outbox().concat(fileOutbox).sort((a, b) => a.at - b.at);
+const patchItem = (id, changes) => {
+  const patch = (i) => (i.id === id ? Object.assign({}, i, changes) : i);
+  if (fileOutbox.some((i) => i.id === id)) fileOutbox = fileOutbox.map(patch);
+  else setOutbox(outbox().map(patch));
+};
 
 export function renderPending() {
-  const items = outbox();
+  const items = waiting();
   const ids = new Set(items.map((i) => i.id));
   for (const [id, row] of pendingRows) if (!ids.has(id)) { row.remove(); pendingRows.delete(id); }
   for (const item of items) {
     let row = pendingRows.get(item.id);
     if (!row) {
       row = h("div", { class: "row me gap", "data-client-id": item.id },
-        h("div", { class: "bubble" }, h("span", { class: "sr", text: t("you") + ": " }),
+        h("div", { class: item.kind === "file" ? "bubble file-pending" : "bubble" }, h("span", { class: "sr", text: t("you") + ": " }),
           richText(h("div", { class: "txt", dir: "auto" }), item.text)),
         h("div", { class: "meta" }));
       pendingRows.set(item.id, row);
@@ -50,6 +60,7 @@ export function renderPending() {
 /** The stored copy of an outbox message arrived: it leaves the outbox. */
 export function forgetPending(clientId) {
   if (outbox().some((i) => i.id === clientId)) setOutbox(outbox().filter((i) => i.id !== clientId));
+  if (fileOutbox.some((i) => i.id === clientId)) { fileOutbox = fileOutbox.filter((i) => i.id !== clientId); forgetFile(clientId); }
   renderPending();
 }
 
@@ -86,14 +97,49 @@ export function submitMessage() {
   flush();
 }
 
+/** Files chosen, pasted or dropped: each waits in the outbox (in order with the messages) until it is stored. */
+export function submitFiles(files) {
+  const items = fileItems(files);
+  if (!items.length) return;
+  fileOutbox = fileOutbox.concat(items);
+  renderPending();
+  scrollDown(true);
+  connect();
+  flush();
+}
+
 /** Send the outbox in order, one message at a time, each until its ack (or a failure that needs the visitor). */
 export async function flush() {
   if (flushing) return;
   flushing = true;
   try {
     while (isConnected() && state.ready) {
-      const item = outbox().find((i) => !i.failed);
+      const item = waiting().find((i) => !i.failed);
       if (!item) break;
+      if (item.kind === "file") {
+        const stored = await upload(item);
+        if (stored.ok) {
+          forgetFile(item.id);
+          addMessage({
+            id: stored.id, seq: stored.seq, conversation_id: stored.conversation_id, author: "visitor",
+            kind: "attachment", text: item.name, created_at: stored.created_at, client_id: item.id,
+            payload: { attachment: stored.attachment },
+          }, false);
+          scrollDown(false);
+          continue;
+        }
+        if (stored.retry && (busyRetries.get(item.id) || 0) < 20) {
+          // The network (or a busy server) cut the upload: send the same file again with the same client id,
+          // which the server stores once however many tries reach it.
+          busyRetries.set(item.id, (busyRetries.get(item.id) || 0) + 1);
+          setTimeout(flush, 2000);
+          break;
+        }
+        busyRetries.delete(item.id);
+        patchItem(item.id, { failed: stored.message || true });
+        renderPending();
+        continue;
+      }
       let ack;
       try {
         ack = await send("message", { client_id: item.id, text: item.text }, ACK_MS);

@@ -4,8 +4,9 @@
 import { h } from "../../static/shared.js";
 import { cancelEnd, endChat, newChat, requestAgent } from "./conversation.js";
 import { icon } from "./icons.js";
-import { renderCount, submitMessage } from "./outbox.js";
+import { renderCount, submitFiles, submitMessage } from "./outbox.js";
 import { close, toggle } from "./panel.js";
+import { state } from "./state.js";
 import { DIR, LANG, t } from "./strings.js";
 import { onInput } from "./typing.js";
 import { openHistory } from "./views/history.js";
@@ -68,7 +69,22 @@ export function buildUi() {
     },
   });
   ui.send = h("button", { class: "send", type: "submit", "aria-label": t("send") }, icon("send"));
-  ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } }, ui.input, ui.send);
+  ui.fileInput = h("input", { type: "file", multiple: true, hidden: true, tabindex: "-1",
+    accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf",
+    onchange: () => { submitFiles(ui.fileInput.files); ui.fileInput.value = ""; } });
+  ui.attach = h("button", { class: "attach", type: "button", "aria-label": t("attach"), title: t("attach"),
+    onclick: () => {
+      // The admin's list (CHAT_ATTACHMENT_TYPES, from /widget/config.json) narrows the file picker; the server checks.
+      const types = state.config.attachment_types;
+      if (Array.isArray(types) && types.length) ui.fileInput.accept = types.join(",");
+      ui.fileInput.click();
+    } }, icon("clip"));
+  ui.input.addEventListener("paste", (e) => {
+    const files = e.clipboardData && e.clipboardData.files;
+    if (files && files.length) { e.preventDefault(); submitFiles(files); }
+  });
+  ui.composer = h("form", { class: "composer", onsubmit: (e) => { e.preventDefault(); submitMessage(); } },
+    ui.attach, ui.fileInput, ui.input, ui.send);
   ui.newChat = h("button", { class: "btn", type: "button", text: t("newChat"), hidden: true, onclick: newChat });
   ui.pastLink = h("button", { class: "link past", type: "button", text: t("past"), hidden: true, onclick: () => openHistory() });
   ui.count = h("p", { class: "count", id: "cw-count", "aria-live": "polite", hidden: true });
@@ -89,6 +105,17 @@ export function buildUi() {
   }, h("div", { class: "head" }, ui.avatar, h("div", { class: "who" }, ui.title, ui.sub), ui.end, ui.close),
   ui.conn, ui.confirm, ui.chat, ui.article, ui.surveyView, ui.history);
 
+  ui.panel.append(h("div", { class: "dropzone", "aria-hidden": "true", text: t("dropFiles") }));
+  let dragDepth = 0;
+  const dragging = (e) => e.dataTransfer && Array.from(e.dataTransfer.types || []).includes("Files");
+  ui.panel.addEventListener("dragenter", (e) => { if (dragging(e)) { dragDepth += 1; ui.panel.classList.add("dragover"); } });
+  ui.panel.addEventListener("dragleave", () => { dragDepth = Math.max(0, dragDepth - 1); if (!dragDepth) ui.panel.classList.remove("dragover"); });
+  ui.panel.addEventListener("dragover", (e) => { if (dragging(e)) e.preventDefault(); });
+  ui.panel.addEventListener("drop", (e) => {
+    dragDepth = 0;
+    ui.panel.classList.remove("dragover");
+    if (e.dataTransfer && e.dataTransfer.files && e.dataTransfer.files.length) { e.preventDefault(); submitFiles(e.dataTransfer.files); }
+  });
   // The widget's direction and language are its own, whatever the host page's <html dir> says.
   ui.frame = h("div", { class: "cw", dir: DIR, lang: LANG }, ui.panel, ui.launcher);
   root.append(ui.frame);

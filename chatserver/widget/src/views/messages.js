@@ -4,6 +4,7 @@ import { clockTime, h } from "../../../static/shared.js";
 import { endChat, requestAgent } from "../conversation.js";
 import { botLine, LANG, t } from "../strings.js";
 import { ui } from "../ui.js";
+import { attachmentView } from "../attachments.js";
 import { openArticle, REASONS } from "./article.js";
 
 /** Plain text with http(s) links made clickable; every piece is a text node. */
@@ -60,7 +61,8 @@ export function messageRow(m, previous, live) {
   const bubble = h("div", { class: "bubble" }, h("span", { class: "sr", text: authorName(m) + ": " }), text);
   // The bot's own lines in the widget's language: the server stores them in English and names each with
   // `payload.say`; unknown names (and English) show the stored text.
-  richText(text, (m.author === "bot" && botLine(payload.say)) || feedbackText(m) || m.text || "");
+  if (m.kind === "attachment" && payload.attachment) bubble.append(attachmentView(payload.attachment));
+  else richText(text, (m.author === "bot" && botLine(payload.say)) || feedbackText(m) || m.text || "");
   row.append(bubble);
   if (m.kind === "suggestions" && Array.isArray(payload.articles)) {
     row.append(h("div", { class: "cards" }, payload.articles.map(articleCard)));
