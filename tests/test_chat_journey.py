@@ -235,11 +235,12 @@ async def test_session_states_routing_as_it_is_when_sent_not_when_read(server, m
     await first.disconnect()
     await server.create_agent("sam@example.com", "Sam")
     store_read = server.store.read
+    taken = asyncio.Event()
 
     async def slow_after_snapshot_read(query, *args):
         found = await store_read(query, *args)
         if query is sessions.visitor_view:
-            await asyncio.sleep(1.0)           # the row is read; the agent comes online meanwhile
+            await asyncio.wait_for(taken.wait(), 20)    # the row is read; the agent takes the chat meanwhile
         return found
 
     monkeypatch.setattr(server.store, "read", slow_after_snapshot_read)
@@ -248,6 +249,7 @@ async def test_session_states_routing_as_it_is_when_sent_not_when_read(server, m
     await again.connect(server.url, auth={"visitor_token": token})
     await server.agent("sam@example.com")                     # online: takes the waiting chat at once
     joined = await again.wait_for("agent_joined")
+    taken.set()
     session = await again.wait_for("session")
     names = [name for name, _ in again.events]
     assert names.index("agent_joined") < names.index("session"), names    # the race this test is about
@@ -293,7 +295,9 @@ async def test_healthz_reports_the_knowledge_base_and_its_sentence_meaning(serve
     with_meaning = await server_factory(kb_dir=FIXTURE_KB)
     async with aiohttp.ClientSession() as http:
         async with http.get(plain.url + "/healthz") as resp:
-            assert (await resp.json())["kb"] == {"articles": len(plain.app[keys.KB]), "meaning": "off"}
+            kb = (await resp.json())["kb"]
+            assert {k: kb[k] for k in ("articles", "meaning")} == {"articles": len(plain.app[keys.KB]), "meaning": "off"}
+            assert set(kb["threshold"]) >= {"value", "source"}, kb     # the bot's threshold and where it came from
         assert await asyncio.to_thread(with_meaning.app[keys.KB].wait_embedded, 60)
         async with http.get(with_meaning.url + "/healthz") as resp:
             assert (await resp.json())["kb"]["meaning"] == "ready"

@@ -247,31 +247,55 @@ def m004_visitor_ip_networks(db) -> None:
 
 
 @migrations()
-def m19a_example_proposals(db) -> None:
-    # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
+def m14a_email_outbox(db) -> None:
     db.execute(f"""
-    CREATE TABLE example_proposals (
+    CREATE TABLE email_outbox (
         id {ID},
-        slug TEXT NOT NULL,
-        text TEXT NOT NULL,
-        normalised TEXT NOT NULL,
-        count INTEGER NOT NULL DEFAULT 1,
-        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
-        first_seen DOUBLE PRECISION NOT NULL,
-        last_seen DOUBLE PRECISION NOT NULL,
-        decided_by TEXT,
-        decided_at DOUBLE PRECISION,
-        UNIQUE (slug, normalised)
-    )""")
-    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
-    db.execute("""
-    CREATE TABLE example_proposal_sources (
-        proposal_id BIGINT NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
-        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
-        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        conversation_id BIGINT REFERENCES conversations(id),
+        recipient TEXT NOT NULL,
+        subject TEXT,
+        raw TEXT,
+        details TEXT,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        lease_until DOUBLE PRECISION,
+        last_error TEXT,
+        created_by BIGINT,
         created_at DOUBLE PRECISION NOT NULL,
-        PRIMARY KEY (proposal_id, conversation_id)
+        sent_at DOUBLE PRECISION
     )""")
+    db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
+    db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
+
+
+@migrations()
+def m14b_email_replies(db) -> None:
+    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
+    db.execute(f"""
+    CREATE TABLE email_inbound (
+        id {ID},
+        message_id TEXT NOT NULL UNIQUE,
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        message_row_id BIGINT,
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
+def m14c_conversation_states(db) -> None:
+    db.execute("""
+    CREATE TABLE conversation_states (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
+        snoozed_until DOUBLE PRECISION,
+        set_by BIGINT,
+        set_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
+               "WHERE state = 'snoozed'")
 
 
 @migrations()
@@ -348,52 +372,28 @@ def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
 
 
 @migrations()
-def m14a_email_outbox(db) -> None:
+def m19a_example_proposals(db) -> None:
+    # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
     db.execute(f"""
-    CREATE TABLE email_outbox (
+    CREATE TABLE example_proposals (
         id {ID},
-        message_id TEXT NOT NULL UNIQUE,
-        kind TEXT NOT NULL,
-        conversation_id BIGINT REFERENCES conversations(id),
-        recipient TEXT NOT NULL,
-        subject TEXT,
-        raw TEXT,
-        details TEXT,
-        status TEXT NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at DOUBLE PRECISION NOT NULL,
-        lease_until DOUBLE PRECISION,
-        last_error TEXT,
-        created_by BIGINT,
-        created_at DOUBLE PRECISION NOT NULL,
-        sent_at DOUBLE PRECISION
+        slug TEXT NOT NULL,
+        text TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
+        first_seen DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL,
+        decided_by TEXT,
+        decided_at DOUBLE PRECISION,
+        UNIQUE (slug, normalised)
     )""")
-    db.execute("CREATE INDEX email_outbox_due ON email_outbox(status, next_attempt_at)")
-    db.execute("CREATE INDEX email_outbox_conversation ON email_outbox(conversation_id, id)")
-
-
-@migrations()
-def m14b_email_replies(db) -> None:
-    db.execute("ALTER TABLE visitors ADD COLUMN language TEXT")
-    db.execute(f"""
-    CREATE TABLE email_inbound (
-        id {ID},
-        message_id TEXT NOT NULL UNIQUE,
-        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
-        message_row_id BIGINT,
-        created_at DOUBLE PRECISION NOT NULL
-    )""")
-
-
-@migrations()
-def m14c_conversation_states(db) -> None:
+    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
     db.execute("""
-    CREATE TABLE conversation_states (
-        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
-        state TEXT NOT NULL CHECK (state IN ('pending', 'snoozed')),
-        snoozed_until DOUBLE PRECISION,
-        set_by BIGINT,
-        set_at DOUBLE PRECISION NOT NULL
+    CREATE TABLE example_proposal_sources (
+        proposal_id BIGINT NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
+        created_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (proposal_id, conversation_id)
     )""")
-    db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
-               "WHERE state = 'snoozed'")

@@ -189,36 +189,6 @@ def m004_visitor_ip_networks(db: Database) -> None:
 
 
 @migrations()
-def m19a_example_proposals(db: Database) -> None:
-    # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
-    # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;
-    # a rejected one stays, so it is never proposed again. Its sources are the conversations it came from.
-    db.execute("""
-    CREATE TABLE example_proposals (
-        id INTEGER PRIMARY KEY,
-        slug TEXT NOT NULL,
-        text TEXT NOT NULL,
-        normalised TEXT NOT NULL,
-        count INTEGER NOT NULL DEFAULT 1,
-        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
-        first_seen REAL NOT NULL,
-        last_seen REAL NOT NULL,
-        decided_by TEXT,
-        decided_at REAL,
-        UNIQUE (slug, normalised)
-    )""")
-    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
-    db.execute("""
-    CREATE TABLE example_proposal_sources (
-        proposal_id INTEGER NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
-        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
-        created_at REAL NOT NULL,
-        PRIMARY KEY (proposal_id, conversation_id)
-    )""")
-
-
-@migrations()
 def m14a_email_outbox(db: Database) -> None:
     # Every email the help desk sends, written in the transaction of what causes it and sent by the outbox worker
     # (chatserver/desk/outbox.py). `message_id` (the RFC 5322 Message-ID) is the idempotency key: a cause that is
@@ -343,4 +313,34 @@ def m16c_attachments(db: Database) -> None:
         height INTEGER,
         created_at REAL NOT NULL,
         UNIQUE (conversation_id, client_id)
+    )""")
+
+
+@migrations()
+def m19a_example_proposals(db: Database) -> None:
+    # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
+    # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;
+    # a rejected one stays, so it is never proposed again. Its sources are the conversations it came from.
+    db.execute("""
+    CREATE TABLE example_proposals (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL,
+        text TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        status TEXT NOT NULL DEFAULT 'proposed' CHECK (status IN ('proposed', 'accepted', 'rejected')),
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        decided_by TEXT,
+        decided_at REAL,
+        UNIQUE (slug, normalised)
+    )""")
+    db.execute("CREATE INDEX example_proposals_by_status ON example_proposals (status, slug)")
+    db.execute("""
+    CREATE TABLE example_proposal_sources (
+        proposal_id INTEGER NOT NULL REFERENCES example_proposals(id) ON DELETE CASCADE,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        source TEXT NOT NULL CHECK (source IN ('helpful', 'sent_by_agent')),
+        created_at REAL NOT NULL,
+        PRIMARY KEY (proposal_id, conversation_id)
     )""")

@@ -93,10 +93,10 @@ async def add_label_form(request: web.Request) -> web.Response:
         await label_ops.create_label(request.app[keys.DESK], fields)
     except InvalidPayload as exc:
         field = "colour" if exc.code == "invalid_colour" else "name"
-        return await _page(request, status=400, label_errors={field: exc.message}, new_label=fields)
+        return await page(request, status=400, label_errors={field: exc.message}, new_label=fields)
     except Conflict as exc:
         message = "A label with that name exists already" if exc.code == "label_exists" else exc.message
-        return await _page(request, status=409, label_errors={"name": message}, new_label=fields)
+        return await page(request, status=409, label_errors={"name": message}, new_label=fields)
     raise web.HTTPSeeOther("/admin/settings?done=label_added#labels")
 
 
