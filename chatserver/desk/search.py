@@ -14,7 +14,7 @@ from . import access
 PAGE = 25
 QUERY_CHARS = 200
 STATUSES = {"open": ("bot", "queued", "assigned"), "bot": ("bot",), "queued": ("queued",),
-            "assigned": ("assigned",), "closed": ("closed",)}
+            "assigned": ("assigned",), "closed": ("closed",), "resolved": ("closed",)}
 VIEWS = {"mine", "unassigned", "all"}
 MAX_ID = 2**53
 PREVIEW_CHARS = 140
