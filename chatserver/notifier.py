@@ -11,7 +11,7 @@ from __future__ import annotations
 import socketio
 
 from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
-                          MessageAdded, Notifier, QueueBoard, QueuePosition, Typing)
+                          MessageAdded, Notifier, QueueBoard, QueuePosition, ReceiptUpdated, Typing)
 
 VISITORS = "/visitor"
 AGENTS_NS = "/agent"
@@ -42,7 +42,7 @@ class SocketNotifier(Notifier):
             MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
             QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
-            AgentSignedOut: self._signed_out,
+            AgentSignedOut: self._signed_out, ReceiptUpdated: self._receipt,
         }
 
     async def publish(self, events: list) -> None:
@@ -113,6 +113,19 @@ class SocketNotifier(Notifier):
         else:
             await self.sio.emit("typing", {"conversation_id": event.conversation_id, "author": "visitor",
                                            "typing": event.typing}, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _receipt(self, event: ReceiptUpdated) -> None:
+        receipt = event.receipt
+        if event.reader == "visitor":
+            if event.agent_id is not None:
+                await self.sio.emit("receipt", {"conversation_id": event.conversation_id, "reader": "visitor",
+                                                "delivered_seq": receipt["delivered_seq"],
+                                                "seen_seq": receipt["seen_seq"], "seen_at": receipt["seen_at"]},
+                                    to=agent_room(event.agent_id), namespace=AGENTS_NS)
+        else:
+            await self.sio.emit("receipt", {"conversation_id": event.conversation_id, "reader": "agent",
+                                            "seen_seq": receipt["agent_seen_seq"], "seen_at": receipt["agent_seen_at"]},
+                                to=visitor_room(event.visitor_id), namespace=VISITORS)
 
     async def _signed_out(self, event: AgentSignedOut) -> None:
         await self._sign_out_here(event)

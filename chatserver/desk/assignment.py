@@ -10,6 +10,7 @@ from ..routing import plan_assignments
 from ..store import agents as agent_queries
 from ..store import bot_log
 from ..store import conversations as conv_queries
+from ..store import receipts as receipt_queries
 from . import access, surveys
 from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, QueueBoard,
                      QueuePosition)
@@ -54,6 +55,7 @@ def snapshot(db, conversation_id: int) -> dict:
         "article_events": bot_log.article_events(db, conversation_id),
         "visitor": visitor_queries.visitor_details(db, conversation["visitor_id"]),
         "events": conv_queries.conversation_events(db, conversation_id),
+        "receipts": receipt_queries.current(db, conversation_id),
     }
 
 

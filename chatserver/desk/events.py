@@ -84,6 +84,17 @@ class Typing:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptUpdated:
+    """A reader's delivered/seen seq moved forward: a visitor's reaches the agent the chat is with, an agent's
+    reaches the visitor's tabs. `receipt` is the conversation's current receipts (store/receipts.py)."""
+    conversation_id: int
+    reader: str                 # "visitor" | "agent"
+    visitor_id: str
+    agent_id: int | None
+    receipt: dict
+
+
+@dataclass(frozen=True, slots=True)
 class AgentSignedOut:
     """End sockets of an agent: every one (disabled), or those opened with one login session (logout, password
     change or reset). A changed role needs no event: sockets read the agent's role from the live state."""

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, presence, sessions
+from ..desk import assignment, bot, conversations, presence, receipts, sessions
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
 from ..security.origins import is_own_origin
@@ -126,3 +126,10 @@ class AgentNamespace(ChatNamespace):
         slug = validation.slug(body)
         client_id = validation.client_id(body) if "client_id" in body else None
         return await bot.send_article(self.desk, agent, cid, slug, client_id)
+
+    async def on_receipt(self, sid, payload):
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        seen = validation.integer(body, "seen_seq", minimum=0, maximum=MAX_ID)
+        return await receipts.agent_receipt(self.desk, agent, cid, seen)

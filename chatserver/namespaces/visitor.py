@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, sessions, surveys
-from ..errors import RateLimited
+from ..desk import bot, conversations, receipts, sessions, surveys
+from ..errors import InvalidPayload, RateLimited
 from ..security import client_address
 from .base import ChatNamespace, refusal
 
@@ -136,3 +136,14 @@ class VisitorNamespace(ChatNamespace):
         body = validation.payload(payload)
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await surveys.submit(self.desk, visitor["visitor_id"], body)
+
+    async def on_receipt(self, sid, payload):
+        visitor = await self._visitor(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        delivered = validation.integer(body, "delivered_seq", minimum=0, maximum=MAX_ID, required=False)
+        seen = validation.integer(body, "seen_seq", minimum=0, maximum=MAX_ID, required=False)
+        if delivered is None and seen is None:
+            raise InvalidPayload("send 'delivered_seq', 'seen_seq' or both")
+        await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
+        return await receipts.visitor_receipt(self.desk, visitor["visitor_id"], cid, delivered, seen)

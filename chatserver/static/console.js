@@ -9,6 +9,7 @@ import { contiguousSeq, mergeMessages, request, socket, state, upsertSnapshot } 
 import { afterNewMessages, alertAssignment, endConversation, keepMessagesAtBottom, markActiveRead, renderAll, renderLists, renderPane,
   renderPresence, setTyping, setViewActions, viewing } from "./console-view.js";
 import * as actions from "./console-actions.js";
+import { takeReceipt } from "./console-receipts.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -115,6 +116,10 @@ socket.on("message", (message) => {
   }
   const added = mergeMessages(conversation, [message]);
   if (added.length) afterNewMessages(conversation, added);
+});
+
+socket.on("receipt", (receipt) => {
+  if (receipt.reader === "visitor") takeReceipt(state.conversations.get(receipt.conversation_id), receipt);
 });
 
 socket.on("typing", (event) => {

@@ -246,6 +246,22 @@ def m004_visitor_ip_networks(db) -> None:
     migration_steps.cut_addresses_to_networks(db)
 
 
+@migrations()
+def m15a_receipts(db) -> None:
+    # As on SQLite: receipts on `seq` both ways, one row each time a reader's delivered or seen seq moves forward.
+    db.execute(f"""
+    CREATE TABLE message_receipts (
+        id {ID},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        reader TEXT NOT NULL CHECK (reader IN ('visitor', 'agent')),
+        agent_id BIGINT,
+        kind TEXT NOT NULL CHECK (kind IN ('delivered', 'seen')),
+        seq BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -186,3 +186,20 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m15a_receipts(db: Database) -> None:
+    # Delivered / seen receipts on `seq`, both ways: one row each time a reader's highest delivered or seen seq
+    # moves forward (the latest is the current receipt; the rows are the conversation's timeline).
+    db.execute("""
+    CREATE TABLE message_receipts (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        reader TEXT NOT NULL CHECK (reader IN ('visitor', 'agent')),
+        agent_id INTEGER,
+        kind TEXT NOT NULL CHECK (kind IN ('delivered', 'seen')),
+        seq INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")

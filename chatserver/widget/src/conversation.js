@@ -8,6 +8,7 @@ import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
 import { call } from "./transport.js";
+import { noteShown, onAgentRead, renderSeen, resetReceipts } from "./receipts.js";
 import { showTyping } from "./typing.js";
 import { ui } from "./ui.js";
 import { renderBadge, render } from "./views/header.js";
@@ -19,6 +20,8 @@ function resetConversation(cid) {
   state.cid = cid;
   state.rows.clear();
   state.maxSeq = 0;
+  state.seenSeq = 0;
+  state.agentSeenSeq = 0;
   ui.log.textContent = "";
   state.agentName = null;
   state.queue = null;
@@ -61,6 +64,8 @@ export function addMessage(m, live) {
   ui.log.insertBefore(row, firstRowAfter(m.seq));
   state.rows.set(m.seq, row);
   state.maxSeq = Math.max(state.maxSeq, m.seq);
+  if (m.author === "visitor" && m.seq <= state.agentSeenSeq) renderSeen();
+  noteShown();
   if (m.author === "agent") {
     showTyping(false);
     if (state.status !== "assigned" || state.agentName !== m.agent_name) {
@@ -102,10 +107,12 @@ export async function onSession(session) {
     if (!state.rows.size) { resetConversation(null); state.status = null; }
   }
   state.agentsOnline = session.agents_online;
+  resetReceipts();
   ui.log.setAttribute("aria-busy", "true");
   for (const m of session.messages || []) addMessage(m, state.hadSession);
   ui.log.setAttribute("aria-busy", "false");
   if (session.survey && !conversation) state.survey = session.survey;
+  if (conversation && session.receipts) onAgentRead(conversation.id, session.receipts.agent_seen_seq);
   state.ready = true;
   state.hadSession = true;
   render();
@@ -115,6 +122,7 @@ export async function onSession(session) {
   if (state.survey && state.open && state.view === "chat") showSurvey();
   sendContact();
   flush();
+  noteShown();
 }
 
 /** A session brings at most 1,000 messages: fetch the rest with `sync`. */

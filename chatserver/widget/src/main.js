@@ -19,6 +19,7 @@ import { close, open } from "./panel.js";
 import { state } from "./state.js";
 import { sessionFlag, STORE_KEY, stored } from "./storage.js";
 import { applyConfig } from "./theme.js";
+import { noteShown } from "./receipts.js";
 import { connect, dropConnection, reconnectNow } from "./transport.js";
 import { buildUi, ui } from "./ui.js";
 import { render, renderConnection } from "./views/header.js";
@@ -45,7 +46,7 @@ function mount() {
     render();
     renderPending();
   });
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { reconnectNow(); noteShown(); } });
   window.addEventListener("storage", (e) => { if (e.key === STORE_KEY) renderPending(); });
 
   window.ChatWidget = Object.freeze({ version: "1", open, close, identify, on });

@@ -3,6 +3,7 @@
 import { io } from "socket.io-client";
 import { onAgentJoined, onClosed, onMessage, onQueue, onSession, onTyping } from "./conversation.js";
 import { renderPending } from "./outbox.js";
+import { onReceipt } from "./receipts.js";
 import { ACK_MS, SERVER } from "./page.js";
 import { state } from "./state.js";
 import { stored } from "./storage.js";
@@ -44,6 +45,7 @@ export function connect() {
   socket.on("queue", onQueue);
   socket.on("agent_joined", onAgentJoined);
   socket.on("conversation_closed", onClosed);
+  socket.on("receipt", onReceipt);
 }
 
 export function isConnected() {
