@@ -63,6 +63,7 @@ def create_app(config: Config | None = None) -> web.Application:
     limits = {
         "visitor_messages": (config.rate_limit_messages, config.rate_limit_window_seconds),
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
+        "visitor_quality": (6, 60.0),   # `quality` reports (docs/quality.md)
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
     }
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node

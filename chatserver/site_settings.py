@@ -29,6 +29,9 @@ SETTINGS = [
     Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
     Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
     Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
+    Setting("quality_enabled", "Measure each visitor's experience", "bool",
+            "Record connection quality, delivery times and waits per conversation for the quality reports "
+            "(docs/quality.md says what is stored). Off: nothing is measured or stored."),
 ]
 
 
@@ -40,6 +43,7 @@ def defaults(config: Config) -> dict:
         "business_hours": "Mon-Fri, 9:00-18:00 CET",
         "survey_enabled": True,
         "survey_nps_enabled": True,
+        "quality_enabled": config.quality_enabled,
     }
 
 

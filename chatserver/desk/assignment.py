@@ -11,7 +11,7 @@ from ..store import agents as agent_queries
 from ..store import bot_log
 from ..store import conversations as conv_queries
 from ..store import receipts as receipt_queries
-from . import access, surveys
+from . import access, quality, surveys
 from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, QueueBoard,
                      QueuePosition)
 
@@ -80,7 +80,9 @@ async def _announcement(desk, conversation: dict, snap: dict, reason: str) -> li
 
 async def queue_events(desk) -> list:
     """Each waiting visitor's new place (only where it changed) and the whole queue for agents."""
-    events = [QueuePosition(visitor_id, state) for visitor_id, state in await desk.live.queue_changes()]
+    changes = await desk.live.queue_changes()
+    await quality.note_estimates(desk, [state for _, state in changes])
+    events = [QueuePosition(visitor_id, state) for visitor_id, state in changes]
     events.append(QueueBoard(await desk.live.queue_board(time.time()), await desk.live.agents_online()))
     return events
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, receipts, sessions, surveys
+from ..desk import bot, conversations, quality, receipts, sessions, surveys
 from ..errors import InvalidPayload, RateLimited
 from ..security import client_address
 from .base import ChatNamespace, refusal
@@ -60,7 +60,9 @@ class VisitorNamespace(ChatNamespace):
             self.session_pending.pop(sid).set()
 
     async def on_disconnect(self, sid, reason=None):
-        return None
+        session = await self.get_session(sid)
+        if session and "visitor_id" in session:
+            await quality.visitor_disconnected(self.desk, session["visitor_id"])
 
     async def _visitor(self, sid) -> dict:
         pending = self.session_pending.get(sid)
@@ -147,3 +149,7 @@ class VisitorNamespace(ChatNamespace):
             raise InvalidPayload("send 'delivered_seq', 'seen_seq' or both")
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await receipts.visitor_receipt(self.desk, visitor["visitor_id"], cid, delivered, seen)
+
+    async def on_quality(self, sid, payload):
+        visitor = await self._visitor(sid)
+        return await quality.report(self.desk, visitor["visitor_id"], validation.payload(payload))

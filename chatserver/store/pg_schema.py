@@ -262,6 +262,34 @@ def m15a_receipts(db) -> None:
     db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")
 
 
+@migrations()
+def m15b_quality_records(db) -> None:
+    # As on SQLite: one quality record per conversation (docs/quality.md).
+    db.execute("""
+    CREATE TABLE quality_records (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        connect_ms DOUBLE PRECISION,
+        reconnects INTEGER NOT NULL DEFAULT 0,
+        offline_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+        ack_p50_ms DOUBLE PRECISION,
+        ack_p95_ms DOUBLE PRECISION,
+        ack_max_ms DOUBLE PRECISION,
+        acks INTEGER NOT NULL DEFAULT 0,
+        resends INTEGER NOT NULL DEFAULT 0,
+        not_sent INTEGER NOT NULL DEFAULT 0,
+        delivery_p50_ms DOUBLE PRECISION,
+        delivery_p95_ms DOUBLE PRECISION,
+        delivery_max_ms DOUBLE PRECISION,
+        clock_offset_ms DOUBLE PRECISION,
+        hidden_replies INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        reports INTEGER NOT NULL DEFAULT 0,
+        server_disconnects INTEGER NOT NULL DEFAULT 0,
+        queue_estimate_seconds DOUBLE PRECISION,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

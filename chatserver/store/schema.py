@@ -203,3 +203,32 @@ def m15a_receipts(db: Database) -> None:
         created_at REAL NOT NULL
     )""")
     db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")
+
+
+@migrations()
+def m15b_quality_records(db: Database) -> None:
+    # The visitor's experience of one conversation as the widget measured it (docs/quality.md), plus what the
+    # server saw of their connection: one row per conversation, replaced by each `quality` report.
+    db.execute("""
+    CREATE TABLE quality_records (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        connect_ms REAL,
+        reconnects INTEGER NOT NULL DEFAULT 0,
+        offline_seconds REAL NOT NULL DEFAULT 0,
+        ack_p50_ms REAL,
+        ack_p95_ms REAL,
+        ack_max_ms REAL,
+        acks INTEGER NOT NULL DEFAULT 0,
+        resends INTEGER NOT NULL DEFAULT 0,
+        not_sent INTEGER NOT NULL DEFAULT 0,
+        delivery_p50_ms REAL,
+        delivery_p95_ms REAL,
+        delivery_max_ms REAL,
+        clock_offset_ms REAL,
+        hidden_replies INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        reports INTEGER NOT NULL DEFAULT 0,
+        server_disconnects INTEGER NOT NULL DEFAULT 0,
+        queue_estimate_seconds REAL,
+        updated_at REAL NOT NULL
+    )""")

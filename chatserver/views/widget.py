@@ -85,6 +85,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "business_hours": settings.get("business_hours"),
         "max_message_chars": config.max_message_chars,
         "agents_online": await request.app[keys.DESK].live.agents_online(),
+        "quality": bool(settings.get("quality_enabled")),
     }}, headers=headers)
 
 

@@ -8,6 +8,7 @@ import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
 import { call } from "./transport.js";
+import { flushQuality, replyShown, sessionStarted } from "./quality.js";
 import { noteShown, onAgentRead, renderSeen, resetReceipts } from "./receipts.js";
 import { showTyping } from "./typing.js";
 import { ui } from "./ui.js";
@@ -74,6 +75,7 @@ export function addMessage(m, live) {
       render();
     }
   }
+  if (live && m.author !== "visitor" && m.author !== "system") replyShown(m);
   if (live && m.author !== "visitor") {
     if (!state.open) { state.unread += 1; renderBadge(); fire("unread", state.unread); }
     fire("message", { author: m.author, text: m.text, agent_name: m.agent_name || null, kind: m.kind });
@@ -115,6 +117,7 @@ export async function onSession(session) {
   if (conversation && session.receipts) onAgentRead(conversation.id, session.receipts.agent_seen_seq);
   state.ready = true;
   state.hadSession = true;
+  sessionStarted();
   render();
   renderPending();
   scrollDown(true);
@@ -176,6 +179,7 @@ export function onClosed(e) {
   scrollDown(false);
   if (state.survey && state.open) showSurvey();
   else if (!state.open && state.survey) { state.unread += 1; renderBadge(); fire("unread", state.unread); }
+  flushQuality(false);
   fire("conversation_closed", { resolution: e.resolution, closed_by: e.closed_by });
 }
 

@@ -4,6 +4,7 @@ import { h, newClientId } from "../../static/shared.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
+import { acked, notSent } from "./quality.js";
 import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
@@ -15,6 +16,7 @@ import { richText } from "./views/messages.js";
 const BUSY_RETRIES = 2;            // automatic retries after rate_limited / storage_error
 const busyRetries = new Map();     // client id -> automatic retries used
 const pendingRows = new Map();     // client id -> its row under the log
+const attempts = new Map();        // client id -> sends so far (this page)
 let flushing = false;
 
 export const outbox = () => stored().outbox || [];
@@ -81,6 +83,9 @@ export async function flush() {
       const item = outbox().find((i) => !i.failed);
       if (!item) break;
       let ack;
+      const startedAt = performance.now();
+      const wallStartedAt = Date.now();
+      attempts.set(item.id, (attempts.get(item.id) || 0) + 1);
       try {
         ack = await send("message", { client_id: item.id, text: item.text }, ACK_MS);
       } catch (e) {
@@ -89,6 +94,8 @@ export async function flush() {
         break;
       }
       if (ack && ack.ok) {
+        acked(ack, startedAt, wallStartedAt, attempts.get(item.id));
+        attempts.delete(item.id);
         addMessage({
           id: ack.id, seq: ack.seq, conversation_id: ack.conversation_id, author: "visitor", kind: "text",
           text: item.text, created_at: ack.created_at, client_id: item.id,
@@ -103,6 +110,7 @@ export async function flush() {
         // A busy server needs no explanation; a refusal of the text itself (too long...) does.
         const busy = !ack || ack.error === "rate_limited" || ack.error === "storage_error";
         patchItem(item.id, { failed: (!busy && ack.message) || true });
+        notSent();
         renderPending();
       }
     }
