@@ -28,7 +28,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, console, public, reports, widget
+from .views import admin, console, public, reports, supervisor, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def create_app(config: Config | None = None) -> web.Application:
     origins.setup(app)
     widget.setup(app)
     console.setup(app)
+    supervisor.setup(app)
     admin.setup(app)
     reports.setup(app)
 

@@ -4,18 +4,20 @@ nobody hears of a message that was not stored. With several server processes, th
 (python-socketio's Redis manager) carries emits to the other nodes.
 
 Rooms: `visitor:<id>` (every tab of one visitor), `agent:<id>` (every console of one agent), `login:<hash>`
-(the agent sockets opened with one login session), `agents` (every connected agent: the queue board).
+(the agent sockets opened with one login session), `agents` (every connected agent: the queue board),
+`supervisors` (the consoles of admins and supervisors: the supervisor view).
 """
 from __future__ import annotations
 
 import socketio
 
 from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
-                          MessageAdded, Notifier, QueueBoard, QueuePosition, ReceiptUpdated, Typing)
+                          MessageAdded, Notifier, QueueBoard, QueuePosition, ReceiptUpdated, SupervisorBoard, Typing)
 
 VISITORS = "/visitor"
 AGENTS_NS = "/agent"
 ALL_AGENTS = "agents"
+SUPERVISORS = "supervisors"
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -42,7 +44,7 @@ class SocketNotifier(Notifier):
             MessageAdded: self._message, AgentJoined: self._agent_joined, ChatAssigned: self._assigned,
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
             QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
-            AgentSignedOut: self._signed_out, ReceiptUpdated: self._receipt,
+            AgentSignedOut: self._signed_out, ReceiptUpdated: self._receipt, SupervisorBoard: self._board,
         }
 
     async def publish(self, events: list) -> None:
@@ -57,6 +59,12 @@ class SocketNotifier(Notifier):
         await self.sio.enter_room(sid, ALL_AGENTS, namespace=AGENTS_NS)
         if session_hash:
             await self.sio.enter_room(sid, login_room(session_hash), namespace=AGENTS_NS)
+
+    async def join_supervisors(self, sid: str) -> None:
+        await self.sio.enter_room(sid, SUPERVISORS, namespace=AGENTS_NS)
+
+    async def send_supervisor_board(self, sid: str, board: dict) -> None:
+        await self.sio.emit("supervisor", board, to=sid, namespace=AGENTS_NS)
 
     async def send_session(self, audience: str, sid: str, session: dict) -> None:
         await self.sio.emit("session", session, to=sid, namespace=VISITORS if audience == "visitor" else AGENTS_NS)
@@ -113,6 +121,9 @@ class SocketNotifier(Notifier):
         else:
             await self.sio.emit("typing", {"conversation_id": event.conversation_id, "author": "visitor",
                                            "typing": event.typing}, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _board(self, event: SupervisorBoard) -> None:
+        await self.sio.emit("supervisor", event.board, to=SUPERVISORS, namespace=AGENTS_NS)
 
     async def _receipt(self, event: ReceiptUpdated) -> None:
         receipt = event.receipt

@@ -255,3 +255,17 @@ async def test_routing_decisions_never_overlap(live):
 
 async def test_a_lone_process_leads_the_timed_jobs(live):
     assert await live.leads_timed_jobs(100.0) and await live.leads_timed_jobs(101.0)
+
+
+async def test_visitor_sockets_are_counted_over_tabs(live):
+    assert await live.visitors_connected(["a", "b"]) == set()
+    assert await live.visitor_socket("a", 1) == 1
+    assert await live.visitor_socket("a", 1) == 2           # a second tab
+    assert await live.visitor_socket("b", 1) == 1
+    assert await live.visitors_connected(["a", "b", "c"]) == {"a", "b"}
+    assert await live.visitor_socket("a", -1) == 1
+    assert await live.visitors_connected(["a"]) == {"a"}     # one tab still open
+    assert await live.visitor_socket("a", -1) == 0
+    assert await live.visitor_socket("a", -1) == 0           # never below zero
+    assert await live.visitors_connected(["a", "b"]) == {"b"}
+    assert await live.visitors_connected([]) == set()

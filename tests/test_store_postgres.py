@@ -234,7 +234,7 @@ async def test_migrations_m003_and_m004_convert_an_earlier_versions_rows_as_on_s
                      "('v6', 0, 0, '2001:db8:1:2::5'), ('junk', 0, 0, 'not an address')")
     [store] = await start_nodes(database, 1)
     try:
-        assert store.migrated == ["m003_session_token_hashes", "m004_visitor_ip_networks"]
+        assert store.migrated[:2] == ["m003_session_token_hashes", "m004_visitor_ip_networks"]   # then later ones
         assert (await store.read(agent_queries.agent_for_session, "raw-token", time.time()))["id"] == agent_id
         with psycopg.connect(database) as conn:
             assert conn.execute("SELECT token_hash FROM agent_sessions").fetchone()[0] == \

@@ -58,6 +58,10 @@ class LiveState:
     async def where(self, conversation_id: int) -> dict | None: raise NotImplementedError
     async def set_recent_waits(self, waits: list[float]) -> None: raise NotImplementedError
 
+    # visitors' sockets (the supervisor view: whose visitor is disconnected now)
+    async def visitor_socket(self, visitor_id: str, delta: int) -> int: raise NotImplementedError
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]: raise NotImplementedError
+
     # rate limits
     async def allow(self, limit: str, key: str, now: float) -> bool: raise NotImplementedError
     async def reset_limit(self, limit: str, key: str) -> None: raise NotImplementedError
@@ -89,6 +93,7 @@ class InProcessLiveState(LiveState):
         self._recent_waits: list[float] = []
         self._last_queue_state: dict[int, tuple] = {}
         self._lock = asyncio.Lock()
+        self._visitor_sockets: dict[str, int] = {}
         self._limiters = {name: SlidingWindowLimiter(limit, window) for name, (limit, window) in limits.items()}
 
     @contextlib.asynccontextmanager
@@ -285,6 +290,20 @@ class InProcessLiveState(LiveState):
 
     async def set_recent_waits(self, waits: list[float]) -> None:
         self._recent_waits = list(waits)[:RECENT_WAITS]
+
+    # -- visitors' sockets ----------------------------------------------------------------------------
+
+    async def visitor_socket(self, visitor_id: str, delta: int) -> int:
+        """One more (+1) or one fewer (-1) socket of the visitor; how many remain."""
+        count = self._visitor_sockets.get(visitor_id, 0) + delta
+        if count > 0:
+            self._visitor_sockets[visitor_id] = count
+        else:
+            self._visitor_sockets.pop(visitor_id, None)
+        return max(count, 0)
+
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]:
+        return {v for v in visitor_ids if self._visitor_sockets.get(v, 0) > 0}
 
     # -- rate limits --------------------------------------------------------------------------------
 

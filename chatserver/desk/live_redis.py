@@ -424,6 +424,19 @@ class RedisLiveState(LiveState):
         except RedisError as exc:
             raise self._unreachable(exc) from exc
 
+    # -- visitors' sockets ------------------------------------------------------------------------------
+    # One count per visitor over the cluster. A node that dies without running its disconnect handlers leaves its
+    # visitors counted until each of them connects and disconnects again (the supervisor view's only use).
+
+    async def visitor_socket(self, visitor_id: str, delta: int) -> int:
+        return int(await self._run("visitor_socket", visitor_id, int(delta)))
+
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]:
+        if not visitor_ids:
+            return set()
+        counts = await self._command(self.redis.hmget, self._key("visitor_sockets"), list(visitor_ids))
+        return {v for v, c in zip(visitor_ids, counts) if c is not None and int(c) > 0}
+
     # -- rate limits ------------------------------------------------------------------------------------
 
     async def allow(self, limit: str, key: str, now: float) -> bool:

@@ -77,6 +77,12 @@ end
 """
 
 SCRIPTS = {
+    # B, visitor id, +1 or -1 | the visitor's sockets left, over every node
+    "visitor_socket": """
+local left = redis.call('HINCRBY', k('visitor_sockets'), ARGV[2], tonumber(ARGV[3]))
+if left <= 0 then redis.call('HDEL', k('visitor_sockets'), ARGV[2]); return 0 end
+return left
+""",
     # B, aid | returns one row, or every remembered agent's rows without aid
     "agents": """
 if ARGV[2] then return agent_row(ARGV[2]) end

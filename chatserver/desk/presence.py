@@ -23,6 +23,15 @@ async def agent_disconnected(desk, agent_id: int, sid: str) -> None:
     await assignment.publish_queue(desk)
 
 
+async def visitor_connected(desk, visitor_id: str) -> None:
+    """A socket of the visitor connected (the supervisor view shows visitors with none)."""
+    await desk.live.visitor_socket(visitor_id, 1)
+
+
+async def visitor_disconnected(desk, visitor_id: str) -> None:
+    await desk.live.visitor_socket(visitor_id, -1)
+
+
 async def current_agent(desk, agent_id: int) -> dict | None:
     """The agent as routing knows them now (name, role), or None once disabled: sockets check this on every
     event, so a role change or a disabled account counts at once."""

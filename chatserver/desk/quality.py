@@ -21,7 +21,7 @@ MAX_MS = 600_000.0                # 10 minutes: a latency beyond that is not a m
 MAX_COUNT = 10_000
 MAX_OFFLINE_SECONDS = 7 * 86400.0
 MAX_OFFSET_MS = 7 * 86400_000.0
-COUNTS = ("reconnects", "resends", "not_sent", "hidden_replies", "replies")
+COUNTS = ("reconnects", "resends", "not_sent", "hidden_replies", "replies", "unsent")
 FIELDS = {"conversation_id", "connect_ms", "offline_seconds", "ack_ms", "delivery_ms", "clock_offset_ms", *COUNTS}
 
 
@@ -59,7 +59,7 @@ def parse_report(body: dict) -> dict:
     figures = {name: validation.integer(body, name, minimum=0, maximum=MAX_COUNT, required=False) or 0
                for name in COUNTS}
     figures["connect_ms"] = _number(body, "connect_ms", 0.0, MAX_MS, required=False)
-    figures["offline_seconds"] = _number(body, "offline_seconds", 0.0, MAX_OFFLINE_SECONDS)
+    figures["offline_seconds"] = _number(body, "offline_seconds", 0.0, MAX_OFFLINE_SECONDS, required=False) or 0.0
     figures["clock_offset_ms"] = _number(body, "clock_offset_ms", -MAX_OFFSET_MS, MAX_OFFSET_MS, required=False)
     acks, deliveries = _samples(body, "ack_ms"), _samples(body, "delivery_ms")
     figures.update({

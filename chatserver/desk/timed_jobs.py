@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from . import assignment
+from . import assignment, supervisor
 from .events import AgentStatusChanged
 
 log = logging.getLogger(__name__)
@@ -23,4 +23,5 @@ async def tick(desk) -> bool:
         await desk.notifier.publish([AgentStatusChanged(agent.id, await assignment.agent_status(desk, agent.id))
                                      for agent in await desk.live.agents()])
     await assignment.sweep(desk)
+    await supervisor.publish(desk, time.time())
     return True

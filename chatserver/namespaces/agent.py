@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, presence, receipts, sessions
+from ..desk import assignment, bot, conversations, presence, receipts, sessions, supervisor
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
 from ..security.origins import is_own_origin
@@ -43,6 +43,7 @@ class AgentNamespace(ChatNamespace):
     async def _send_session(self, sid, agent):
         await asyncio.sleep(0)
         await self.desk.notifier.send_session("agent", sid, await sessions.agent_session(self.desk, agent))
+        await supervisor.watcher_connected(self.desk, agent, sid)
 
     async def on_disconnect(self, sid, reason=None):
         session = await self.get_session(sid)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, quality, receipts, sessions, surveys
+from ..desk import bot, conversations, presence, quality, receipts, sessions, surveys
 from ..errors import InvalidPayload, RateLimited
 from ..security import client_address
 from .base import ChatNamespace, refusal
@@ -43,6 +43,7 @@ class VisitorNamespace(ChatNamespace):
             raise refusal("rate_limited", exc.message) from None
         await self.save_session(sid, {"visitor_id": visitor_id, "page_url": page_url})
         await self.desk.notifier.join_visitor(sid, visitor_id)
+        await presence.visitor_connected(self.desk, visitor_id)
         # The session event must follow the CONNECT packet, which python-socketio sends after this returns.
         self.session_pending[sid] = asyncio.Event()
         asyncio.get_running_loop().create_task(self._send_session(sid, visitor_id, last_seq, known_conversation))
@@ -62,6 +63,7 @@ class VisitorNamespace(ChatNamespace):
     async def on_disconnect(self, sid, reason=None):
         session = await self.get_session(sid)
         if session and "visitor_id" in session:
+            await presence.visitor_disconnected(self.desk, session["visitor_id"])
             await quality.visitor_disconnected(self.desk, session["visitor_id"])
 
     async def _visitor(self, sid) -> dict:

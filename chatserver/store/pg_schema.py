@@ -290,6 +290,19 @@ def m15b_quality_records(db) -> None:
     )""")
 
 
+@migrations()
+def m15c_supervisor_role(db) -> None:
+    # As on SQLite: the `supervisor` role widens agents.role's CHECK (PostgreSQL alters the constraint in place).
+    db.execute("ALTER TABLE agents DROP CONSTRAINT agents_role_check")
+    db.execute("ALTER TABLE agents ADD CONSTRAINT agents_role_check CHECK (role IN ('agent', 'supervisor', 'admin'))")
+
+
+@migrations()
+def m15d_quality_unsent(db) -> None:
+    # As on SQLite: the messages the widget still held unsent at its last report.
+    db.execute("ALTER TABLE quality_records ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

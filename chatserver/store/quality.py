@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 WIDGET_FIELDS = ("connect_ms", "reconnects", "offline_seconds", "ack_p50_ms", "ack_p95_ms", "ack_max_ms", "acks",
                  "resends", "not_sent", "delivery_p50_ms", "delivery_p95_ms", "delivery_max_ms", "clock_offset_ms",
-                 "hidden_replies", "replies")
+                 "hidden_replies", "replies", "unsent")
 
 
 def save_widget_report(db: Database, conversation_id: int, figures: dict, now: float) -> dict:

@@ -232,3 +232,43 @@ def m15b_quality_records(db: Database) -> None:
         queue_estimate_seconds REAL,
         updated_at REAL NOT NULL
     )""")
+
+
+@migrations(transactional=False)
+def m15c_supervisor_role(db: Database) -> None:
+    # A third role, `supervisor` (the live supervisor view and every conversation, without admin powers), widens
+    # the CHECK constraint of the shared `agents` table. SQLite cannot alter a CHECK, so the table is rebuilt as
+    # SQLite's documentation says (ALTER TABLE, "other kinds of table schema changes"): foreign keys off, one
+    # transaction that creates the new table from the same CREATE text, copies, drops the old one and renames,
+    # `foreign_key_check` before COMMIT, foreign keys on again. Not in sqlite-utils' transaction, because
+    # `PRAGMA foreign_keys` is a no-op inside one. Self-contained on purpose; a second run finds it done.
+    old, new = "CHECK (role IN ('agent', 'admin'))", "CHECK (role IN ('agent', 'supervisor', 'admin'))"
+    create = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'agents'").fetchone()[0]
+    if new in create:
+        return
+    if old not in create:
+        raise RuntimeError("m15c_supervisor_role: the agents table's role CHECK is not the one this migration knows")
+    columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(agents)").fetchall())
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(create.replace(old, new).replace("CREATE TABLE agents", "CREATE TABLE agents_rebuilt", 1))
+            db.execute(f"INSERT INTO agents_rebuilt ({columns}) SELECT {columns} FROM agents")
+            db.execute("DROP TABLE agents")
+            db.execute("ALTER TABLE agents_rebuilt RENAME TO agents")
+            problems = db.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise RuntimeError(f"m15c_supervisor_role: foreign keys broken by the rebuild: {problems[:5]}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+@migrations()
+def m15d_quality_unsent(db: Database) -> None:
+    # How many of the visitor's messages the widget still held unsent at its last report (the supervisor view).
+    db.execute("ALTER TABLE quality_records ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0")

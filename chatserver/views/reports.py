@@ -59,8 +59,8 @@ async def reports_page(request: web.Request) -> web.Response:
 
 
 async def conversation_page(request: web.Request) -> web.Response:
-    """One conversation's experience and timeline, one click from the quality figures."""
-    await require_agent(request, admin=True)
+    """One conversation's experience and timeline, one click from the quality figures (and the supervisor view)."""
+    await require_agent(request, supervisor=True)
     try:
         conversation_id = int(request.match_info["id"])
     except ValueError:

@@ -4,7 +4,7 @@ import { h, newClientId } from "../../static/shared.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
-import { acked, notSent } from "./quality.js";
+import { acked, notSent, outboxChanged } from "./quality.js";
 import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
@@ -20,7 +20,7 @@ const attempts = new Map();        // client id -> sends so far (this page)
 let flushing = false;
 
 export const outbox = () => stored().outbox || [];
-const setOutbox = (items) => persist({ outbox: items });
+const setOutbox = (items) => { persist({ outbox: items }); outboxChanged(); };
 const patchItem = (id, changes) => setOutbox(outbox().map((i) => (i.id === id ? Object.assign({}, i, changes) : i)));
 
 export function renderPending() {

@@ -3,6 +3,7 @@
 // send-to-ack latency, resends and messages not sent, delivery latency of replies (server commit to display,
 // corrected by the clock offset estimated from message round trips), replies that arrived in a hidden tab.
 // Off with data-quality="off" on the script tag, or when the admin turned measurement off.
+import { outbox } from "./outbox.js";
 import { ATTRS } from "./page.js";
 import { isLive, state } from "./state.js";
 import { persist, stored } from "./storage.js";
@@ -30,7 +31,7 @@ function recordFor(cid) {
   const saved = stored().quality;
   record = saved && saved.conversation_id === cid ? saved : {
     conversation_id: cid, connect_ms: firstConnectMs, reconnects: 0, offline_seconds: 0, ack_ms: [], resends: 0,
-    not_sent: 0, delivery_ms: [], clock_offset_ms: null, hidden_replies: 0, replies: 0,
+    not_sent: 0, delivery_ms: [], clock_offset_ms: null, hidden_replies: 0, replies: 0, unsent: 0,
   };
   return record;
 }
@@ -54,6 +55,7 @@ function schedule(delay) {
 async function report() {
   timer = null;
   if (!on() || !record || !dirty) return;
+  record.unsent = Math.min(outbox().length, 10000);
   if (!isConnected() || !state.ready) { schedule(SOON_MS); return; }
   dirty = false;
   lastSentAt = Date.now();
@@ -104,6 +106,11 @@ export function acked(ack, startedAt, wallStartedAt, attempts) {
   if (attempts > 1 || ack.duplicate) r.resends += 1;
   if (offset) r.clock_offset_ms = Math.round(offset.ms);
   changed();
+}
+
+/** The outbox changed (a message queued, sent or refused): the supervisor view hears of stuck messages. */
+export function outboxChanged() {
+  if (on() && recordFor(state.cid)) changed();
 }
 
 export function notSent() {
