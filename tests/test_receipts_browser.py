@@ -1,6 +1,7 @@
 """Receipts in Chromium: the widget reports a message seen only once it was shown in a visible tab with the chat
 open, and shows "Seen" once the agent read the visitor's message; the console reports the chat seen only while
-its tab is visible, and shows "Seen" under the reply the visitor saw.
+its tab is visible, and shows "Seen" under the reply the visitor saw. The widget's quality record counts the
+reply that arrived in the hidden tab.
 
 Headless Chromium keeps every tab visible, so the pages get a switch for `document.visibilityState` (and fire
 `visibilitychange` as a real tab switch does); everything else is the real widget, console and server."""
@@ -10,6 +11,7 @@ import asyncio
 
 from playwright.async_api import expect
 
+from chatserver.store import quality as quality_queries
 from chatserver.store import receipts as receipt_queries
 
 from support.browser import screenshot_path, sign_in
@@ -76,6 +78,15 @@ async def test_widget_reports_seen_only_when_shown_visible_and_shows_the_agents_
     await expect(mine.locator(".seen")).to_have_text("Seen", timeout=WAIT)
     await expect(page.locator(".log .seen")).to_have_count(1)
     await page.screenshot(path=screenshot_path("widget-seen-receipt"))
+
+    # The quality record counts the reply that arrived while the tab was hidden (one of one so far).
+    assert (await agent.call("close", {"conversation_id": cid}))["ok"]
+    for _ in range(100):
+        record = await server.store.read(quality_queries.get_record, cid)
+        if record and record["reports"] and record["replies"] == 1:
+            break
+        await asyncio.sleep(0.2)
+    assert (record["replies"], record["hidden_replies"]) == (1, 1), record
     await context.close()
 
 

@@ -7,6 +7,8 @@ from sqlite_utils import Database
 WIDGET_FIELDS = ("connect_ms", "reconnects", "offline_seconds", "ack_p50_ms", "ack_p95_ms", "ack_max_ms", "acks",
                  "resends", "not_sent", "delivery_p50_ms", "delivery_p95_ms", "delivery_max_ms", "clock_offset_ms",
                  "hidden_replies", "replies", "unsent")
+COUNT_DEFAULTS = {name: 0 for name in ("reconnects", "offline_seconds", "acks", "resends", "not_sent", "hidden_replies",
+                                       "replies", "unsent")}
 
 
 def save_widget_report(db: Database, conversation_id: int, figures: dict, now: float) -> dict:
@@ -16,7 +18,7 @@ def save_widget_report(db: Database, conversation_id: int, figures: dict, now: f
     db.execute(f"INSERT INTO quality_records (conversation_id, {columns}, reports, updated_at) "
                f"VALUES (?, {marks}, 1, ?) ON CONFLICT (conversation_id) DO UPDATE SET {updates}, "
                f"reports = quality_records.reports + 1, updated_at = excluded.updated_at",
-               [conversation_id, *[figures[name] for name in WIDGET_FIELDS], now])
+               [conversation_id, *[figures.get(name, COUNT_DEFAULTS.get(name)) for name in WIDGET_FIELDS], now])
     return get_record(db, conversation_id)
 
 
