@@ -19,6 +19,7 @@ from chatserver.store.portable import CONNECTION_KWARGS, Dialect, PostgresDataba
 from chatserver.store.schema import migrations
 
 from support import postgres
+from support.admin_client import AdminClient
 from support.protocol import assert_documented_error
 from support.server import ADMIN_EMAIL, ADMIN_PASSWORD, FIXTURE_KB
 
@@ -161,3 +162,26 @@ async def test_boards_stop_when_no_supervisor_is_connected(desk):
     count = len(sue.of("supervisor"))
     await asyncio.sleep(4.5)
     assert len(sue.of("supervisor")) >= count + 1             # every 2 s while connected
+
+
+async def test_an_admin_makes_an_agent_a_supervisor_and_it_counts_at_once(desk):
+    server = desk
+    admin = await AdminClient.login(server)
+    dana = await server.agent("dana@example.com", online=False)
+    listed = {a["email"]: a for a in (await admin.call("GET", "/api/admin/agents"))[1]["agents"]}
+    status, body = await admin.call("PATCH", f"/api/admin/agents/{listed['dana@example.com']['id']}",
+                                    {"role": "supervisor"})
+    assert status == 200 and body["agent"]["role"] == "supervisor", body
+    status, body = await admin.call("PATCH", f"/api/admin/agents/{listed['dana@example.com']['id']}", {"role": "boss"})
+    assert status == 400 and body["error"] == "invalid_payload", body
+    await server.create_agent("ann@example.com", "Ann")
+    ann = await server.agent("ann@example.com")
+    visitor = await server.visitor()
+    ack = await visitor.call("message", {"client_id": "v1", "text": "Hello"})
+    await ann.wait_for("assigned")
+    # Dana's open socket reads with her new role: a chat assigned to Ann (an agent gets not_assigned).
+    answer = await dana.call("conversation", {"conversation_id": ack["conversation_id"]})
+    assert answer["ok"], answer
+    status, page, _ = await admin.get("/admin/agents")
+    assert status == 200 and 'value="supervisor"' in page
+    await admin.close()
