@@ -31,7 +31,8 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, admin_email, admin_hours, attachments, console, email_inbound, public, reports, tickets, widget
+from .views import (admin, admin_email, admin_hours, attachments, console, email_inbound, public, reports, supervisor,
+                    tickets, widget)
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def create_app(config: Config | None = None) -> web.Application:
     limits = {
         "visitor_messages": (config.rate_limit_messages, config.rate_limit_window_seconds),
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
+        "visitor_quality": (6, 60.0),   # `quality` reports (docs/quality.md)
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
     }
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
@@ -85,6 +87,7 @@ def create_app(config: Config | None = None) -> web.Application:
     console.setup(app)
     tickets.setup(app)
     attachments.setup(app)
+    supervisor.setup(app)
     admin.setup(app)
     admin_email.setup(app)
     admin_hours.setup(app)

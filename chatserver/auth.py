@@ -52,7 +52,8 @@ async def current_agent(request: web.Request) -> dict | None:
     return request[AGENT]
 
 
-async def require_agent(request: web.Request, admin: bool = False) -> dict:
+async def require_agent(request: web.Request, admin: bool = False, supervisor: bool = False) -> dict:
+    """The logged-in agent; `admin`: admins only; `supervisor`: admins and supervisors."""
     agent = await current_agent(request)
     if agent is None:
         if request.headers.get("Accept", "").startswith("application/json") or request.path.startswith("/api/"):
@@ -60,6 +61,8 @@ async def require_agent(request: web.Request, admin: bool = False) -> dict:
         raise web.HTTPFound("/login?next=" + request.path)
     if admin and agent["role"] != "admin":
         raise Forbidden("admins only")
+    if supervisor and agent["role"] not in ("admin", "supervisor"):
+        raise Forbidden("admins and supervisors only")
     return agent
 
 

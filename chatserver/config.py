@@ -40,6 +40,7 @@ class Config:
     ping_timeout_seconds: float = 20.0
     sla_seconds: int = 60
     bot_enabled: bool = True
+    quality_enabled: bool = True
     kb_poll_seconds: float = 2.0
     # Sentence meaning for the bot's matcher (all-MiniLM-L6-v2, embedded in the background after start).
     kb_encoder: bool = True
@@ -212,6 +213,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "ping_timeout_seconds": ("CHAT_PING_TIMEOUT_SECONDS", float),
     "sla_seconds": ("CHAT_SLA_SECONDS", int),
     "bot_enabled": ("CHAT_BOT_ENABLED", _bool),
+    "quality_enabled": ("CHAT_QUALITY_ENABLED", _bool),
     "kb_poll_seconds": ("CHAT_KB_POLL_SECONDS", float),
     "kb_encoder": ("CHAT_KB_ENCODER", _bool),
     "kb_vector_cache_dir": ("CHAT_KB_VECTOR_CACHE_DIR", Path),

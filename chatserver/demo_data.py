@@ -23,6 +23,8 @@ from .store import Store, create_store
 from .store import agents as agent_queries
 from .store import bot_log
 from .store import conversations as conv_queries
+from .store import quality as quality_queries
+from .store import receipts as receipt_queries
 from .store import reports as report_queries
 from .store import surveys as survey_queries
 from .store import visitors as visitor_queries
@@ -89,6 +91,7 @@ class DemoChat:
     closed_by: str = "visitor"
     resolution: str = "resolved"
     survey: dict | None = None
+    quality: dict | None = None      # the widget's report and the wait estimate shown (docs/quality.md)
 
 
 def fill_demo_data(config: Config, conversations: int = 320, days: int = 30, seed: int = 7) -> dict:
@@ -113,6 +116,7 @@ async def fill_demo_data_async(config: Config, conversations: int = 320, days: i
         now = now or time.time()
         articles = _articles(config)
         plan = plan_chats(rng, articles, agents, now, days, conversations)
+        plan_quality(random.Random(seed + 15), plan)     # its own generator: the rest of the plan stays as it was
         for start in range(0, len(plan), 50):
             await store.write(_write_chats, plan[start:start + 50], agents)
         await store.write(_write_presence, presence_plan(rng, agents, now, days))
@@ -296,6 +300,34 @@ def _plan_survey(rng, chat: DemoChat) -> dict | None:
     return survey
 
 
+def plan_quality(rng: random.Random, plan: list[DemoChat]) -> None:
+    """What each visitor experienced: most on a good line, some on a flaky one (reconnects, slow acks, a message
+    not sent), more of them among the unhappy; a wait estimate for chats that queued, sometimes far off."""
+    for chat in plan:
+        unhappy = bool(chat.survey) and chat.survey.get("csat", 5) <= 2
+        flaky = rng.random() < (0.35 if unhappy else 0.1)
+        quality: dict = {"estimate": None, "widget": None}
+        if chat.queued_after is not None:
+            waited = (chat.assigned_after or chat.closed_after) - chat.queued_after
+            quality["estimate"] = round(max(15.0, waited * _lognormal(rng, 1.0, 0.5 if not unhappy else 0.9)), 0)
+        if rng.random() < 0.85:        # the rest: measurement off on their site, or gone before the first report
+            sends = 1 + (2 if chat.agent else 0)
+            acks = sorted(_lognormal(rng, 900 if flaky else 60, 0.7) for _ in range(sends))
+            replies = 1 + (2 if chat.agent else 0) + (1 if chat.helpful else 0)
+            deliveries = sorted(_lognormal(rng, 2500 if flaky else 250, 0.8) for _ in range(replies))
+            reconnects = (1 + int(rng.random() < 0.4)) if flaky and rng.random() < 0.8 else int(rng.random() < 0.04)
+            quality["widget"] = {
+                "connect_ms": round(_lognormal(rng, 1200 if flaky else 350, 0.6)), "reconnects": reconnects,
+                "offline_seconds": round(sum(rng.uniform(2, 40) for _ in range(reconnects)), 1), "acks": sends,
+                "ack_p50_ms": round(acks[len(acks) // 2]), "ack_p95_ms": round(acks[-1]), "ack_max_ms": round(acks[-1]),
+                "resends": int(flaky and rng.random() < 0.5), "not_sent": int(rng.random() < (0.12 if flaky else 0.01)),
+                "delivery_p50_ms": round(deliveries[len(deliveries) // 2]), "delivery_p95_ms": round(deliveries[-1]),
+                "delivery_max_ms": round(deliveries[-1]), "clock_offset_ms": round(rng.gauss(0, 400)),
+                "hidden_replies": rng.randint(0, replies // 2), "replies": replies,
+            }
+        chat.quality = quality
+
+
 def presence_plan(rng: random.Random, agents: dict[str, dict], now: float, days: int) -> list[tuple[int, str, float]]:
     """Online at shift start (give or take), away for lunch, away at the end of the shift."""
     today = datetime.fromtimestamp(now, timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -384,6 +416,15 @@ def _write_chat(db, chat: DemoChat, agents: dict[str, dict]) -> None:
     if chat.survey is not None:
         survey_queries.save_survey(db, chat.visitor_id, cid, dict(chat.survey), closed_at + 30,
                                    surveys.ANSWER_WINDOW_SECONDS, surveys.CORRECTION_SECONDS)
+    quality = chat.quality or {}
+    if quality.get("estimate") is not None:
+        quality_queries.note_estimates(db, [(cid, quality["estimate"])], t0 + chat.queued_after)
+    if quality.get("widget"):
+        quality_queries.save_widget_report(db, cid, quality["widget"], closed_at)
+    last_seq = conv_queries.get_conversation(db, cid)["last_seq"]
+    receipt_queries.advance(db, cid, "visitor", None, {"delivered": last_seq, "seen": last_seq}, closed_at - 5)
+    if agent is not None:
+        receipt_queries.advance(db, cid, "agent", agent["id"], {"seen": last_seq}, closed_at - 10)
 
 
 def _write_presence(db, events: list[tuple[int, str, float]]) -> None:

@@ -4,7 +4,8 @@ nobody hears of a message that was not stored. With several server processes, th
 (python-socketio's Redis manager) carries emits to the other nodes.
 
 Rooms: `visitor:<id>` (every tab of one visitor), `agent:<id>` (every console of one agent), `login:<hash>`
-(the agent sockets opened with one login session), `agents` (every connected agent: the queue board).
+(the agent sockets opened with one login session), `agents` (every connected agent: the queue board),
+`supervisors` (the consoles of admins and supervisors: the supervisor view).
 """
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import socketio
 
 from .desk.events import (AgentJoined, AgentSignedOut, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned,
                           ConversationUpdated, LifecycleChanged, MessageAdded, Notifier, QueueBoard, QueuePosition,
-                          Typing)
+                          ReceiptUpdated, SupervisorBoard, Typing)
 
 VISITORS = "/visitor"
 AGENTS_NS = "/agent"
 ALL_AGENTS = "agents"
+SUPERVISORS = "supervisors"
 
 
 def visitor_room(visitor_id: str) -> str:
@@ -44,7 +46,8 @@ class SocketNotifier(Notifier):
             ChatUnassigned: self._unassigned, ChatClosed: self._closed, AgentStatusChanged: self._status,
             QueuePosition: self._queue_position, QueueBoard: self._queue_board, Typing: self._typing,
             AgentSignedOut: self._signed_out, LifecycleChanged: self._lifecycle,
-            ConversationUpdated: self._conversation_updated,
+            ConversationUpdated: self._conversation_updated, ReceiptUpdated: self._receipt,
+            SupervisorBoard: self._board,
         }
 
     async def publish(self, events: list) -> None:
@@ -59,6 +62,12 @@ class SocketNotifier(Notifier):
         await self.sio.enter_room(sid, ALL_AGENTS, namespace=AGENTS_NS)
         if session_hash:
             await self.sio.enter_room(sid, login_room(session_hash), namespace=AGENTS_NS)
+
+    async def join_supervisors(self, sid: str) -> None:
+        await self.sio.enter_room(sid, SUPERVISORS, namespace=AGENTS_NS)
+
+    async def send_supervisor_board(self, sid: str, board: dict) -> None:
+        await self.sio.emit("supervisor", board, to=sid, namespace=AGENTS_NS)
 
     async def send_session(self, audience: str, sid: str, session: dict) -> None:
         await self.sio.emit("session", session, to=sid, namespace=VISITORS if audience == "visitor" else AGENTS_NS)
@@ -128,6 +137,22 @@ class SocketNotifier(Notifier):
         else:
             await self.sio.emit("typing", {"conversation_id": event.conversation_id, "author": "visitor",
                                            "typing": event.typing}, to=agent_room(event.agent_id), namespace=AGENTS_NS)
+
+    async def _board(self, event: SupervisorBoard) -> None:
+        await self.sio.emit("supervisor", event.board, to=SUPERVISORS, namespace=AGENTS_NS)
+
+    async def _receipt(self, event: ReceiptUpdated) -> None:
+        receipt = event.receipt
+        if event.reader == "visitor":
+            if event.agent_id is not None:
+                await self.sio.emit("receipt", {"conversation_id": event.conversation_id, "reader": "visitor",
+                                                "delivered_seq": receipt["delivered_seq"],
+                                                "seen_seq": receipt["seen_seq"], "seen_at": receipt["seen_at"]},
+                                    to=agent_room(event.agent_id), namespace=AGENTS_NS)
+        else:
+            await self.sio.emit("receipt", {"conversation_id": event.conversation_id, "reader": "agent",
+                                            "seen_seq": receipt["agent_seen_seq"], "seen_at": receipt["agent_seen_at"]},
+                                to=visitor_room(event.visitor_id), namespace=VISITORS)
 
     async def _signed_out(self, event: AgentSignedOut) -> None:
         await self._sign_out_here(event)

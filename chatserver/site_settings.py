@@ -47,6 +47,9 @@ SETTINGS = [
             "the clock.", group="hours"),
     Setting("hours_holidays", "Holidays", "holidays", "One per line: 2026-12-25 Christmas Day. Closed all day.",
             group="hours"),
+    Setting("quality_enabled", "Measure each visitor's experience", "bool",
+            "Record connection quality, delivery times and waits per conversation for the quality reports "
+            "(docs/quality.md says what is stored). Off: nothing is measured or stored."),
 ]
 
 
@@ -64,6 +67,7 @@ def defaults(config: Config) -> dict:
         "hours_timezone": "UTC",
         "hours_schedule": "",
         "hours_holidays": "",
+        "quality_enabled": config.quality_enabled,
     }
 
 

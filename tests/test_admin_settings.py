@@ -14,14 +14,15 @@ GOOD = {"widget_greeting": "Hello from the shop!", "widget_colour": "#0a7d55",
 
 
 async def test_saved_settings_apply_at_once(server, admin):
-    status, _, headers = await admin.post_form("/admin/settings", GOOD)       # NPS box left unticked
+    status, _, headers = await admin.post_form("/admin/settings", GOOD)       # NPS and quality boxes left unticked
     assert status == 303 and headers["Location"] == "/admin/settings?done=saved"
     settings = server.app[keys.SETTINGS]
     assert settings.all() == {"widget_greeting": "Hello from the shop!", "widget_colour": "#0a7d55",
                               "allowed_origins": ["https://shop.example.com", "https://www.example.com"],
                               "business_hours": "Every day, 8-20", "survey_enabled": True,
                               "survey_nps_enabled": False, "kb_threshold": None, "smtp_url": "", "email_from": "",
-                              "hours_timezone": "UTC", "hours_schedule": "", "hours_holidays": ""}
+                              "hours_timezone": "UTC", "hours_schedule": "", "hours_holidays": "",
+                              "quality_enabled": False}
     site_form = {name: value for name, value in settings.all().items()
                  if name not in ("smtp_url", "email_from", "hours_timezone", "hours_schedule", "hours_holidays")}
     assert await server.store.read(settings_queries.all_settings) == site_form   # stored, survives restarts

@@ -259,13 +259,19 @@ async def test_a_lone_process_leads_the_timed_jobs(live):
 
 async def test_a_visitor_is_online_while_any_of_their_sockets_is(live):
     assert not await live.visitor_online("v1")
+    assert await live.visitors_connected(["v1", "v2"]) == set()
     await live.visitor_connected("v1", "s1")
-    await live.visitor_connected("v1", "s2")
+    await live.visitor_connected("v1", "s2")           # a second tab
+    await live.visitor_connected("v2", "s3")
+    assert await live.visitors_connected(["v1", "v2", "v3"]) == {"v1", "v2"}
     await live.visitor_disconnected("v1", "s1")
-    assert await live.visitor_online("v1") and not await live.visitor_online("v2")
+    assert await live.visitor_online("v1") and await live.visitor_online("v2") and not await live.visitor_online("v3")
+    assert await live.visitors_connected(["v1"]) == {"v1"}     # one tab still open
     await live.visitor_disconnected("v1", "s2")
+    await live.visitor_disconnected("v1", "s2")        # a second disconnect of one socket changes nothing
     assert not await live.visitor_online("v1")
-
+    assert await live.visitors_connected(["v1", "v2"]) == {"v2"}
+    assert await live.visitors_connected([]) == set()
 
 
 async def test_priority_orders_the_queue_and_a_retrack_moves_a_waiting_chat(live):

@@ -36,7 +36,7 @@ async def test_reports_page_renders_charts_and_escapes_comments(server_factory, 
     assert await page.locator("svg.chart").count() >= 6
     assert await page.locator("svg.chart polyline").count() >= 3      # trend lines drawn
     assert await page.locator("#bot svg rect").count() >= 5            # funnel bars
-    assert await page.locator(".kpi").count() == 6
+    assert await page.locator("section[aria-label='Key figures'] .kpi").count() == 6
     nps = await page.locator(".kpi").nth(2).locator(".kpi-value").inner_text()
     assert nps not in ("", "–")
 

@@ -6,15 +6,25 @@ writes, and raises a domain error with a documented code.
 - An agent writes replies only in a chat assigned to them; notes also in queued chats (for whoever takes it).
 - An agent reads a conversation that is assigned to them or was last theirs, one waiting in the queue (they may
   claim it), or an earlier conversation of a visitor whose chat they hold now.
-- Admins (the supervisors) read everything, add notes anywhere, and may transfer or close any open chat.
+- Admins read everything, add notes anywhere, and may transfer or close any open chat.
+- Supervisors read everything and add notes anywhere (the supervisor view), without the admin's powers: no
+  transfer or close of others' chats, no admin pages.
 """
 from __future__ import annotations
 
 from ..errors import Conflict, Forbidden, NotFound
 
 
+SUPERVISING_ROLES = ("admin", "supervisor")
+
+
 def is_admin(agent: dict) -> bool:
     return agent.get("role") == "admin"
+
+
+def sees_everything(agent: dict) -> bool:
+    """Admins and supervisors read every conversation and see the supervisor view."""
+    return agent.get("role") in SUPERVISING_ROLES
 
 
 def visitor_owns(visitor_id: str, conversation: dict | None) -> dict:
@@ -31,7 +41,7 @@ def exists(conversation: dict | None) -> dict:
 
 def may_read(agent: dict, conversation: dict | None, holds_visitor: bool) -> dict:
     conversation = exists(conversation)
-    if (is_admin(agent) or conversation["agent_id"] == agent["id"] or conversation["status"] == "queued"
+    if (sees_everything(agent) or conversation["agent_id"] == agent["id"] or conversation["status"] == "queued"
             or holds_visitor):
         return conversation
     raise Forbidden("this conversation is not yours to read", code="not_assigned")
@@ -48,8 +58,8 @@ def may_reply(agent: dict, conversation: dict | None) -> dict:
 
 def may_note(agent: dict, conversation: dict | None) -> dict:
     conversation = exists(conversation)
-    if conversation["agent_id"] != agent["id"] and not is_admin(agent) and conversation["status"] != "queued":
-        raise Forbidden("only the assigned agent or an admin can add notes here", code="not_assigned")
+    if conversation["agent_id"] != agent["id"] and not sees_everything(agent) and conversation["status"] != "queued":
+        raise Forbidden("only the assigned agent, a supervisor or an admin can add notes here", code="not_assigned")
     return conversation
 
 

@@ -18,7 +18,7 @@ from ..store import agents as agent_queries
 from . import presence
 from .events import AgentSignedOut
 
-ROLES = {"agent", "admin"}
+ROLES = {"agent", "supervisor", "admin"}
 MAX_CHATS_LIMIT = 50
 MIN_PASSWORD = 10
 DEPARTMENT_RE = re.compile(r"^[\w][\w .&-]{0,39}$")

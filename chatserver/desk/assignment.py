@@ -11,7 +11,8 @@ from ..store import agents as agent_queries
 from ..store import bot_log
 from ..store import conversations as conv_queries
 from ..store import labels as label_queries
-from . import access, surveys
+from ..store import receipts as receipt_queries
+from . import access, quality, surveys
 from .events import (AgentJoined, AgentStatusChanged, ChatAssigned, ChatClosed, ChatUnassigned, MessageAdded,
                      QueueBoard, QueuePosition)
 
@@ -57,6 +58,7 @@ def snapshot(db, conversation_id: int) -> dict:
         "events": conv_queries.conversation_events(db, conversation_id),
         "labels": label_queries.labels_of(db, conversation_id),
         "transfer_note": transfer_note(db, conversation_id),
+        "receipts": receipt_queries.current(db, conversation_id),
     }
 
 
@@ -105,7 +107,9 @@ async def _announcement(desk, conversation: dict, snap: dict, line: dict, reason
 
 async def queue_events(desk) -> list:
     """Each waiting visitor's new place (only where it changed) and the whole queue for agents."""
-    events = [QueuePosition(visitor_id, state) for visitor_id, state in await desk.live.queue_changes()]
+    changes = await desk.live.queue_changes()
+    await quality.note_estimates(desk, [state for _, state in changes])
+    events = [QueuePosition(visitor_id, state) for visitor_id, state in changes]
     events.append(QueueBoard(await desk.live.queue_board(time.time()), await desk.live.agents_online()))
     return events
 

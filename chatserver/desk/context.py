@@ -38,6 +38,7 @@ class Desk:
     jobs: dict = field(default_factory=dict)
     # One article save at a time: validation and the write see the same folder.
     article_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    supervisor_board_at: float = 0.0          # when the timed jobs last published the supervisor board
 
     def run_in_background(self, coroutine, what: str) -> None:
         """Work that must not hold up an ack (the bot's answer): logged if it fails, cancelled at shutdown."""

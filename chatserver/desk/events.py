@@ -105,6 +105,23 @@ class Typing:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptUpdated:
+    """A reader's delivered/seen seq moved forward: a visitor's reaches the agent the chat is with, an agent's
+    reaches the visitor's tabs. `receipt` is the conversation's current receipts (store/receipts.py)."""
+    conversation_id: int
+    reader: str                 # "visitor" | "agent"
+    visitor_id: str
+    agent_id: int | None
+    receipt: dict
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorBoard:
+    """The live supervisor view (desk/supervisor.py), for every connected admin and supervisor."""
+    board: dict
+
+
+@dataclass(frozen=True, slots=True)
 class AgentSignedOut:
     """End sockets of an agent: every one (disabled), or those opened with one login session (logout, password
     change or reset). A changed role needs no event: sockets read the agent's role from the live state."""
@@ -128,6 +145,12 @@ class Notifier:
     async def send_session(self, audience: str, sid: str, session: dict) -> None:
         raise NotImplementedError
 
+    async def join_supervisors(self, sid: str) -> None:
+        raise NotImplementedError
+
+    async def send_supervisor_board(self, sid: str, board: dict) -> None:
+        raise NotImplementedError
+
 
 @dataclass
 class RecordingNotifier(Notifier):
@@ -147,6 +170,12 @@ class RecordingNotifier(Notifier):
 
     async def send_session(self, audience: str, sid: str, session: dict) -> None:
         self.sessions.append((audience, sid, session))
+
+    async def join_supervisors(self, sid: str) -> None:
+        self.members.append(("supervisors", sid))
+
+    async def send_supervisor_board(self, sid: str, board: dict) -> None:
+        self.sessions.append(("supervisor", sid, board))
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]

@@ -58,10 +58,12 @@ class LiveState:
     async def where(self, conversation_id: int) -> dict | None: raise NotImplementedError
     async def set_recent_waits(self, waits: list[float]) -> None: raise NotImplementedError
 
-    # visitors' sockets (whether a reply was "seen": the email continuation, desk/email_replies.py)
+    # visitors' sockets (whether a reply was "seen": the email continuation, desk/email_replies.py; the supervisor
+    # view: whose visitor is disconnected now)
     async def visitor_connected(self, visitor_id: str, sid: str) -> None: raise NotImplementedError
     async def visitor_disconnected(self, visitor_id: str, sid: str) -> None: raise NotImplementedError
     async def visitor_online(self, visitor_id: str) -> bool: raise NotImplementedError
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]: raise NotImplementedError
 
     # rate limits
     async def allow(self, limit: str, key: str, now: float) -> bool: raise NotImplementedError
@@ -292,6 +294,11 @@ class InProcessLiveState(LiveState):
 
     async def set_recent_waits(self, waits: list[float]) -> None:
         self._recent_waits = list(waits)[:RECENT_WAITS]
+
+    # -- visitors' sockets ----------------------------------------------------------------------------
+
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]:
+        return {v for v in visitor_ids if self._visitor_sids.get(v)}
 
     # -- rate limits --------------------------------------------------------------------------------
 

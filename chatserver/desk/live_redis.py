@@ -228,6 +228,20 @@ class RedisLiveState(LiveState):
             self._visitor_sids.pop(visitor_id, None)
             await self._command(self.redis.srem, self._key("visitors", self.node_id), visitor_id)
 
+    async def visitors_connected(self, visitor_ids: list[str]) -> set[str]:
+        """Those of `visitor_ids` connected to any live node (one SMISMEMBER per node's set)."""
+        if not visitor_ids:
+            return set()
+        ids = list(visitor_ids)
+        found: set[str] = set()
+        try:
+            async for key in self.redis.scan_iter(match=self._key("visitors", "*"), count=100):
+                flags = await self.redis.smismember(key, ids)
+                found.update(v for v, flag in zip(ids, flags) if flag)
+        except RedisError as exc:
+            raise self._unreachable(exc) from exc
+        return found
+
     async def visitor_online(self, visitor_id: str) -> bool:
         """Connected to any live node (a node's set expires with the node)."""
         try:

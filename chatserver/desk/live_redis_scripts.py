@@ -77,6 +77,7 @@ end
 """
 
 SCRIPTS = {
+    # B, visitor id, +1 or -1 | the visitor's sockets left, over every node
     # B, aid | returns one row, or every remembered agent's rows without aid
     "agents": """
 if ARGV[2] then return agent_row(ARGV[2]) end

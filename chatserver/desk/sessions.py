@@ -7,6 +7,7 @@ import time
 
 from ..errors import RateLimited
 from ..store import conversations as conv_queries
+from ..store import receipts as receipt_queries
 from ..store import visitors as visitor_queries
 from . import assignment, surveys
 
@@ -49,17 +50,18 @@ def public_conversation(conversation: dict | None) -> dict | None:
 
 def visitor_view(db, visitor_id: str, last_seq: int | None, known_conversation: int | None):
     conversation = conv_queries.open_conversation_of(db, visitor_id)
-    messages = []
+    messages, receipt = [], None
     if conversation is not None:
         after = last_seq if (last_seq is not None and known_conversation in (None, conversation["id"])) else 0
         messages = conv_queries.messages_after(db, conversation["id"], after, False, SYNC_LIMIT)
-    return conversation, messages
+        receipt = receipt_queries.current(db, conversation["id"])
+    return conversation, messages, receipt
 
 
 async def visitor_session(desk, visitor_id: str, last_seq: int | None, known_conversation: int | None) -> dict:
     """The visitor's `session`: their token, open conversation, the messages after `last_seq` they lack, where they
     stand in the queue, and a survey still waiting for an answer."""
-    conversation, messages = await desk.store.read(visitor_view, visitor_id, last_seq, known_conversation)
+    conversation, messages, receipt = await desk.store.read(visitor_view, visitor_id, last_seq, known_conversation)
     session = {
         "visitor_token": desk.secret.visitor_token(visitor_id),
         "visitor_id": visitor_id,
@@ -67,6 +69,7 @@ async def visitor_session(desk, visitor_id: str, last_seq: int | None, known_con
         "messages": messages,
         "queue": None,
         "agents_online": await desk.live.agents_online(),
+        "receipts": receipt,
     }
     session.update(await surveys.pending_for_session(desk, visitor_id, conversation))
     if conversation is not None:

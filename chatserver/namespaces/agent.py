@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from .. import keys, validation
 from ..auth import agent_for_token, session_token_from_environ
-from ..desk import assignment, bot, conversations, email_replies, labels, lifecycle, presence, search, sessions
+from ..desk import (assignment, bot, conversations, email_replies, labels, lifecycle, presence, receipts, search,
+                    sessions, supervisor)
 from ..desk.agents import login_session_hash
 from ..errors import Unauthorized
 from ..routing import PRIORITIES
@@ -45,6 +46,7 @@ class AgentNamespace(ChatNamespace):
     async def _send_session(self, sid, agent):
         await asyncio.sleep(0)
         await self.desk.notifier.send_session("agent", sid, await sessions.agent_session(self.desk, agent))
+        await supervisor.watcher_connected(self.desk, agent, sid)
 
     async def on_disconnect(self, sid, reason=None):
         session = await self.get_session(sid)
@@ -172,3 +174,10 @@ class AgentNamespace(ChatNamespace):
         agent = await self._agent(sid)
         criteria = search.parse_criteria(validation.payload(payload))
         return await search.agent_search(self.desk, agent, criteria)
+
+    async def on_receipt(self, sid, payload):
+        agent = await self._agent(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        seen = validation.integer(body, "seen_seq", minimum=0, maximum=MAX_ID)
+        return await receipts.agent_receipt(self.desk, agent, cid, seen)

@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 from .. import keys, validation
-from ..desk import bot, conversations, email_replies, search, sessions, surveys
-from ..errors import RateLimited
+from ..desk import bot, conversations, email_replies, quality, receipts, search, sessions, surveys
+from ..errors import InvalidPayload, RateLimited
 from ..mail.strings import LANGUAGES
 from ..security import client_address
 from .base import ChatNamespace, refusal
@@ -66,6 +66,7 @@ class VisitorNamespace(ChatNamespace):
         visitor = await self.get_session(sid)
         if visitor and visitor.get("visitor_id"):
             await sessions.visitor_socket_closed(self.desk, visitor["visitor_id"], sid)
+            await quality.visitor_disconnected(self.desk, visitor["visitor_id"])
 
     async def _visitor(self, sid) -> dict:
         pending = self.session_pending.get(sid)
@@ -159,3 +160,18 @@ class VisitorNamespace(ChatNamespace):
         body = validation.payload(payload)
         await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
         return await surveys.submit(self.desk, visitor["visitor_id"], body)
+
+    async def on_receipt(self, sid, payload):
+        visitor = await self._visitor(sid)
+        body = validation.payload(payload)
+        cid = validation.integer(body, "conversation_id", minimum=1, maximum=MAX_ID)
+        delivered = validation.integer(body, "delivered_seq", minimum=0, maximum=MAX_ID, required=False)
+        seen = validation.integer(body, "seen_seq", minimum=0, maximum=MAX_ID, required=False)
+        if delivered is None and seen is None:
+            raise InvalidPayload("send 'delivered_seq', 'seen_seq' or both")
+        await conversations.limit_visitor_events(self.desk, visitor["visitor_id"])
+        return await receipts.visitor_receipt(self.desk, visitor["visitor_id"], cid, delivered, seen)
+
+    async def on_quality(self, sid, payload):
+        visitor = await self._visitor(sid)
+        return await quality.report(self.desk, visitor["visitor_id"], validation.payload(payload))

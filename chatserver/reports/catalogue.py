@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ..errors import NotFound
-from . import figures
+from . import figures, quality
 from .parameters import ReportParams
 
-REPORTS = ("satisfaction", "speed", "breaches", "bot", "articles", "gaps", "load", "comments")
+REPORTS = ("satisfaction", "speed", "breaches", "bot", "articles", "gaps", "load", "comments", "quality")
 GROUPED_REPORTS = ("satisfaction", "speed", "bot")
 
 
@@ -45,6 +45,8 @@ def build(name: str, dataset: dict, params: ReportParams, sla_seconds: float, no
         body = {"gaps": figures.gap_list(dataset["unanswered"], meaning, (params.start_ts, params.end_ts))}
     elif name == "load":
         body = figures.load(conversations, dataset["presence"], params, now)
+    elif name == "quality":
+        body = quality.quality_report(dataset, params)
     else:
         body = {"comments": figures.comment_list(conversations)}
     grouped_by = params.group_by if name in GROUPED_REPORTS else None

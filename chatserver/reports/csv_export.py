@@ -42,7 +42,31 @@ def csv_table(report: dict) -> tuple[list[str], list[dict]]:
                    for r in report["by_day"]])
         return ["section", "key", "conversations", "agents_online_avg", "peak_concurrent_chats",
                 "peak_concurrent_agent_chats", "peak_agents_online", "agent_hours_online"], rows
+    if name == "quality":
+        return quality_table(report)
     return ["conversation_id", "date", "agent", "csat", "ces", "nps", "comment"], report["comments"]
+
+
+QUALITY_COLUMNS = ["section", "key", "group", "count", "median", "p90", "worst", "worst_conversation_id",
+                   "conversations", "csat_count", "csat_pct", "csat_mean", "ces_count", "ces_mean", "ces_agree_pct",
+                   "nps_count", "nps", "estimate_median", "wait_median", "median_abs_error", "reasons"]
+
+
+def quality_table(report: dict) -> tuple[list[str], list[dict]]:
+    """`section` = summary, distribution, split, estimate (one per day), degraded (one per conversation)."""
+    rows = [{"section": "summary", "key": key, "count": report[key]}
+            for key in ("conversations", "measured", "judged", "degraded")]
+    rows.append({"section": "summary", "key": "degraded_pct", "count": report["degraded_pct"]})
+    rows += [{"section": "summary", "key": f"degraded_{rule}", "count": n} for rule, n in report["degraded_by_rule"].items()]
+    rows += [{"section": "distribution", "key": d["measure"], **d} for d in report["distributions"]]
+    rows += [{"section": "split", "key": g["split"], **g} for g in report["splits"]]
+    accuracy = report["estimate_accuracy"]
+    rows.append({"section": "estimate", "key": "total", "count": accuracy["chats"],
+                 "median_abs_error": accuracy["median_abs_error"]})
+    rows += [{"section": "estimate", "key": d["date"], "count": d["chats"], **d} for d in accuracy["by_day"]]
+    rows += [{"section": "degraded", "key": r["conversation_id"], "group": r["path"], "reasons": " ".join(r["reasons"])}
+             for r in report["degraded_conversations"]]
+    return QUALITY_COLUMNS, rows
 
 
 def csv_text(columns: list[str], rows: list[dict]) -> str:

@@ -2,7 +2,7 @@
 the query says otherwise), 7-day rolling trend lines, the six charts, and the formatters its template uses."""
 from __future__ import annotations
 
-from . import charts, figures
+from . import charts, figures, quality
 from .catalogue import build
 from .parameters import ReportParams
 
@@ -52,8 +52,77 @@ def page_contents(dataset: dict, params: ReportParams, sla_seconds: float, now: 
             [("Chats open at once", [r["peak_concurrent_chats"] for r in load["by_day"]]),
              ("Agents online at once", [r["peak_agents_online"] for r in load["by_day"]])], y_min=0),
     }
+    experience = report("quality")
+    page_charts.update(quality_charts(experience, days))
     return {"group_by": table_params.group_by, "satisfaction": satisfaction, "speed": speed, "bot": bot,
-            "articles": articles, "gaps": gaps, "load": load, "comments": comments, "charts": page_charts}
+            "articles": articles, "gaps": gaps, "load": load, "comments": comments, "quality": experience,
+            "charts": page_charts}
+
+
+SPLIT_TITLES = {"reconnects": "Reconnects", "queue_estimate": "Queue wait vs estimate", "path": "Touch points",
+                "agent_response": "Agent response time", "degraded": "Experience"}
+MEASURE_LABELS = {
+    "connect_ms": ("Time to connect", "ms"), "reconnects": ("Reconnects", ""), "offline_seconds": ("Offline", "s"),
+    "ack_p50_ms": ("Send to ack, median per chat", "ms"), "ack_p95_ms": ("Send to ack, p95 per chat", "ms"),
+    "ack_max_ms": ("Send to ack, slowest per chat", "ms"), "delivery_p95_ms": ("Reply to screen, p95 per chat", "ms"),
+    "resends": ("Messages resent", ""), "not_sent": ("Messages not sent", ""),
+    "hidden_replies": ("Replies while the tab was hidden", ""), "bot_first_answer_seconds": ("Bot's first answer", "s"),
+    "queue_seconds": ("Time in queue", "s"), "queue_estimate_seconds": ("Wait estimate shown", "s"),
+    "estimate_error_seconds": ("Estimate error |wait − estimate|", "s"),
+    "first_response_seconds": ("First human response", "s"), "agent_response_seconds": ("Each agent response", "s"),
+    "transfers": ("Transfers", ""),
+}
+
+
+def quality_charts(report: dict, days: list[str]) -> dict:
+    """The quality section's charts: degraded reasons, CSAT by experience, latency and wait distributions, and the
+    wait estimate's error over the range."""
+    by = {d["measure"]: d for d in report["distributions"]}
+    csat_groups = [g for g in report["splits"] if g["split"] in ("reconnects", "queue_estimate", "degraded")]
+    bands = [g for g in report["splits"] if g["split"] == "agent_response"]
+    return {
+        "quality_reasons": charts.bar_chart(
+            "Degraded conversations by reason", [r.replace("_", " ") for r in report["degraded_by_rule"]],
+            list(report["degraded_by_rule"].values()), "conversations"),
+        "quality_csat": charts.bar_chart(
+            "CSAT % satisfied by experience (answers)", [f"{g['group']} ({g['csat_count']})" for g in csat_groups],
+            [g["csat_pct"] or 0 for g in csat_groups], "CSAT %", unit="%"),
+        "quality_bands": charts.bar_chart(
+            "CSAT % satisfied by agent response time (answers)", [f"{g['group']} ({g['csat_count']})" for g in bands],
+            [g["csat_pct"] or 0 for g in bands], "CSAT %", unit="%"),
+        "quality_paths": charts.bar_chart(
+            "CSAT % satisfied by touch points (answers)",
+            [f"{g['group'].replace('_', ' ')} ({g['csat_count']})" for g in report["splits"] if g["split"] == "path"],
+            [g["csat_pct"] or 0 for g in report["splits"] if g["split"] == "path"], "CSAT %", unit="%"),
+        "quality_latency": charts.bar_chart(
+            "Send to ack, slowest per chat: median · p90 · worst (ms)", ["median", "p90", "worst"],
+            [by["ack_max_ms"][k] or 0 for k in ("median", "p90", "worst")], "ms"),
+        "quality_waits": charts.bar_chart(
+            "Waits: median · p90 (s)", ["queue", "queue p90", "first reply", "first reply p90", "each reply",
+                                         "each reply p90"],
+            [by[m][k] or 0 for m in ("queue_seconds", "first_response_seconds", "agent_response_seconds")
+             for k in ("median", "p90")], "seconds"),
+        "quality_estimate": charts.line_chart(
+            "Wait estimate vs actual wait, by day", days,
+            [("Median estimate", [d["estimate_median"] for d in report["estimate_accuracy"]["by_day"]]),
+             ("Median wait", [d["wait_median"] for d in report["estimate_accuracy"]["by_day"]]),
+             ("Median abs. error", [d["median_abs_error"] for d in report["estimate_accuracy"]["by_day"]])],
+            unit=" s", y_min=0),
+    }
+
+
+def conversation_page(record: dict) -> dict:
+    """The contents of one conversation's quality page: its experience and its timeline."""
+    conversation = record["conversation"]
+    messages = record["messages"]
+    events = {}
+    for e in record["events"]:
+        events[e["type"]] = events.get(e["type"], 0) + 1
+    experience = quality.experience(conversation, record["quality"], messages, events)
+    return {"conversation": conversation, "experience": experience, "record": record["quality"],
+            "timeline": quality.timeline(conversation, messages, record["events"], record["receipts"],
+                                         record["quality"], record["survey"]),
+            "rules": quality.DEGRADED_RULES, "labels": MEASURE_LABELS}
 
 
 # -- formatters for the template ------------------------------------------------------------------------------
@@ -77,4 +146,18 @@ def fmt_num(value: float | None) -> str:
     return "–" if value is None else f"{value:g}"
 
 
-FORMATTERS = {"fmt_seconds": fmt_seconds, "fmt_pct": fmt_pct, "fmt_num": fmt_num}
+def fmt_measure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "–"
+    if unit == "s":
+        return fmt_seconds(value)
+    return f"{value:g} {unit}".strip()
+
+
+def fmt_time(ts: float | None) -> str:
+    from datetime import datetime, timezone
+    return "–" if ts is None else datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+FORMATTERS = {"fmt_seconds": fmt_seconds, "fmt_pct": fmt_pct, "fmt_num": fmt_num, "fmt_measure": fmt_measure,
+              "fmt_time": fmt_time, "measure_labels": MEASURE_LABELS, "split_titles": SPLIT_TITLES}

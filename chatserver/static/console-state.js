@@ -86,6 +86,10 @@ export function upsertSnapshot(snapshot) {
   conversation.events = snapshot.events || [];
   conversation.labels = snapshot.labels || [];
   conversation.transferNote = snapshot.transfer_note || null;
+  if (snapshot.receipts) {
+    const known = conversation.receipts || {};
+    conversation.receipts = { ...snapshot.receipts, seen_seq: Math.max(known.seen_seq || 0, snapshot.receipts.seen_seq || 0) };
+  }
   conversation.lastActivity = Math.max(conversation.lastActivity, snapshot.conversation.created_at || 0);
   const added = mergeMessages(conversation, [...(snapshot.messages || []), ...(state.orphans.get(id) || [])]);
   state.orphans.delete(id);

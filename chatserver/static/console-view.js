@@ -3,6 +3,7 @@
 import { $, clear, clockTime, hue, initials, isNearBottom, visitorName } from "./console-dom.js";
 import { beep, notify, setUnreadTitle } from "./console-alerts.js";
 import { messageElement } from "./console-messages.js";
+import { renderSeen, reportSeen } from "./console-receipts.js";
 import { renderBotSuggestions, renderConversationList, renderKbResults, renderQueue, renderRoutingLog,
   renderVisitor } from "./console-panels.js";
 import { focusComposer, setComposerConversation } from "./console-composer.js";
@@ -65,6 +66,8 @@ export function afterNewMessages(conversation, added) {
     }
     if (added.some((m) => m.kind === "suggestions")) renderBotSuggestions(conversation);
     if (stick) list.scrollTop = list.scrollHeight;
+    renderSeen(conversation);
+    reportSeen(conversation);
   }
   renderConversations();
   updateTitle();
@@ -228,6 +231,8 @@ export function renderPane() {
   list.scrollTop = list.scrollHeight;
   $("typing-text").textContent = `${name} is typing…`;
   $("typing").hidden = !conversation.typing;
+  renderSeen(conversation);
+  reportSeen(conversation);
 }
 
 export function renderAll() {
@@ -257,6 +262,7 @@ export function keepMessagesAtBottom() {
 /** Back in the tab: what is on screen counts as read. */
 export function markActiveRead() {
   const conversation = state.conversations.get(state.activeId);
+  reportSeen(conversation);
   if (document.visibilityState === "visible" && conversation && conversation.unread) {
     conversation.unread = 0;
     renderConversations();

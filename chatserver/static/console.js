@@ -12,6 +12,7 @@ import * as actions from "./console-actions.js";
 import { applyUpdate, setupTags } from "./console-tags.js";
 import { refreshSearch, setupSearch } from "./console-search.js";
 import { setupFiles } from "./console-files.js";
+import { takeReceipt } from "./console-receipts.js";
 
 // -- resync -------------------------------------------------------------------------------------------------
 
@@ -136,6 +137,9 @@ socket.on("message", (message) => {
 });
 
 socket.on("conversation_updated", applyUpdate);
+socket.on("receipt", (receipt) => {
+  if (receipt.reader === "visitor") takeReceipt(state.conversations.get(receipt.conversation_id), receipt);
+});
 
 socket.on("typing", (event) => {
   const conversation = state.conversations.get(event.conversation_id);

@@ -299,6 +299,80 @@ def m14c_conversation_states(db) -> None:
 
 
 @migrations()
+def m15a_receipts(db) -> None:
+    # As on SQLite: receipts on `seq` both ways, one row each time a reader's delivered or seen seq moves forward.
+    db.execute(f"""
+    CREATE TABLE message_receipts (
+        id {ID},
+        conversation_id BIGINT NOT NULL REFERENCES conversations(id),
+        reader TEXT NOT NULL CHECK (reader IN ('visitor', 'agent')),
+        agent_id BIGINT,
+        kind TEXT NOT NULL CHECK (kind IN ('delivered', 'seen')),
+        seq BIGINT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")
+
+
+@migrations()
+def m15b_quality_records(db) -> None:
+    # As on SQLite: one quality record per conversation (docs/quality.md).
+    db.execute("""
+    CREATE TABLE quality_records (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        connect_ms DOUBLE PRECISION,
+        reconnects INTEGER NOT NULL DEFAULT 0,
+        offline_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+        ack_p50_ms DOUBLE PRECISION,
+        ack_p95_ms DOUBLE PRECISION,
+        ack_max_ms DOUBLE PRECISION,
+        acks INTEGER NOT NULL DEFAULT 0,
+        resends INTEGER NOT NULL DEFAULT 0,
+        not_sent INTEGER NOT NULL DEFAULT 0,
+        delivery_p50_ms DOUBLE PRECISION,
+        delivery_p95_ms DOUBLE PRECISION,
+        delivery_max_ms DOUBLE PRECISION,
+        clock_offset_ms DOUBLE PRECISION,
+        hidden_replies INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        reports INTEGER NOT NULL DEFAULT 0,
+        server_disconnects INTEGER NOT NULL DEFAULT 0,
+        queue_estimate_seconds DOUBLE PRECISION,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
+def m15c_supervisor_role(db) -> None:
+    # As on SQLite: the `supervisor` role widens agents.role's CHECK (PostgreSQL alters the constraint in place).
+    db.execute("ALTER TABLE agents DROP CONSTRAINT agents_role_check")
+    db.execute("ALTER TABLE agents ADD CONSTRAINT agents_role_check CHECK (role IN ('agent', 'supervisor', 'admin'))")
+
+
+@migrations()
+def m15d_quality_unsent(db) -> None:
+    # As on SQLite: the messages the widget still held unsent at its last report.
+    db.execute("ALTER TABLE quality_records ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0")
+
+
+def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
+    """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL)""")
+    if conn.execute("SELECT 1 FROM server_secret WHERE name = 'hmac'").fetchone() is None:
+        conn.execute("INSERT INTO server_secret (name, value, created_at) VALUES ('hmac', %s, %s)", [make_key(), now])
+
+
+def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
+    """Tables whose `id` PostgreSQL generates (their INSERTs get `RETURNING id` for `lastrowid`)."""
+    return frozenset(row[0] for row in conn.execute(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND column_name = 'id' AND is_identity = 'YES'").fetchall())
+
+
+@migrations()
 def m16a_labels_priority(db) -> None:
     # As on SQLite: the label list, labels on conversations, and a conversation's priority. `labels.name` is
     # CITEXT (SQLite's COLLATE NOCASE).
@@ -352,23 +426,6 @@ def m16c_attachments(db) -> None:
         created_at DOUBLE PRECISION NOT NULL,
         UNIQUE (conversation_id, client_id)
     )""")
-
-
-def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
-    """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
-    conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (
-        name TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        created_at DOUBLE PRECISION NOT NULL)""")
-    if conn.execute("SELECT 1 FROM server_secret WHERE name = 'hmac'").fetchone() is None:
-        conn.execute("INSERT INTO server_secret (name, value, created_at) VALUES ('hmac', %s, %s)", [make_key(), now])
-
-
-def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
-    """Tables whose `id` PostgreSQL generates (their INSERTs get `RETURNING id` for `lastrowid`)."""
-    return frozenset(row[0] for row in conn.execute(
-        "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND column_name = 'id' AND is_identity = 'YES'").fetchall())
 
 
 @migrations()

@@ -250,6 +250,92 @@ def m14c_conversation_states(db: Database) -> None:
 
 
 @migrations()
+def m15a_receipts(db: Database) -> None:
+    # Delivered / seen receipts on `seq`, both ways: one row each time a reader's highest delivered or seen seq
+    # moves forward (the latest is the current receipt; the rows are the conversation's timeline).
+    db.execute("""
+    CREATE TABLE message_receipts (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+        reader TEXT NOT NULL CHECK (reader IN ('visitor', 'agent')),
+        agent_id INTEGER,
+        kind TEXT NOT NULL CHECK (kind IN ('delivered', 'seen')),
+        seq INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    )""")
+    db.execute("CREATE INDEX message_receipts_conversation ON message_receipts(conversation_id, reader, kind, seq)")
+
+
+@migrations()
+def m15b_quality_records(db: Database) -> None:
+    # The visitor's experience of one conversation as the widget measured it (docs/quality.md), plus what the
+    # server saw of their connection: one row per conversation, replaced by each `quality` report.
+    db.execute("""
+    CREATE TABLE quality_records (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        connect_ms REAL,
+        reconnects INTEGER NOT NULL DEFAULT 0,
+        offline_seconds REAL NOT NULL DEFAULT 0,
+        ack_p50_ms REAL,
+        ack_p95_ms REAL,
+        ack_max_ms REAL,
+        acks INTEGER NOT NULL DEFAULT 0,
+        resends INTEGER NOT NULL DEFAULT 0,
+        not_sent INTEGER NOT NULL DEFAULT 0,
+        delivery_p50_ms REAL,
+        delivery_p95_ms REAL,
+        delivery_max_ms REAL,
+        clock_offset_ms REAL,
+        hidden_replies INTEGER NOT NULL DEFAULT 0,
+        replies INTEGER NOT NULL DEFAULT 0,
+        reports INTEGER NOT NULL DEFAULT 0,
+        server_disconnects INTEGER NOT NULL DEFAULT 0,
+        queue_estimate_seconds REAL,
+        updated_at REAL NOT NULL
+    )""")
+
+
+@migrations(transactional=False)
+def m15c_supervisor_role(db: Database) -> None:
+    # A third role, `supervisor` (the live supervisor view and every conversation, without admin powers), widens
+    # the CHECK constraint of the shared `agents` table. SQLite cannot alter a CHECK, so the table is rebuilt as
+    # SQLite's documentation says (ALTER TABLE, "other kinds of table schema changes"): foreign keys off, one
+    # transaction that creates the new table from the same CREATE text, copies, drops the old one and renames,
+    # `foreign_key_check` before COMMIT, foreign keys on again. Not in sqlite-utils' transaction, because
+    # `PRAGMA foreign_keys` is a no-op inside one. Self-contained on purpose; a second run finds it done.
+    old, new = "CHECK (role IN ('agent', 'admin'))", "CHECK (role IN ('agent', 'supervisor', 'admin'))"
+    create = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'agents'").fetchone()[0]
+    if new in create:
+        return
+    if old not in create:
+        raise RuntimeError("m15c_supervisor_role: the agents table's role CHECK is not the one this migration knows")
+    columns = ", ".join(r[1] for r in db.execute("PRAGMA table_info(agents)").fetchall())
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(create.replace(old, new).replace("CREATE TABLE agents", "CREATE TABLE agents_rebuilt", 1))
+            db.execute(f"INSERT INTO agents_rebuilt ({columns}) SELECT {columns} FROM agents")
+            db.execute("DROP TABLE agents")
+            db.execute("ALTER TABLE agents_rebuilt RENAME TO agents")
+            problems = db.execute("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise RuntimeError(f"m15c_supervisor_role: foreign keys broken by the rebuild: {problems[:5]}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+@migrations()
+def m15d_quality_unsent(db: Database) -> None:
+    # How many of the visitor's messages the widget still held unsent at its last report (the supervisor view).
+    db.execute("ALTER TABLE quality_records ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0")
+
+
+@migrations()
 def m16a_labels_priority(db: Database) -> None:
     # Labels an admin keeps (Admin → Settings) and agents put on conversations; a conversation's priority orders
     # the queue (chatserver/routing.py). A new column with a default: the conversations table is not rebuilt.

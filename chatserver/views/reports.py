@@ -12,6 +12,7 @@ from aiohttp import web
 from .. import keys
 from ..auth import require_agent
 from ..desk import hours
+from ..errors import NotFound
 from ..reports import catalogue, csv_export, page, parameters
 from ..reports.meaning import KnowledgeBaseMeaning
 from ..store import reports as report_queries
@@ -73,6 +74,20 @@ async def reports_page(request: web.Request) -> web.Response:
                   sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
 
 
+async def conversation_page(request: web.Request) -> web.Response:
+    """One conversation's experience and timeline, one click from the quality figures (and the supervisor view)."""
+    await require_agent(request, supervisor=True)
+    try:
+        conversation_id = int(request.match_info["id"])
+    except ValueError:
+        raise NotFound("no such conversation") from None
+    record = await request.app[keys.STORE].read(report_queries.conversation_record, conversation_id)
+    if record is None:
+        raise NotFound("no such conversation")
+    return render(request, "conversation_quality.html", **page.conversation_page(record), **page.FORMATTERS)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/reports", reports_page)
+    app.router.add_get("/admin/conversations/{id:[0-9]{1,15}}", conversation_page)
     app.router.add_get("/api/reports/{name}", report_api)

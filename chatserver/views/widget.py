@@ -90,6 +90,7 @@ async def widget_config(request: web.Request) -> web.Response:
         "agents_online": await request.app[keys.DESK].live.agents_online(),
         "email": outbox.email_settings(request.app[keys.DESK])[0] is not None,   # offer transcripts by email
         "hours": hours.status(request.app[keys.DESK]),      # {open, next_open_at, timezone}
+        "quality": bool(settings.get("quality_enabled")),
     }}, headers=headers)
 
 

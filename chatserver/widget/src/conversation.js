@@ -8,6 +8,8 @@ import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
 import { call } from "./transport.js";
+import { flushQuality, replyShown, sessionStarted } from "./quality.js";
+import { noteShown, onAgentRead, renderSeen, resetReceipts } from "./receipts.js";
 import { showTyping } from "./typing.js";
 import { ui } from "./ui.js";
 import { renderBadge, render } from "./views/header.js";
@@ -20,6 +22,8 @@ function resetConversation(cid) {
   state.cid = cid;
   state.rows.clear();
   state.maxSeq = 0;
+  state.seenSeq = 0;
+  state.agentSeenSeq = 0;
   ui.log.textContent = "";
   state.agentName = null;
   state.queue = null;
@@ -62,6 +66,8 @@ export function addMessage(m, live) {
   ui.log.insertBefore(row, firstRowAfter(m.seq));
   state.rows.set(m.seq, row);
   state.maxSeq = Math.max(state.maxSeq, m.seq);
+  if (m.author === "visitor" && m.seq <= state.agentSeenSeq) renderSeen();
+  noteShown();
   if (m.author === "agent") {
     showTyping(false);
     // Who holds the chat comes from the session snapshot and `agent_joined`, never from who wrote last (after a
@@ -72,6 +78,7 @@ export function addMessage(m, live) {
       render();
     }
   }
+  if (live && m.author !== "visitor" && m.author !== "system") replyShown(m);
   if (live && m.author !== "visitor") {
     if (!state.open) { state.unread += 1; renderBadge(); fire("unread", state.unread); }
     fire("message", { author: m.author, text: m.text, agent_name: m.agent_name || null, kind: m.kind });
@@ -105,12 +112,15 @@ export async function onSession(session) {
     if (!state.rows.size) { resetConversation(null); state.status = null; }
   }
   state.agentsOnline = session.agents_online;
+  resetReceipts();
   ui.log.setAttribute("aria-busy", "true");
   for (const m of session.messages || []) addMessage(m, state.hadSession);
   ui.log.setAttribute("aria-busy", "false");
   if (session.survey && !conversation) state.survey = session.survey;
+  if (conversation && session.receipts) onAgentRead(conversation.id, session.receipts.agent_seen_seq);
   state.ready = true;
   state.hadSession = true;
+  sessionStarted();
   render();
   renderPending();
   scrollDown(true);
@@ -118,6 +128,7 @@ export async function onSession(session) {
   if (state.survey && state.open && state.view === "chat") showSurvey();
   sendContact();
   flush();
+  noteShown();
 }
 
 /** A session brings at most 1,000 messages: fetch the rest with `sync`. */
@@ -170,6 +181,7 @@ export function onClosed(e) {
   scrollDown(false);
   if (state.survey && state.open) showSurvey();
   else if (!state.open && state.survey) { state.unread += 1; renderBadge(); fire("unread", state.unread); }
+  flushQuality(false);
   fire("conversation_closed", { resolution: e.resolution, closed_by: e.closed_by });
 }
 

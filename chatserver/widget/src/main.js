@@ -19,6 +19,8 @@ import { close, open } from "./panel.js";
 import { state } from "./state.js";
 import { sessionFlag, STORE_KEY, stored } from "./storage.js";
 import { applyConfig } from "./theme.js";
+import { flushQuality } from "./quality.js";
+import { noteShown } from "./receipts.js";
 import { connect, dropConnection, reconnectNow } from "./transport.js";
 import { buildUi, ui } from "./ui.js";
 import { render } from "./views/header.js";
@@ -45,7 +47,8 @@ function mount() {
     render();
     renderPending();
   });
-  document.addEventListener("visibilitychange", () => { if (!document.hidden) reconnectNow(); });
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) { reconnectNow(); noteShown(); } });
+  window.addEventListener("pagehide", () => flushQuality(true));
   window.addEventListener("storage", (e) => { if (e.key === STORE_KEY) renderPending(); });
 
   window.ChatWidget = Object.freeze({ version: "1", open, close, identify, on });

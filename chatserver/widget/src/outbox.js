@@ -5,6 +5,7 @@ import { fileItems, forgetFile, upload } from "./attachments.js";
 import { addMessage } from "./conversation.js";
 import { autosize, scrollDown } from "./panel.js";
 import { ACK_MS } from "./page.js";
+import { acked, notSent, outboxChanged } from "./quality.js";
 import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
@@ -16,10 +17,11 @@ import { richText } from "./views/messages.js";
 const BUSY_RETRIES = 2;            // automatic retries after rate_limited / storage_error
 const busyRetries = new Map();     // client id -> automatic retries used
 const pendingRows = new Map();     // client id -> its row under the log
+const attempts = new Map();        // client id -> sends so far (this page)
 let flushing = false;
 
 export const outbox = () => stored().outbox || [];
-const setOutbox = (items) => persist({ outbox: items });
+const setOutbox = (items) => { persist({ outbox: items }); outboxChanged(); };
 // Files wait in this tab only (their bytes cannot go to localStorage, and another tab could not send them): a file
 // still unsent when the page goes away is gone, and the visitor attaches it again.
 let fileOutbox = [];
@@ -141,6 +143,9 @@ export async function flush() {
         continue;
       }
       let ack;
+      const startedAt = performance.now();
+      const wallStartedAt = Date.now();
+      attempts.set(item.id, (attempts.get(item.id) || 0) + 1);
       try {
         ack = await send("message", { client_id: item.id, text: item.text }, ACK_MS);
       } catch (e) {
@@ -149,6 +154,8 @@ export async function flush() {
         break;
       }
       if (ack && ack.ok) {
+        acked(ack, startedAt, wallStartedAt, attempts.get(item.id));
+        attempts.delete(item.id);
         addMessage({
           id: ack.id, seq: ack.seq, conversation_id: ack.conversation_id, author: "visitor", kind: "text",
           text: item.text, created_at: ack.created_at, client_id: item.id,
@@ -163,6 +170,7 @@ export async function flush() {
         // A busy server needs no explanation; a refusal of the text itself (too long...) does.
         const busy = !ack || ack.error === "rate_limited" || ack.error === "storage_error";
         patchItem(item.id, { failed: (!busy && ack.message) || true });
+        notSent();
         renderPending();
       }
     }

@@ -3,6 +3,7 @@
 import { h } from "../../static/shared.js";
 import { fire } from "./events.js";
 import { icon } from "./icons.js";
+import { noteShown } from "./receipts.js";
 import { isLive, state } from "./state.js";
 import { sessionFlag } from "./storage.js";
 import { t } from "./strings.js";
@@ -23,6 +24,7 @@ export function open() {
   connect();
   if (state.survey && state.view === "chat" && !isLive()) showSurvey();
   else if (state.view === "chat") { scrollDown(true); ui.input.focus({ preventScroll: true }); }
+  noteShown();
   fire("open");
 }
 
@@ -50,6 +52,7 @@ export function showView(name) {
   ui.article.hidden = name !== "article";
   ui.surveyView.hidden = name !== "survey";
   ui.history.hidden = name !== "history";
+  noteShown();
 }
 
 /** The bar of a view other than the chat: a back button, then `extra` (a title or a link). */

@@ -17,6 +17,8 @@ export const state = {
   agentsOnline: null,
   rows: new Map(),            // seq -> row element, for the conversation shown
   maxSeq: 0,
+  seenSeq: 0,                 // highest seq shown while the chat was visible (receipts.js)
+  agentSeenSeq: 0,            // highest seq the agent has read
   survey: null,               // {conversation_id, nps} while a survey is offered
   view: "chat",               // chat | article | survey | history
   open: false,

@@ -3,6 +3,8 @@
 import { io } from "socket.io-client";
 import { onAgentJoined, onClosed, onMessage, onQueue, onSession, onTyping } from "./conversation.js";
 import { renderPending } from "./outbox.js";
+import { connecting, disconnected } from "./quality.js";
+import { onReceipt } from "./receipts.js";
 import { ACK_MS, SERVER } from "./page.js";
 import { state } from "./state.js";
 import { stored } from "./storage.js";
@@ -18,6 +20,7 @@ export function connect() {
     if (!socket.active && navigator.onLine !== false) socket.connect();
     return;
   }
+  connecting();
   socket = io(SERVER + "/visitor", {
     // A function, so every reconnect sends the latest token and last_seq.
     auth: (cb) => cb({
@@ -31,6 +34,7 @@ export function connect() {
   });
   socket.on("connect", render);
   socket.on("disconnect", (reason) => {
+    disconnected();
     state.ready = false;
     render();
     renderPending();
@@ -45,6 +49,7 @@ export function connect() {
   socket.on("queue", onQueue);
   socket.on("agent_joined", onAgentJoined);
   socket.on("conversation_closed", onClosed);
+  socket.on("receipt", onReceipt);
 }
 
 export function isConnected() {
