@@ -28,7 +28,7 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import admin, console, public, reports, widget
+from .views import admin, api_v1, console, public, reports, widget
 from .views.errors import domain_errors
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def create_app(config: Config | None = None) -> web.Application:
         "visitor_messages": (config.rate_limit_messages, config.rate_limit_window_seconds),
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
+        "api_calls": (config.api_rate_limit_per_minute, 60.0),      # per API token (desk/api_tokens.py)
     }
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
             else InProcessLiveState(limits))
@@ -81,6 +82,7 @@ def create_app(config: Config | None = None) -> web.Application:
     console.setup(app)
     admin.setup(app)
     reports.setup(app)
+    api_v1.setup(app)
 
     app.cleanup_ctx.append(store_lifetime)
     if node is not None:

@@ -63,6 +63,8 @@ class Config:
     # Every Redis key and pub/sub channel of this cluster starts with "<prefix>:" (two clusters can share a Redis:
     # pub/sub channels ignore the database number).
     redis_prefix: str = "chat"
+    # Calls one API token may make per minute (/api/v1, docs/api.md); beyond, rate_limited.
+    api_rate_limit_per_minute: int = 600
 
     @property
     def db_path(self) -> Path:
@@ -164,6 +166,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "secret_key": ("CHAT_SECRET_KEY", _secret_key),
     "redis_url": ("CHAT_REDIS_URL", _redis_url),
     "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
+    "api_rate_limit_per_minute": ("CHAT_API_RATE_LIMIT_PER_MINUTE", int),
 }
 
 

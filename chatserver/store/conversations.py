@@ -306,3 +306,17 @@ def conversations_of_visitor(db: Database, visitor_id: str, before_id: int | Non
         WHERE c.visitor_id = ? AND c.id < ?
         ORDER BY c.id DESC LIMIT ?""", [visitor_id, before_id or 2**62, limit]).fetchall()
     return [dict(r) for r in rows]
+
+
+def list_conversations(db: Database, filters: dict, before_id: int | None, limit: int) -> list[dict]:
+    """Conversations newest first, `filters` (already validated: status, agent_id, visitor_id, created_after,
+    created_before) ANDed; a page after the cursor `before_id` (the list's stable order is by id)."""
+    clauses, values = ["c.id < ?"], [before_id or 2**62]
+    for name, clause in (("status", "c.status = ?"), ("agent_id", "c.agent_id = ?"), ("visitor_id", "c.visitor_id = ?"),
+                         ("created_after", "c.created_at >= ?"), ("created_before", "c.created_at < ?")):
+        if filters.get(name) is not None:
+            clauses.append(clause)
+            values.append(filters[name])
+    rows = db.execute("SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
+                      f"WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?", [*values, limit]).fetchall()
+    return [dict(r) for r in rows]

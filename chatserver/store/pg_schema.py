@@ -246,6 +246,23 @@ def m004_visitor_ip_networks(db) -> None:
     migration_steps.cut_addresses_to_networks(db)
 
 
+@migrations()
+def m18a_api_tokens(db) -> None:
+    # As on SQLite: API tokens for /api/v1, only a SHA-256 of each secret kept.
+    db.execute(f"""
+    CREATE TABLE api_tokens (
+        id {ID},
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        agent_id BIGINT NOT NULL REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL,
+        last_used_at DOUBLE PRECISION,
+        revoked_at DOUBLE PRECISION
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

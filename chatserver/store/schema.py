@@ -186,3 +186,21 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m18a_api_tokens(db: Database) -> None:
+    # API tokens for /api/v1 (docs/api.md): admins make them in the browser; only a SHA-256 of the secret is kept
+    # (tokens are 256 random bits), with the first characters shown in lists so a token can be recognised.
+    db.execute("""
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at REAL NOT NULL,
+        last_used_at REAL,
+        revoked_at REAL
+    )""")

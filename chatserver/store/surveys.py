@@ -57,3 +57,10 @@ def pending_survey(db: Database, visitor_id: str, since: float) -> int | None:
     if row is None or row["answered"] is not None or row["closed_at"] < since:
         return None
     return row["id"]
+
+
+def list_surveys(db: Database, before_conversation_id: int | None, limit: int) -> list[dict]:
+    """Answered surveys, newest conversation first, a page before the cursor."""
+    return [dict(r) for r in db.execute(
+        "SELECT * FROM surveys WHERE conversation_id < ? ORDER BY conversation_id DESC LIMIT ?",
+        [before_conversation_id or 2**62, limit]).fetchall()]
