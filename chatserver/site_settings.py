@@ -95,8 +95,16 @@ class SiteSettings:
     def all(self) -> dict:
         return dict(self._values)
 
-    async def update(self, changes: dict) -> dict:
+    async def update(self, changes: dict, also=None) -> dict:
+        """Save the changes; `also(db)` runs in the same transaction (the audit entry)."""
         cleaned = {name: clean(name, value) for name, value in changes.items()}
-        await self._store.write(settings_queries.save_settings, cleaned)
+
+        def save(db):
+            saved = settings_queries.save_settings(db, cleaned)
+            if also is not None:
+                also(db)
+            return saved
+
+        await self._store.write(save)
         self._values.update(cleaned)
         return self.all()

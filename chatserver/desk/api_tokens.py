@@ -13,6 +13,7 @@ from ..errors import Forbidden, InvalidPayload, RateLimited, Unauthorized
 from ..store import agents as agent_queries
 from ..store import api_tokens as token_queries
 from ..validation import collect_fields
+from . import audit
 
 SCOPES = ("read", "write", "admin")          # each includes the ones before it
 PREFIX = "cst_"                              # recognisable in logs scanners and secret scanners
@@ -25,18 +26,21 @@ def clean_new_token(fields: dict) -> dict:
     })
 
 
-async def create_token(desk, admin: dict, fields: dict) -> tuple[dict, str]:
+async def create_token(desk, admin: dict, fields: dict, actor: audit.Actor | None = None) -> tuple[dict, str]:
     """A new token for `admin`; returns (token, secret). Only the secret's hash is stored: it is shown once."""
     cleaned = clean_new_token(fields)
     secret = PREFIX + secrets.token_urlsafe(32)
-    token = await desk.store.write(token_queries.create_token, cleaned["name"], cleaned["scope"], secret,
-                                   admin["id"], time.time())
+    write = audit.audited(token_queries.create_token, actor, "api_token.created", "api_token",
+                          lambda t: (t["id"], {"name": [None, t["name"]], "scope": [None, t["scope"]]}))
+    token = await desk.store.write(write, cleaned["name"], cleaned["scope"], secret, admin["id"], time.time())
     return token, secret
 
 
-async def revoke_token(desk, token_id: int) -> dict:
+async def revoke_token(desk, token_id: int, actor: audit.Actor | None = None) -> dict:
     """Refused from the next call on: every call looks the token up."""
-    return await desk.store.write(token_queries.revoke_token, token_id, time.time())
+    write = audit.audited(token_queries.revoke_token, actor, "api_token.revoked", "api_token",
+                          lambda t: (t["id"], {"name": [t["name"], t["name"]]}))
+    return await desk.store.write(write, token_id, time.time())
 
 
 def _lookup(db, secret: str) -> tuple[dict, dict] | None:

@@ -263,6 +263,31 @@ def m18a_api_tokens(db) -> None:
     )""")
 
 
+@migrations()
+def m18b_audit_log(db) -> None:
+    # As on SQLite: every admin action, append-only (a trigger refuses UPDATE and DELETE).
+    db.execute(f"""
+    CREATE TABLE audit_log (
+        id {ID},
+        created_at DOUBLE PRECISION NOT NULL,
+        actor_agent_id BIGINT,
+        actor_name TEXT NOT NULL,
+        via TEXT NOT NULL,
+        token_id BIGINT,
+        address TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT,
+        target_id TEXT,
+        changes TEXT
+    )""")
+    db.execute("CREATE INDEX audit_log_action ON audit_log (action, id)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor_agent_id, id)")
+    db.execute("""CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""")
+    db.execute("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+               "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -204,3 +204,29 @@ def m18a_api_tokens(db: Database) -> None:
         last_used_at REAL,
         revoked_at REAL
     )""")
+
+
+@migrations()
+def m18b_audit_log(db: Database) -> None:
+    # Every admin action (docs/admin.md, "Audit log"): who, when, from where, what changed. Append-only: the triggers
+    # refuse any UPDATE or DELETE, so no code path (nor a mistaken query) can rewrite history.
+    db.execute("""
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        actor_agent_id INTEGER,
+        actor_name TEXT NOT NULL,
+        via TEXT NOT NULL,
+        token_id INTEGER,
+        address TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT,
+        target_id TEXT,
+        changes TEXT
+    )""")
+    db.execute("CREATE INDEX audit_log_action ON audit_log (action, id)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor_agent_id, id)")
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")

@@ -8,7 +8,7 @@ from .. import keys
 from ..desk import api_tokens
 from ..errors import InvalidFields, NotFound
 from ..store import api_tokens as token_queries
-from .admin_common import admin_form, admin_page, require_admin
+from .admin_common import actor, admin_form, admin_page, require_admin
 
 
 async def _page(request: web.Request, status: int = 200, **context) -> web.Response:
@@ -27,19 +27,19 @@ async def create_token_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     fields = {"name": form.get("name", ""), "scope": form.get("scope", "")}
     try:
-        token, secret = await api_tokens.create_token(request.app[keys.DESK], admin, fields)
+        token, secret = await api_tokens.create_token(request.app[keys.DESK], admin, fields, actor(request, admin))
     except InvalidFields as exc:
         return await _page(request, status=400, errors=exc.errors, new=fields)
     return await _page(request, created=token, secret=secret)
 
 
 async def revoke_token_form(request: web.Request) -> web.Response:
-    await admin_form(request)
+    admin, _ = await admin_form(request)
     try:
         token_id = api_tokens.parse_token_id(request.match_info["token_id"])
     except Exception:
         raise NotFound("no such API token", code="token_not_found") from None
-    await api_tokens.revoke_token(request.app[keys.DESK], token_id)
+    await api_tokens.revoke_token(request.app[keys.DESK], token_id, actor(request, admin))
     raise web.HTTPSeeOther("/admin/tokens?done=revoked")
 
 

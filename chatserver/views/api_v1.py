@@ -16,10 +16,12 @@ from triage import Article
 
 from .. import keys
 from ..desk import agents as agent_ops
-from ..desk import api_tokens, articles, assignment, conversations, surveys, visitors
+from ..desk import api_tokens, articles, assignment, audit, conversations, surveys, visitors
 from ..desk.articles import ArticleForm
 from ..errors import ChatError, Forbidden, InvalidPayload, NotFound
 from ..reports import catalogue, parameters
+from ..desk.audit import Actor
+from ..security import client_address
 from ..security.cross_site import is_cross_site
 from ..store import agents as agent_queries
 from ..store import reports as report_queries
@@ -42,6 +44,10 @@ class Call:
     @property
     def desk(self):
         return self.request.app[keys.DESK]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.agent, "api", client_address.of_request(self.request), self.token)
 
     def path_id(self, name: str) -> int:
         raw = self.request.match_info[name]
@@ -99,13 +105,13 @@ async def list_agents(call: Call) -> dict:
 
 
 async def create_agent(call: Call) -> dict:
-    agent, generated = await agent_ops.create_agent(call.desk, call.body)
+    agent, generated = await agent_ops.create_agent(call.desk, call.body, call.actor)
     return {"ok": True, "agent": agent, **({"password": generated} if generated else {})}
 
 
 async def update_agent(call: Call) -> dict:
     return {"ok": True, "agent": await agent_ops.update_agent(call.desk, call.agent, call.path_id("agent_id"),
-                                                              call.body)}
+                                                              call.body, call.actor)}
 
 
 def _page(call: Call) -> tuple[int | None, int]:
@@ -127,6 +133,13 @@ async def read_report(call: Call) -> dict:
     params = parameters.parse_params(call.request.query, datetime.now(timezone.utc).date())
     dataset = await call.desk.store.read(report_queries.report_dataset, params.start_ts, params.end_ts)
     return catalogue.build(name, dataset, params, call.desk.config.sla_seconds, time.time())
+
+
+async def read_audit_log(call: Call) -> dict:
+    query = call.request.query
+    filters = audit.clean_filters({k: query.get(k) for k in ("actor", "action", "since", "until", "cursor")})
+    _, limit = _page(call)
+    return await audit.read_log(call.desk, filters, limit)
 
 
 # -- articles (through the editor's path: desk/articles.py) ---------------------------------------------------------
@@ -174,18 +187,18 @@ async def read_article(call: Call) -> dict:
 
 
 async def create_article(call: Call) -> dict:
-    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), None)
+    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), None, call.actor)
     return {"ok": True, "article": article_json(saved)}
 
 
 async def update_article(call: Call) -> dict:
     original = _article(call)
-    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), original)
+    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), original, call.actor)
     return {"ok": True, "article": article_json(saved)}
 
 
 async def delete_article(call: Call) -> dict:
-    await articles.delete_article(call.desk, call.agent["email"], _article(call))
+    await articles.delete_article(call.desk, call.agent["email"], _article(call), call.actor)
     return {"ok": True}
 
 
@@ -264,6 +277,17 @@ OPERATIONS: list[Operation] = [
               "surveys", parameters=PAGE,
               answer=ok_object({"surveys": {"type": "array", "items": ref("Survey")}, "next_cursor": spec.CURSOR},
                                ["surveys", "next_cursor"]), errors=(400, 401, 403, 429, 503)),
+    Operation("GET", "/audit", "readAuditLog", "The audit log of admin actions, newest first", "admin",
+              read_audit_log, "audit", parameters=(
+                  Parameter("actor", "query", {"type": "string", "pattern": "^[0-9]{1,15}$"}, "an agent id"),
+                  Parameter("action", "query", {"type": "string", "pattern": "^[A-Za-z0-9._]{1,60}$"},
+                            "an action (agent.updated) or a prefix ending in '.' (agent.)"),
+                  Parameter("since", "query", {"type": "number", "minimum": 0, "maximum": 1e10}, "Unix time"),
+                  Parameter("until", "query", {"type": "number", "minimum": 0, "maximum": 1e10}, "Unix time"),
+                  *PAGE),
+              answer=ok_object({"entries": {"type": "array", "items": ref("AuditEntry")},
+                                "next_cursor": spec.CURSOR}, ["entries", "next_cursor"]),
+              errors=(400, 401, 403, 429, 503)),
     Operation("GET", "/reports/{name}", "readReport", "One report's figures (docs/reports.md)", "read", read_report,
               "reports", parameters=(Parameter("name", "path", {"enum": list(catalogue.REPORTS)}),
                                      Parameter("from", "query", DATE, "first day, UTC"),

@@ -119,6 +119,16 @@ SCHEMAS: dict[str, dict] = {
                        "created_at": TIME, "updated_at": TIME},
         "required": ["conversation_id", "visitor_id", "created_at"],
     },
+    "AuditEntry": {
+        "type": "object",
+        "properties": {"id": ID, "created_at": TIME, "actor_agent_id": nullable("integer"),
+                       "actor_name": {"type": "string"},
+                       "via": {"enum": ["page", "admin_api", "api", "login", "system"]},
+                       "token_id": nullable("integer"), "address": nullable("string"), "action": {"type": "string"},
+                       "target_type": nullable("string"), "target_id": nullable("string"),
+                       "changes": nullable("object", description="{field: [before, after]}")},
+        "required": ["id", "created_at", "actor_name", "via", "action"],
+    },
     "NewMessage": {
         "type": "object",
         "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4000},
