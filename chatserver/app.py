@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from triage import KnowledgeBase, SentenceEncoder
 from . import keys, templating
 from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment, timed_jobs
+from .desk import Desk, agents, assignment, timed_jobs, webhooks
 from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
 from .namespaces.agent import AgentNamespace
@@ -30,9 +31,11 @@ from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
 from .views import admin, api_v1, console, public, reports, widget
 from .views.errors import domain_errors
+from .webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+WEBHOOK_TICK = 0.25
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -69,8 +72,11 @@ def create_app(config: Config | None = None) -> web.Application:
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
             else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
+    settings = app[keys.SETTINGS]
+    sender = WebhookSender(allow_private=lambda: bool(settings.get("webhooks_allow_private")),
+                           timeout_seconds=config.webhook_timeout_seconds)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
-                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS])
+                          settings=settings, secret=app[keys.SECRETS], webhook_sender=sender)
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
@@ -88,6 +94,7 @@ def create_app(config: Config | None = None) -> web.Application:
     if node is not None:
         app.cleanup_ctx.append(cluster.lifetime(node, sio, live, notifier))
     app.cleanup_ctx.append(desk_lifetime)
+    app.cleanup_ctx.append(webhooks_lifetime)
     app.cleanup_ctx.append(knowledge_base_lifetime)
     return app
 
@@ -123,6 +130,29 @@ async def desk_lifetime(app: web.Application):
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await desk.close()
+
+
+async def webhooks_lifetime(app: web.Application):
+    """The webhook sender's HTTP client, and the delivery loop: every WEBHOOK_TICK seconds, the node leading the timed
+    jobs (one across a cluster) sends what the outbox has due (desk/webhooks.py)."""
+    desk = app[keys.DESK]
+    await desk.webhook_sender.start()
+
+    async def deliver():
+        while True:
+            await asyncio.sleep(WEBHOOK_TICK)
+            try:
+                if await desk.live.leads_timed_jobs(time.time()):
+                    while await webhooks.deliver_due(desk) == webhooks.BATCH:
+                        pass            # a backlog: keep going without waiting a tick
+            except Exception:
+                log.exception("webhook delivery failed")
+
+    task = asyncio.get_running_loop().create_task(deliver())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await desk.webhook_sender.close()
 
 
 async def knowledge_base_lifetime(app: web.Application):

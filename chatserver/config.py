@@ -65,6 +65,12 @@ class Config:
     redis_prefix: str = "chat"
     # Calls one API token may make per minute (/api/v1, docs/api.md); beyond, rate_limited.
     api_rate_limit_per_minute: int = 600
+    # Webhooks (docs/webhooks.md): each request's time limit, the first retry's delay (doubling after each failed
+    # attempt), attempts before a delivery is given up, failed attempts in a row before an endpoint is paused.
+    webhook_timeout_seconds: float = 5.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_pause_after_failures: int = 20
 
     @property
     def db_path(self) -> Path:
@@ -167,6 +173,10 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "redis_url": ("CHAT_REDIS_URL", _redis_url),
     "redis_prefix": ("CHAT_REDIS_PREFIX", _redis_prefix),
     "api_rate_limit_per_minute": ("CHAT_API_RATE_LIMIT_PER_MINUTE", int),
+    "webhook_timeout_seconds": ("CHAT_WEBHOOK_TIMEOUT_SECONDS", float),
+    "webhook_retry_base_seconds": ("CHAT_WEBHOOK_RETRY_BASE_SECONDS", float),
+    "webhook_max_attempts": ("CHAT_WEBHOOK_MAX_ATTEMPTS", int),
+    "webhook_pause_after_failures": ("CHAT_WEBHOOK_PAUSE_AFTER_FAILURES", int),
 }
 
 

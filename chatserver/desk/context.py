@@ -29,6 +29,8 @@ class Desk:
     kb: "KnowledgeBase"
     settings: "SiteSettings"
     secret: "ServerSecret"
+    # chatserver/webhooks.WebhookSender: the HTTP side of webhooks (the domain never imports aiohttp).
+    webhook_sender: object = None
     background: set = field(default_factory=set)
     # One article save at a time: validation and the write see the same folder.
     article_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

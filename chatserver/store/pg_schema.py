@@ -288,6 +288,51 @@ def m18b_audit_log(db) -> None:
                "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
 
 
+@migrations()
+def m18c_webhooks(db) -> None:
+    # As on SQLite: webhook endpoints, the outbox of deliveries and every attempt.
+    db.execute(f"""
+    CREATE TABLE webhook_endpoints (
+        id {ID},
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        paused_at DOUBLE PRECISION,
+        paused_reason TEXT
+    )""")
+    db.execute(f"""
+    CREATE TABLE webhook_deliveries (
+        id {ID},
+        endpoint_id BIGINT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        conversation_id BIGINT,
+        body TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        delivered_at DOUBLE PRECISION,
+        last_status_code INTEGER,
+        last_error TEXT
+    )""")
+    db.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)")
+    db.execute("CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, conversation_id, id)")
+    db.execute(f"""
+    CREATE TABLE webhook_attempts (
+        id {ID},
+        delivery_id BIGINT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempted_at DOUBLE PRECISION NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        duration_ms INTEGER NOT NULL
+    )""")
+    db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -230,3 +230,49 @@ def m18b_audit_log(db: Database) -> None:
                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
     db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
                "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+@migrations()
+def m18c_webhooks(db: Database) -> None:
+    # Webhooks (docs/webhooks.md): endpoints admins add, the outbox of deliveries (written in the transaction of the
+    # event itself) and every attempt's outcome. A delivery's `event_id` is its idempotency key.
+    db.execute("""
+    CREATE TABLE webhook_endpoints (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        paused_at REAL,
+        paused_reason TEXT
+    )""")
+    db.execute("""
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        conversation_id INTEGER,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        delivered_at REAL,
+        last_status_code INTEGER,
+        last_error TEXT
+    )""")
+    db.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)")
+    db.execute("CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, conversation_id, id)")
+    db.execute("""
+    CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempted_at REAL NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        duration_ms INTEGER NOT NULL
+    )""")
+    db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
