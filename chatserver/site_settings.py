@@ -29,6 +29,10 @@ SETTINGS = [
     Setting("business_hours", "Business hours", "text", "Shown to visitors when no agent is online."),
     Setting("survey_enabled", "Post-chat survey", "bool", "Ask visitors for CSAT/CES after each chat."),
     Setting("survey_nps_enabled", "NPS question in the survey", "bool", "Also ask how likely they are to recommend us."),
+    Setting("identity_secret", "Identity verification secret", "text",
+            "Your site's server signs a signed-in customer's id with this secret (HMAC-SHA256) and passes the signature "
+            "to ChatWidget.identify: that customer is then the same visitor on every device (docs/widget.md). Empty: "
+            "no identity is verified. Keep it on your server; change it to revoke every signature."),
     Setting("webhooks_allow_private", "Webhooks to internal addresses", "bool",
             "Allow webhook URLs on loopback, link-local and private networks (10.x, 192.168.x, 127.0.0.1...). Off "
             "unless the receiver runs inside your network on purpose: a webhook could otherwise reach internal "
@@ -44,6 +48,7 @@ def defaults(config: Config) -> dict:
         "business_hours": "Mon-Fri, 9:00-18:00 CET",
         "survey_enabled": True,
         "survey_nps_enabled": True,
+        "identity_secret": "",
         "webhooks_allow_private": False,
     }
 

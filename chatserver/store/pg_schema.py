@@ -333,6 +333,21 @@ def m18c_webhooks(db) -> None:
     db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
 
 
+@migrations()
+def m18d_visitor_identities(db) -> None:
+    # As on SQLite: the host site's verified customer id (unique), or an unverified claimed name and email.
+    db.execute("""
+    CREATE TABLE visitor_identities (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        customer_id TEXT UNIQUE,
+        verified INTEGER NOT NULL DEFAULT 0,
+        name TEXT,
+        email TEXT,
+        email_verified INTEGER NOT NULL DEFAULT 0,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -276,3 +276,20 @@ def m18c_webhooks(db: Database) -> None:
         duration_ms INTEGER NOT NULL
     )""")
     db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
+
+
+@migrations()
+def m18d_visitor_identities(db: Database) -> None:
+    # Who a visitor is according to the host site (docs/widget.md, "Verified identity"): `customer_id` only when the
+    # site's signature was valid (then one customer is one visitor on every device); claimed name and email
+    # otherwise, shown to agents as unverified and never used to merge.
+    db.execute("""
+    CREATE TABLE visitor_identities (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        customer_id TEXT UNIQUE,
+        verified INTEGER NOT NULL DEFAULT 0,
+        name TEXT,
+        email TEXT,
+        email_verified INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    )""")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from . import identities
 from .conversations import conversations_of_visitor
 
 
@@ -24,6 +25,12 @@ def get_or_create_visitor(db: Database, visitor_id: str, now: float, ip_network:
         "UPDATE visitors SET last_seen_at = ?, user_agent = COALESCE(?, user_agent), page_url = COALESCE(?, page_url) WHERE id = ?",
         [now, (user_agent or None) and user_agent[:500], (page_url or None) and page_url[:2000], visitor_id])
     return dict(row), False
+
+
+def ensure_visitor(db: Database, visitor_id: str, now: float) -> None:
+    """The visitor's row exists (made bare if new: get_or_create_visitor fills it in)."""
+    db.execute("INSERT INTO visitors (id, created_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+               [visitor_id, now, now])
 
 
 def get_visitor(db: Database, visitor_id: str) -> dict | None:
@@ -48,5 +55,6 @@ def visitor_details(db: Database, visitor_id: str) -> dict | None:
     if visitor is None:
         return None
     visitor.pop("ip_network", None)
+    visitor["identity"] = identities.of_visitor(db, visitor_id)
     visitor["conversations"] = conversations_of_visitor(db, visitor_id, None, 20)
     return visitor

@@ -91,6 +91,11 @@ SCHEMAS: dict[str, dict] = {
         "properties": {"id": {"type": "string"}, "created_at": TIME, "last_seen_at": TIME,
                        "name": nullable("string"), "email": nullable("string"), "page_url": nullable("string"),
                        "user_agent": nullable("string"),
+                       "identity": {"anyOf": [{"type": "null"}, {
+                           "type": "object", "description": "the host site's identity; customer_id only when verified",
+                           "properties": {"customer_id": nullable("string"), "verified": {"type": "boolean"},
+                                          "name": nullable("string"), "email": nullable("string"),
+                                          "email_verified": {"type": "boolean"}}}]},
                        "conversations": {"type": "array", "items": ref("VisitorConversation")}},
         "required": ["id", "created_at", "conversations"],
     },
