@@ -20,7 +20,7 @@ async def test_saved_settings_apply_at_once(server, admin):
     assert settings.all() == {"widget_greeting": "Hello from the shop!", "widget_colour": "#0a7d55",
                               "allowed_origins": ["https://shop.example.com", "https://www.example.com"],
                               "business_hours": "Every day, 8-20", "survey_enabled": True,
-                              "survey_nps_enabled": False, "identity_secret": "",
+                              "survey_nps_enabled": False, "identity_secret": "", "retention_days": 0,
                               "webhooks_allow_private": False}
     assert await server.store.read(settings_queries.all_settings) == settings.all()   # stored, survives restarts
     _, page, _ = await admin.get("/admin/settings?done=saved")

@@ -7,6 +7,7 @@ import time
 
 from ..errors import RateLimited
 from ..store import conversations as conv_queries
+from ..store import privacy as privacy_queries
 from ..store import visitors as visitor_queries
 from . import assignment, identity, surveys
 
@@ -29,6 +30,8 @@ async def identify_visitor(desk, token: object, address_key: str, stored_network
 
 
 def _identify(db, visitor_id, checked, fresh_id, now, stored_network, user_agent, page_url) -> str:
+    if visitor_id is not None and privacy_queries.is_erased(db, visitor_id):
+        visitor_id = None           # an erased visitor's token opens a new, empty visitor
     visitor_id = identity.resolve(db, visitor_id, checked, fresh_id, now)
     visitor_queries.get_or_create_visitor(db, visitor_id, now, stored_network, user_agent, page_url)
     return visitor_id

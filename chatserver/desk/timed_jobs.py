@@ -1,12 +1,13 @@
 """Timed jobs, run once across a cluster: every node ticks each second, and only the one the live state names
 leader does the work. Today: the grace sweep (requeue the chats of agents gone too long), and rebuilding the shared
-live state from the database when it was lost (Redis restarted without its data)."""
+live state from the database when it was lost (Redis restarted without its data), and the daily retention job
+(desk/privacy.py)."""
 from __future__ import annotations
 
 import logging
 import time
 
-from . import assignment
+from . import assignment, privacy
 from .events import AgentStatusChanged
 
 log = logging.getLogger(__name__)
@@ -23,4 +24,5 @@ async def tick(desk) -> bool:
         await desk.notifier.publish([AgentStatusChanged(agent.id, await assignment.agent_status(desk, agent.id))
                                      for agent in await desk.live.agents()])
     await assignment.sweep(desk)
+    await privacy.apply_retention(desk)       # once a day (it checks the last run in the database)
     return True

@@ -28,7 +28,7 @@ from .schema import migrations as sqlite_migrations
 TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "conversation_events",
           "article_events", "unanswered_questions", "settings", "canned_replies", "surveys", "presence_log",
           "article_versions", "api_tokens", "audit_log", "webhook_endpoints", "webhook_deliveries",
-          "webhook_attempts", "visitor_identities"]
+          "webhook_attempts", "visitor_identities", "visitor_erasures", "retention_runs"]
 MESSAGE_COLUMNS = "conversation_id, seq, author, agent_id, private, kind, client_id, text, payload, created_at"
 
 

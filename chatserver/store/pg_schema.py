@@ -348,6 +348,22 @@ def m18d_visitor_identities(db) -> None:
     )""")
 
 
+@migrations()
+def m18e_privacy(db) -> None:
+    # As on SQLite: erased visitors and the retention job's runs.
+    db.execute("""
+    CREATE TABLE visitor_erasures (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        erased_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute(f"""
+    CREATE TABLE retention_runs (
+        id {ID},
+        started_at DOUBLE PRECISION NOT NULL,
+        conversations INTEGER NOT NULL
+    )""")
+
+
 def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
     """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
     conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (

@@ -293,3 +293,20 @@ def m18d_visitor_identities(db: Database) -> None:
         email_verified INTEGER NOT NULL DEFAULT 0,
         updated_at REAL NOT NULL
     )""")
+
+
+@migrations()
+def m18e_privacy(db: Database) -> None:
+    # Privacy (docs/privacy.md): visitors whose data was erased (their old token opens nothing again) and the daily
+    # retention job's runs (so it runs once a day, once across a cluster, whatever restarts).
+    db.execute("""
+    CREATE TABLE visitor_erasures (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        erased_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        conversations INTEGER NOT NULL
+    )""")

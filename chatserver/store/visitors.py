@@ -58,3 +58,13 @@ def visitor_details(db: Database, visitor_id: str) -> dict | None:
     visitor["identity"] = identities.of_visitor(db, visitor_id)
     visitor["conversations"] = conversations_of_visitor(db, visitor_id, None, 20)
     return visitor
+
+
+def find_visitors(db: Database, query: str, limit: int = 20) -> list[dict]:
+    """Visitors whose id is `query`, or whose email (their contact or claimed/verified identity) is `query`."""
+    rows = db.execute(
+        "SELECT v.id, v.name, v.email, v.created_at, v.last_seen_at, i.customer_id, i.email AS identity_email "
+        "FROM visitors v LEFT JOIN visitor_identities i ON i.visitor_id = v.id "
+        "WHERE v.id = ? OR lower(v.email) = lower(?) OR lower(i.email) = lower(?) OR i.customer_id = ? "
+        "ORDER BY v.last_seen_at DESC LIMIT ?", [query, query, query, query, limit]).fetchall()
+    return [dict(r) for r in rows]

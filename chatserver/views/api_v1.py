@@ -16,7 +16,7 @@ from triage import Article
 
 from .. import keys
 from ..desk import agents as agent_ops
-from ..desk import api_tokens, articles, assignment, audit, conversations, surveys, visitors
+from ..desk import api_tokens, articles, assignment, audit, conversations, privacy, surveys, visitors
 from ..desk.articles import ArticleForm
 from ..errors import ChatError, Forbidden, InvalidPayload, NotFound
 from ..reports import catalogue, parameters
@@ -97,6 +97,14 @@ async def read_visitor(call: Call) -> dict:
     if not visitor_id.isalnum() or len(visitor_id) > 64:
         raise NotFound("no such visitor", code="visitor_not_found")
     return {"ok": True, "visitor": await visitors.visitor_for_admin(call.desk, visitor_id)}
+
+
+async def export_visitor(call: Call) -> dict:
+    return await privacy.export_visitor(call.desk, call.request.match_info["visitor_id"], call.actor)
+
+
+async def erase_visitor(call: Call) -> dict:
+    return await privacy.erase_visitor(call.desk, call.request.match_info["visitor_id"], call.actor)
 
 
 async def list_agents(call: Call) -> dict:
@@ -206,6 +214,7 @@ async def delete_article(call: Call) -> dict:
 
 CONVERSATION_ID = Parameter("conversation_id", "path", {**ID, "maximum": MAX_ID})
 AGENT_ID = Parameter("agent_id", "path", {**ID, "maximum": MAX_ID})
+VISITOR_ID = Parameter("visitor_id", "path", {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"})
 SLUG = Parameter("slug", "path", {"type": "string", "pattern": "^[a-z0-9-]{1,120}$"})
 PAGE = (Parameter("cursor", "query", {"type": "string", "pattern": "^[0-9]{1,15}$"}, "from the previous page"),
         Parameter("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100}, "per page (25)"))
@@ -248,8 +257,21 @@ OPERATIONS: list[Operation] = [
               answer=ok_object({"conversation": ref("Conversation")}, ["conversation"])),
     Operation("GET", "/visitors/{visitor_id}", "readVisitor", "A visitor's details and recent conversations", "read",
               read_visitor, "visitors",
-              parameters=(Parameter("visitor_id", "path", {"type": "string", "pattern": "^[A-Za-z0-9]{1,64}$"}),),
+              parameters=(VISITOR_ID,),
               answer=ok_object({"visitor": ref("Visitor")}, ["visitor"]), errors=(401, 403, 404, 429, 503)),
+    Operation("GET", "/visitors/{visitor_id}/export", "exportVisitor",
+              "Everything kept about one visitor, part by part (docs/privacy.md); audited", "admin", export_visitor,
+              "visitors", parameters=(VISITOR_ID,),
+              answer=ok_object({"visitor_id": {"type": "string"}, "exported_at": spec.TIME,
+                                "data": {"type": "object", "description": "one key per part of the registry"}},
+                               ["visitor_id", "data"]), errors=(401, 403, 404, 429, 503)),
+    Operation("POST", "/visitors/{visitor_id}/erase", "eraseVisitor",
+              "Erase one visitor's messages, contact details, identity and comments (the reports keep the counts); "
+              "audited without content", "admin", erase_visitor, "visitors", parameters=(VISITOR_ID,),
+              answer=ok_object({"visitor_id": {"type": "string"},
+                                "erased": {"type": "object", "additionalProperties": {"type": "integer"},
+                                           "description": "rows changed per part"}}, ["visitor_id", "erased"]),
+              errors=(401, 403, 404, 429, 503)),
     Operation("GET", "/agents", "listAgents", "Every agent with live status and open chats", "read", list_agents,
               "agents", answer=ok_object({"agents": {"type": "array", "items": ref("Agent")}}, ["agents"]),
               errors=(401, 403, 429, 503)),
