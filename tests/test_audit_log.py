@@ -157,3 +157,17 @@ async def test_the_log_pages_back_in_time(server, admin, monkeypatch):
     second = re.findall(r'data-audit-id="(\d+)"', page)
     assert len(first) == 2 and len(second) == 2 and not set(first) & set(second)
     assert [int(i) for i in first + second] == sorted((int(i) for i in first + second), reverse=True)
+
+
+async def test_an_agents_action_through_the_api_is_recorded_with_its_token(server, admin):
+    token = await make_token(admin, "closer", "write")
+    visitor = await server.visitor()
+    ack = await visitor.call("message", {"client_id": "m1", "text": "hello"})
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with http.post(server.url + "/api/v1/conversations/999999/close") as resp:
+            assert resp.status == 404
+        async with http.post(server.url + f"/api/v1/conversations/{ack['conversation_id']}/close") as resp:
+            assert resp.status == 200
+    closed = [r for r in await entries(server) if r["action"] == "api.conversation_closed"]
+    assert len(closed) == 1 and closed[0]["target_id"] == str(ack["conversation_id"])
+    assert closed[0]["via"] == "api" and closed[0]["token_id"] is not None

@@ -247,14 +247,16 @@ OPERATIONS: list[Operation] = [
     Operation("POST", "/conversations/{conversation_id}/messages", "postMessage",
               "Write as the token's admin: a reply (only in a chat assigned to them, as in the console) or a private "
               "note (anywhere)", "write", post_message, "conversations", parameters=(CONVERSATION_ID,),
-              body="NewMessage", answer=MESSAGE_ACK, status=201),
+              body="NewMessage", answer=MESSAGE_ACK, status=201, audit="api.message_posted"),
     Operation("POST", "/conversations/{conversation_id}/close", "closeConversation", "Close an open conversation",
               "write", close_conversation, "conversations", parameters=(CONVERSATION_ID,),
-              answer=ok_object({"conversation_id": ID, "already_closed": {"type": "boolean"}}, ["conversation_id"])),
+              answer=ok_object({"conversation_id": ID, "already_closed": {"type": "boolean"}}, ["conversation_id"]),
+              audit="api.conversation_closed"),
     Operation("POST", "/conversations/{conversation_id}/assign", "assignConversation",
               "Give a waiting chat to an agent, or transfer an assigned one (the agent must be online with a free slot)",
               "write", assign_conversation, "conversations", parameters=(CONVERSATION_ID,), body="Assignment",
-              answer=ok_object({"conversation": ref("Conversation")}, ["conversation"])),
+              answer=ok_object({"conversation": ref("Conversation")}, ["conversation"]),
+              audit="api.conversation_assigned"),
     Operation("GET", "/visitors/{visitor_id}", "readVisitor", "A visitor's details and recent conversations", "read",
               read_visitor, "visitors",
               parameters=(VISITOR_ID,),
@@ -338,7 +340,12 @@ def endpoint(op: Operation):
                 body = None
             if not isinstance(body, dict):
                 raise InvalidPayload("send a JSON object")
-        answer = await op.handler(Call(request, token, agent, body))
+        call = Call(request, token, agent, body)
+        answer = await op.handler(call)
+        if op.audit is not None:    # the agent-level operations keep no admin audit entry themselves
+            target = request.match_info.get("conversation_id")
+            await audit.append_now(desk, call.actor, op.audit, "conversation", target,
+                                   {"agent_id": [None, body.get("agent_id")]} if "agent_id" in body else None)
         return web.json_response(answer, status=op.status, headers={"Cache-Control": "no-store"})
     handle.__name__ = op.operation_id
     return handle

@@ -210,6 +210,8 @@ class Operation:
     answer: dict = field(default_factory=dict)
     status: int = 200
     errors: tuple[int, ...] = (400, 401, 403, 404, 409, 429, 503)
+    # For calls whose operation keeps no audit entry of its own (an agent's actions): the entry written after it.
+    audit: str | None = None
 
 
 ERROR_MEANINGS = {400: "invalid input", 401: "no valid token", 403: "the token's scope is not enough, or refused",
