@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-import pytest
 
 from chatserver import keys
 from chatserver.desk import settings as settings_ops

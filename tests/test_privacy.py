@@ -3,7 +3,6 @@ them leaves nothing readable through the pages, the API, or the SQLite file and 
 report totals, and is audited without content; the daily retention job anonymises old conversations once."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json

@@ -4,8 +4,10 @@ failures (the admin told), and a delivery resent from the log. Loopback and link
 the admin setting allows them (these tests switch it on to reach their receiver on 127.0.0.1)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 
 import pytest
 
@@ -39,8 +41,6 @@ async def add_webhook(admin, url, events=ALL_EVENTS, secret="") -> tuple[int, st
 
 async def page_when(admin, path: str, text: str, timeout: float = 10.0) -> str:
     """The admin page once it shows `text` (the server records an attempt just after the receiver answered)."""
-    import asyncio
-    import time
     deadline = time.monotonic() + timeout
     while True:
         _, page, _ = await admin.get(path)
@@ -137,14 +137,12 @@ async def test_an_endpoint_that_keeps_failing_is_paused_and_resumed(server_facto
         for _ in range(40):
             if "paused" in page:
                 break
-            import asyncio
             await asyncio.sleep(0.1)
             status, page, _ = await admin.get("/admin/webhooks")
         assert 'class="ad-error webhook-paused"' in page and "3 failed attempts in a row" in page
         _, audit, _ = await admin.get("/admin/audit?action=webhook.paused")
         assert 'data-action="webhook.paused"' in audit
         tried = len(receiver.requests)
-        import asyncio
         await asyncio.sleep(0.5)
         assert len(receiver.requests) == tried                       # paused: nothing more is sent
         receiver.answer = 200
@@ -192,7 +190,6 @@ async def test_the_guard_applies_when_sending_too(server_factory, receiver):
             _, page, _ = await admin.get("/admin/webhooks/1")
             if 'data-status="failed"' in page:
                 break
-            import asyncio
             await asyncio.sleep(0.1)
         assert 'data-status="failed"' in page and "refused" in page
         assert receiver.requests == []

@@ -3,7 +3,6 @@ server process killed while its receiver is failing still sends every event afte
 conversation in order)."""
 from __future__ import annotations
 
-import asyncio
 
 from support.admin_client import AdminClient
 from support.process import ServerProcess

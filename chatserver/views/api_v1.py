@@ -8,13 +8,15 @@ scope, parse the input, call one operation, shape the answer. Tokens are never l
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from aiohttp import web
 
 from triage import Article
 
-from .. import keys
+from .. import keys, validation
 from ..desk import agents as agent_ops
 from ..desk import api_tokens, articles, assignment, audit, conversations, privacy, surveys, visitors
 from ..desk.articles import ArticleForm
@@ -68,8 +70,6 @@ async def read_conversation(call: Call) -> dict:
 
 
 async def post_message(call: Call) -> dict:
-    from .. import validation
-
     conversation_id = call.path_id("conversation_id")
     text = validation.text(call.body, "text", call.desk.config.max_message_chars)
     private = validation.boolean(call.body, "private", required=False) or False
@@ -83,8 +83,6 @@ async def close_conversation(call: Call) -> dict:
 
 
 async def assign_conversation(call: Call) -> dict:
-    from .. import validation
-
     target = validation.integer(call.body, "agent_id", 1, MAX_ID)
     conversation = await assignment.assign(call.desk, call.agent, call.path_id("conversation_id"), target)
     return {"ok": True, "conversation": conversation}
@@ -133,9 +131,6 @@ async def list_surveys(call: Call) -> dict:
 
 
 async def read_report(call: Call) -> dict:
-    import time
-    from datetime import datetime, timezone
-
     name = call.request.match_info["name"]
     catalogue.require_report(name)
     params = parameters.parse_params(call.request.query, datetime.now(timezone.utc).date())
