@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 from aiohttp import web
@@ -14,7 +15,7 @@ from triage import KnowledgeBase, SentenceEncoder
 from . import keys, templating
 from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment, email_in, timed_jobs
+from .desk import Desk, agents, assignment, email_in, timed_jobs, webhooks
 from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
 from .mail import listener as inbound_smtp
@@ -31,12 +32,14 @@ from .store import create_store
 from .store import server_secret
 from .tokens import ServerSecret
 from .transport import cap_connections_per_address, create_socket_server
-from .views import (admin, admin_email, admin_hours, attachments, console, email_inbound, public, reports, supervisor,
-                    tickets, widget)
+from .views import (admin, admin_email, admin_hours, api_v1, attachments, console, email_inbound, public, reports,
+                    supervisor, tickets, widget)
 from .views.errors import domain_errors
+from .webhooks import WebhookSender
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
+WEBHOOK_TICK = 0.25
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -69,13 +72,17 @@ def create_app(config: Config | None = None) -> web.Application:
         "visitor_events": (60, 10.0),   # every other visitor event: typing, sync, feedback...
         "visitor_quality": (6, 60.0),   # `quality` reports (docs/quality.md)
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
+        "api_calls": (config.api_rate_limit_per_minute, 60.0),      # per API token (desk/api_tokens.py)
     }
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
             else InProcessLiveState(limits))
     notifier = SocketNotifier(sio, relay=node.relay if node else None)
+    settings = app[keys.SETTINGS]
+    sender = WebhookSender(allow_private=lambda: bool(settings.get("webhooks_allow_private")),
+                           timeout_seconds=config.webhook_timeout_seconds)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
-                          settings=app[keys.SETTINGS], secret=app[keys.SECRETS], mailer=SmtpMailer(),
-                          files=LocalFileStorage(data_dir / "attachments"))
+                          settings=settings, secret=app[keys.SECRETS], mailer=SmtpMailer(),
+                          files=LocalFileStorage(data_dir / "attachments"), webhook_sender=sender)
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 
@@ -93,6 +100,7 @@ def create_app(config: Config | None = None) -> web.Application:
     admin_hours.setup(app)
     email_inbound.setup(app)
     reports.setup(app)
+    api_v1.setup(app)
 
     app.cleanup_ctx.append(store_lifetime)
     if node is not None:
@@ -100,6 +108,7 @@ def create_app(config: Config | None = None) -> web.Application:
     app.cleanup_ctx.append(desk_lifetime)
     if config.smtp_inbound:
         app.cleanup_ctx.append(inbound_smtp_lifetime)
+    app.cleanup_ctx.append(webhooks_lifetime)
     app.cleanup_ctx.append(knowledge_base_lifetime)
     return app
 
@@ -149,6 +158,29 @@ async def inbound_smtp_lifetime(app: web.Application):
     yield
     server.close()
     await server.wait_closed()
+
+
+async def webhooks_lifetime(app: web.Application):
+    """The webhook sender's HTTP client, and the delivery loop: every WEBHOOK_TICK seconds, the node leading the timed
+    jobs (one across a cluster) sends what the outbox has due (desk/webhooks.py)."""
+    desk = app[keys.DESK]
+    await desk.webhook_sender.start()
+
+    async def deliver():
+        while True:
+            await asyncio.sleep(WEBHOOK_TICK)
+            try:
+                if await desk.live.leads_timed_jobs(time.time()):
+                    while await webhooks.deliver_due(desk) == webhooks.BATCH:
+                        pass            # a backlog: keep going without waiting a tick
+            except Exception:
+                log.exception("webhook delivery failed")
+
+    task = asyncio.get_running_loop().create_task(deliver())
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await desk.webhook_sender.close()
 
 
 async def knowledge_base_lifetime(app: web.Application):

@@ -88,6 +88,14 @@ class Config:
     # Attachments: the largest file accepted, and the types accepted (as read from the file's bytes, never its name).
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_types: list[str] = field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES))
+    # Calls one API token may make per minute (/api/v1, docs/api.md); beyond, rate_limited.
+    api_rate_limit_per_minute: int = 600
+    # Webhooks (docs/webhooks.md): each request's time limit, the first retry's delay (doubling after each failed
+    # attempt), attempts before a delivery is given up, failed attempts in a row before an endpoint is paused.
+    webhook_timeout_seconds: float = 5.0
+    webhook_retry_base_seconds: float = 10.0
+    webhook_max_attempts: int = 12
+    webhook_pause_after_failures: int = 20
 
     @property
     def db_path(self) -> Path:
@@ -238,6 +246,11 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "email_inbound_secret": ("CHAT_EMAIL_INBOUND_SECRET", str),
     "attachment_max_bytes": ("CHAT_ATTACHMENT_MAX_BYTES", int),
     "attachment_types": ("CHAT_ATTACHMENT_TYPES", _items),
+    "api_rate_limit_per_minute": ("CHAT_API_RATE_LIMIT_PER_MINUTE", int),
+    "webhook_timeout_seconds": ("CHAT_WEBHOOK_TIMEOUT_SECONDS", float),
+    "webhook_retry_base_seconds": ("CHAT_WEBHOOK_RETRY_BASE_SECONDS", float),
+    "webhook_max_attempts": ("CHAT_WEBHOOK_MAX_ATTEMPTS", int),
+    "webhook_pause_after_failures": ("CHAT_WEBHOOK_PAUSE_AFTER_FAILURES", int),
 }
 
 

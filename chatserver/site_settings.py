@@ -18,7 +18,7 @@ HEX_COLOUR_LEN = (4, 7)
 class Setting:
     name: str
     label: str
-    kind: str   # "text" | "colour" | "origins" | "bool" | "threshold" | "smtp_url" | "email" | ...
+    kind: str   # "text" | "colour" | "origins" | "bool" | "threshold" | "smtp_url" | "email" | "days" | ...
     help: str
     group: str = "site"     # "site": the Widget and site form; "email": the Email form (views/admin_email.py)
 
@@ -50,6 +50,17 @@ SETTINGS = [
     Setting("quality_enabled", "Measure each visitor's experience", "bool",
             "Record connection quality, delivery times and waits per conversation for the quality reports "
             "(docs/quality.md says what is stored). Off: nothing is measured or stored."),
+    Setting("identity_secret", "Identity verification secret", "text",
+            "Your site's server signs a signed-in customer's id with this secret (HMAC-SHA256) and passes the signature "
+            "to ChatWidget.identify: that customer is then the same visitor on every device (docs/widget.md). Empty: "
+            "no identity is verified. Keep it on your server; change it to revoke every signature."),
+    Setting("retention_days", "Keep conversations for (days)", "days",
+            "Conversations closed longer ago than this are anonymised once a day: their messages, comments and "
+            "page addresses are erased, the reports keep their counts (docs/privacy.md). 0 keeps them."),
+    Setting("webhooks_allow_private", "Webhooks to internal addresses", "bool",
+            "Allow webhook URLs on loopback, link-local and private networks (10.x, 192.168.x, 127.0.0.1...). Off "
+            "unless the receiver runs inside your network on purpose: a webhook could otherwise reach internal "
+            "services."),
 ]
 
 
@@ -68,6 +79,9 @@ def defaults(config: Config) -> dict:
         "hours_schedule": "",
         "hours_holidays": "",
         "quality_enabled": config.quality_enabled,
+        "identity_secret": "",
+        "retention_days": 0,
+        "webhooks_allow_private": False,
     }
 
 
@@ -105,6 +119,14 @@ def clean(name: str, value: object) -> object:
                 raise InvalidPayload(f"'{item}' is not an origin like https://shop.example.com", code="invalid_origin")
             origins.append(item)
         return origins   # none: only this server's own pages
+    if setting.kind == "days":
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 7:
+            value = int(value.strip())
+        elif isinstance(value, str) and not value.strip():
+            value = 0
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 36500:
+            raise InvalidPayload(f"'{name}' must be a number of days (0 to 36500)", code="out_of_range")
+        return value
     if not isinstance(value, str):
         raise InvalidPayload(f"'{name}' must be text")
     value = value.strip()
@@ -153,8 +175,16 @@ class SiteSettings:
     def all(self) -> dict:
         return dict(self._values)
 
-    async def update(self, changes: dict) -> dict:
+    async def update(self, changes: dict, also=None) -> dict:
+        """Save the changes; `also(db)` runs in the same transaction (the audit entry)."""
         cleaned = {name: clean(name, value) for name, value in changes.items()}
-        await self._store.write(settings_queries.save_settings, cleaned)
+
+        def save(db):
+            saved = settings_queries.save_settings(db, cleaned)
+            if also is not None:
+                also(db)
+            return saved
+
+        await self._store.write(save)
         self._values.update(cleaned)
         return self.all()

@@ -15,7 +15,7 @@ from ..errors import Conflict, InvalidPayload
 from ..security.first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
-from . import presence
+from . import audit, presence
 from .events import AgentSignedOut
 
 ROLES = {"agent", "supervisor", "admin"}
@@ -97,26 +97,41 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-async def create_agent(desk, fields: dict) -> tuple[dict, str | None]:
+AUDITED_FIELDS = ("email", "name", "role", "max_chats", "departments", "disabled")
+
+
+async def create_agent(desk, fields: dict, actor: audit.Actor | None = None) -> tuple[dict, str | None]:
     """Create an agent; returns (agent, generated password or None when the admin chose one)."""
     cleaned = clean_new_agent(fields)
     generated = None
     if cleaned["password"] is None:
         generated = cleaned["password"] = generate_password()
     password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
-    agent = await desk.store.write(agent_queries.create_agent, cleaned["email"], cleaned["name"], password_hash,
-                                        cleaned["role"], cleaned["max_chats"], cleaned["departments"], time.time())
+    write = audit.audited(agent_queries.create_agent, actor, "agent.created", "agent",
+                          lambda agent: (agent["id"], audit.diff(None, agent, AUDITED_FIELDS)))
+    agent = await desk.store.write(write, cleaned["email"], cleaned["name"], password_hash, cleaned["role"],
+                                   cleaned["max_chats"], cleaned["departments"], time.time())
     return agent, generated
 
 
-async def update_agent(desk, admin: dict, agent_id: int, fields: dict) -> dict:
+def _update(db, agent_id: int, changes: dict, actor: audit.Actor | None) -> dict:
+    before = agent_queries.get_agent(db, agent_id)
+    agent = agent_queries.update_agent(db, agent_id, **changes)
+    changed = audit.diff(before, agent, AUDITED_FIELDS)
+    action = ("agent.disabled" if agent["disabled"] else "agent.enabled") if "disabled" in changed else \
+        "agent.role_changed" if "role" in changed else "agent.updated"
+    audit.record(db, actor, action, "agent", agent_id, changed)
+    return agent
+
+
+async def update_agent(desk, admin: dict, agent_id: int, fields: dict, actor: audit.Actor | None = None) -> dict:
     """Change an agent and apply it live: new capacity and departments count for routing at once; disabling
     ends their sessions (store) and disconnects their sockets, their chats going back to the queue."""
     changes = clean_agent_changes(fields)
     if agent_id == admin["id"] and (changes.get("disabled") or changes.get("role", "admin") != "admin"):
         raise Conflict("you cannot disable your own account or remove your own admin role; ask another admin",
                        code="own_account")
-    agent = await desk.store.write(agent_queries.update_agent, agent_id, **changes)
+    agent = await desk.store.write(_update, agent_id, changes, actor)
     await presence.refresh_agent(desk, agent)
     return agent
 
@@ -124,6 +139,20 @@ async def update_agent(desk, admin: dict, agent_id: int, fields: dict) -> dict:
 def login_session_hash(token: str) -> str:
     """Names a login session without the token itself: its sockets share a room, ended at logout."""
     return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+def _start_session(db, agent_id: int, now: float, address: str | None) -> str:
+    token = agent_queries.create_session(db, agent_id, now)
+    agent = agent_queries.get_agent(db, agent_id)
+    if agent is not None and agent["role"] == "admin":
+        audit.record(db, audit.Actor.of(agent, "login", address), "admin.login", "agent", agent_id, None)
+    return token
+
+
+async def start_session(desk, agent_id: int, now: float, address: str | None) -> str:
+    """A login session for an agent whose password was checked; an admin's login is audited in the same
+    transaction. Returns the session token."""
+    return await desk.store.write(_start_session, agent_id, now, address)
 
 
 async def sign_out(desk, agent_id: int, token: str) -> None:
@@ -146,17 +175,18 @@ async def change_own_password(desk, agent_id: int, password_hash: str, keep_toke
                                                 if keep_token else None)])
 
 
-def _reset_password(db, agent_id: int, password_hash: str) -> dict:
+def _reset_password(db, agent_id: int, password_hash: str, actor: audit.Actor | None = None) -> dict:
     agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
     agent_queries.delete_other_sessions(db, agent_id, None)
+    audit.record(db, actor, "agent.password_reset", "agent", agent_id, None)   # never the password
     return agent
 
 
-async def reset_password(desk, agent_id: int) -> tuple[dict, str]:
+async def reset_password(desk, agent_id: int, actor: audit.Actor | None = None) -> tuple[dict, str]:
     """A new generated password, shown once; every session of that agent is signed out, sockets included."""
     password = generate_password()
     password_hash = await asyncio.to_thread(hash_password, password)
-    agent = await desk.store.write(_reset_password, agent_id, password_hash)
+    agent = await desk.store.write(_reset_password, agent_id, password_hash, actor)
     await desk.notifier.publish([AgentSignedOut(agent_id)])
     return agent, password
 

@@ -19,6 +19,7 @@ from triage.articles import SLUG_RE, slug_from_filename
 
 from ..errors import ChatError, InvalidFields
 from ..store import article_versions
+from . import audit
 
 # Paths under /admin/kb/ that are pages or endpoints, not articles.
 RESERVED_SLUGS = {"new", "preview", "try", "proposals"}
@@ -189,7 +190,7 @@ def delete(kb: KnowledgeBase, article: Article) -> None:
 
 
 async def save_article(desk, author_email: str, draft: ArticleForm, original: Article | None,
-                       also=None) -> Article:
+                       also=None, actor: audit.Actor | None = None) -> Article:
     """Create, edit, rename or restore (an earlier version's fields) an article. Validated with the loader's rules;
     on any error nothing touches the disk. The history keeps the on-disk text it replaced, if it lacked it.
     `also(db)` runs in the history's transaction (an accepted proposal is marked there)."""
@@ -199,21 +200,29 @@ async def save_article(desk, author_email: str, draft: ArticleForm, original: Ar
         replaced, replaced_at = await asyncio.to_thread(current_text, original)
         saved = await asyncio.to_thread(save, kb, text, article, original)
         action = "created" if original is None else "renamed" if original.slug != article.slug else "saved"
+        changes = {"slug": [original.slug if original else None, article.slug],
+                   "title": [original.title if original else None, article.title],
+                   "published": [original.published if original else None, article.published]}
+
         def record(db, now):
             article_versions.record(db, article.slug, action, text, author_email, now, replaced,
                                     original.slug if original else None, replaced_at)
             if also is not None:
                 also(db, now)
 
-        await desk.store.write(record, time.time())
+        write = audit.audited(record, actor, f"article.{action}", "article",
+                              lambda _: (article.slug, {k: v for k, v in changes.items() if v[0] != v[1]}))
+        await desk.store.write(write, time.time())
     return saved
 
 
-async def delete_article(desk, author_email: str, original: Article) -> None:
+async def delete_article(desk, author_email: str, original: Article, actor: audit.Actor | None = None) -> None:
     """Remove the article's file; its text is kept in the history first, so it can be brought back."""
     async with desk.article_lock:
         text, _ = await asyncio.to_thread(current_text, original)
         if text is None:
             raise ChatError("the article file could not be read, so it was not deleted", code="storage_error")
-        await desk.store.write(article_versions.record, original.slug, "deleted", text, author_email, time.time())
+        write = audit.audited(article_versions.record, actor, "article.deleted", "article",
+                              lambda _: (original.slug, {"title": [original.title, None]}))
+        await desk.store.write(write, original.slug, "deleted", text, author_email, time.time())
         await asyncio.to_thread(delete, desk.kb, original)

@@ -212,6 +212,32 @@ async def transfer(desk, agent: dict, conversation_id: int, target_id: int, note
     return conversation
 
 
+async def assign(desk, agent: dict, conversation_id: int, target_id: int) -> dict:
+    """An admin gives a chat to `target_id`: a waiting one straight from the queue, an assigned one by transfer
+    (the same checks: the target online with a free slot)."""
+    access.may_manage(agent, None)          # admins only: nobody else picks an agent for a waiting chat
+    async with desk.live.routing():
+        waiting = await desk.live.is_waiting(conversation_id)
+        if waiting:
+            target = await desk.live.agent(target_id)
+            if target is None:
+                raise NotFound("no such agent", code="agent_not_found")
+            if not target.available:
+                raise Conflict(f"{target.name} is not online", code="agent_unavailable")
+            if not target.has_capacity:
+                raise Conflict(f"{target.name} has no free chat slot", code="agent_at_capacity")
+            now = time.time()
+            reason = f"assigned to {target.name} from the queue by {agent['name']}"
+            conversation, snap = await desk.store.write(_assign, conversation_id, target_id, "assigned", "agent",
+                                                        agent["id"], reason, now, ("queued",))
+            await desk.live.assigned(conversation, now)
+            events = await _announcement(desk, conversation, snap, reason)
+    if not waiting:
+        return await transfer(desk, agent, conversation_id, target_id)
+    await desk.notifier.publish(events + await queue_events(desk))
+    return conversation
+
+
 def _close(db, conversation_id: int, decide, now: float):
     """One transaction: read the conversation, let `decide(db, conversation)` check who may close it and how it
     ended, close it. None when it was already closed."""

@@ -33,6 +33,8 @@ class Desk:
     # Hands composed emails to the SMTP server (mail/sender.py SmtpMailer); the outbox worker calls it.
     mailer: object = None
     files: "FileStorage | None" = None          # attachments' bytes (chatserver/files/)
+    # chatserver/webhooks.WebhookSender: the HTTP side of webhooks (the domain never imports aiohttp).
+    webhook_sender: object = None
     background: set = field(default_factory=set)
     # Named long-running jobs of this node, one each (the outbox's delivery run), cancelled at shutdown.
     jobs: dict = field(default_factory=dict)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ..errors import NotFound, RateLimited
+from ..errors import Forbidden, InvalidPayload, NotFound, RateLimited
 from ..store import conversations as conv_queries
 from ..store import visitors as visitor_queries
 from . import access, assignment, bot, email_replies, lifecycle
@@ -183,3 +183,53 @@ async def close_by_visitor(desk, visitor_id: str) -> dict:
     closed = await assignment.close(desk, conversation["id"], decide)
     resolution = closed["resolution"] if closed else conversation.get("resolution")
     return {"ok": True, "conversation_id": conversation["id"], "resolution": resolution}
+
+
+LIST_STATUSES = ("bot", "queued", "assigned", "closed")
+LIST_MAX = 100
+
+
+def clean_list_filters(query: dict) -> dict:
+    """The API's list filters from query-string values (all strings); InvalidPayload names the bad one."""
+    filters: dict = {}
+    status = query.get("status")
+    if status is not None:
+        if status not in LIST_STATUSES:
+            raise InvalidPayload(f"'status' must be one of: {', '.join(LIST_STATUSES)}")
+        filters["status"] = status
+    for name in ("agent_id", "limit", "cursor"):
+        raw = query.get(name)
+        if raw is not None:
+            if not raw.isdigit() or len(raw) > 15:
+                raise InvalidPayload(f"'{name}' must be a whole number", code="invalid_cursor" if name == "cursor"
+                                     else "invalid_payload")
+            filters[name] = int(raw)
+    if "limit" in filters and not 1 <= filters["limit"] <= LIST_MAX:
+        raise InvalidPayload(f"'limit' must be between 1 and {LIST_MAX}", code="out_of_range")
+    visitor_id = query.get("visitor_id")
+    if visitor_id is not None:
+        if not visitor_id.isalnum() or len(visitor_id) > 64:
+            raise InvalidPayload("'visitor_id' must be a visitor id (letters and digits)")
+        filters["visitor_id"] = visitor_id
+    for name in ("created_after", "created_before"):
+        raw = query.get(name)
+        if raw is not None:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = float("nan")
+            if not 0 <= value < 1e11:      # NaN fails too
+                raise InvalidPayload(f"'{name}' must be a Unix time in seconds")
+            filters[name] = value
+    return filters
+
+
+async def list_conversations(desk, agent: dict, filters: dict) -> dict:
+    """A page of conversations (admins: everyone's), newest first, with the cursor of the next page or None."""
+    if not access.is_admin(agent):
+        raise Forbidden("only admins list every conversation")
+    limit = filters.get("limit", 25)
+    found = await desk.store.read(conv_queries.list_conversations, filters, filters.get("cursor"), limit + 1)
+    page = found[:limit]
+    return {"ok": True, "conversations": page,
+            "next_cursor": str(page[-1]["id"]) if len(found) > limit else None}

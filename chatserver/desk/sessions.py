@@ -7,24 +7,35 @@ import time
 
 from ..errors import RateLimited
 from ..store import conversations as conv_queries
+from ..store import privacy as privacy_queries
 from ..store import receipts as receipt_queries
 from ..store import visitors as visitor_queries
-from . import assignment, surveys
+from . import assignment, identity, surveys
 
 SYNC_LIMIT = 1000
 
 
 async def identify_visitor(desk, token: object, address_key: str, stored_network: str | None,
-                           user_agent: str | None, page_url: str | None, language: str | None = None) -> str:
+                           user_agent: str | None, page_url: str | None, language: str | None = None,
+                           claimed_identity: object = None) -> str:
     """The visitor a token was minted for, or a new anonymous visitor (at most so many per address a minute:
-    `address_key`). Their row's last-seen time, network (never the full address), browser and page are updated."""
+    `address_key`); a verified identity (desk/identity.py) names its customer's one visitor instead. Their row's
+    last-seen time, network (never the full address), browser and page are updated."""
     visitor_id = desk.secret.visitor_id_from_token(token)
-    if visitor_id is None:
+    checked = identity.check(desk.settings.get("identity_secret"), claimed_identity)
+    verified = checked is not None and checked["customer_id"] is not None
+    if visitor_id is None and not verified:
         if not await desk.live.allow("new_visitors", address_key, time.time()):
             raise RateLimited("too many new visitors from this address; try again later")
-        visitor_id = secrets.token_hex(12)
-    await desk.store.write(visitor_queries.get_or_create_visitor, visitor_id, time.time(), stored_network,
-                           user_agent, page_url, language)
+    return await desk.store.write(_identify, visitor_id, checked, secrets.token_hex(12), time.time(),
+                                  stored_network, user_agent, page_url, language)
+
+
+def _identify(db, visitor_id, checked, fresh_id, now, stored_network, user_agent, page_url, language) -> str:
+    if visitor_id is not None and privacy_queries.is_erased(db, visitor_id):
+        visitor_id = None           # an erased visitor's token opens a new, empty visitor
+    visitor_id = identity.resolve(db, visitor_id, checked, fresh_id, now)
+    visitor_queries.get_or_create_visitor(db, visitor_id, now, stored_network, user_agent, page_url, language)
     return visitor_id
 
 

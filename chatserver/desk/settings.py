@@ -10,15 +10,18 @@ from ..errors import InvalidPayload
 from ..site_settings import clean
 from ..store import settings as settings_queries
 from ..validation import collect_fields
+from . import audit
 
 SHORTCUT_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 CANNED_TEXT_CHARS = 2000
 
 
-async def update_settings(desk, changes: dict) -> dict:
-    """Validate every change first (all field errors at once), then save them together."""
+async def update_settings(desk, changes: dict, actor: audit.Actor | None = None) -> dict:
+    """Validate every change first (all field errors at once), then save them together (with their audit entry)."""
     cleaned = collect_fields({name: (lambda n=name: clean(n, changes[n])) for name in changes})
-    values = await desk.settings.update(cleaned)
+    changed = audit.diff(desk.settings.all(), cleaned, cleaned)
+    values = await desk.settings.update(cleaned, also=lambda db: audit.record(db, actor, "settings.updated",
+                                                                               "settings", None, changed))
     if "kb_threshold" in cleaned:
         desk.kb.threshold_override = values["kb_threshold"]     # the bot's next suggestion uses it
     return values
@@ -38,10 +41,14 @@ def clean_canned_reply(fields: dict) -> dict:
                            "text": lambda: validation.text(fields, "text", CANNED_TEXT_CHARS)})
 
 
-async def add_canned_reply(desk, fields: dict) -> dict:
+async def add_canned_reply(desk, fields: dict, actor: audit.Actor | None = None) -> dict:
     reply = clean_canned_reply(fields)
-    return await desk.store.write(settings_queries.add_canned_reply, reply["shortcut"], reply["text"], time.time())
+    write = audit.audited(settings_queries.add_canned_reply, actor, "canned_reply.added", "canned_reply",
+                          lambda added: (added["id"], {"shortcut": [None, added["shortcut"]]}))
+    return await desk.store.write(write, reply["shortcut"], reply["text"], time.time())
 
 
-async def delete_canned_reply(desk, reply_id: int) -> None:
-    await desk.store.write(settings_queries.delete_canned_reply, reply_id)
+async def delete_canned_reply(desk, reply_id: int, actor: audit.Actor | None = None) -> None:
+    write = audit.audited(settings_queries.delete_canned_reply, actor, "canned_reply.deleted", "canned_reply",
+                          lambda _: (reply_id, None))
+    await desk.store.write(write, reply_id)

@@ -73,3 +73,11 @@ async def pending_for_session(desk, visitor_id: str, open_conversation: dict | N
     if conversation_id is None:
         return {}
     return {"survey": {"conversation_id": conversation_id, **offered}}
+
+
+async def list_surveys(desk, cursor: int | None, limit: int) -> dict:
+    """A page of answered surveys (the API's list), newest first, with the next page's cursor or None."""
+    found = await desk.store.read(survey_queries.list_surveys, cursor, limit + 1)
+    page = found[:limit]
+    return {"ok": True, "surveys": page,
+            "next_cursor": str(page[-1]["conversation_id"]) if len(found) > limit else None}

@@ -40,7 +40,8 @@ class VisitorNamespace(ChatNamespace):
             visitor_id = await sessions.identify_visitor(self.desk, auth.get("visitor_token"),
                                                          client_address.limit_key(address),
                                                          client_address.stored_network(address),
-                                                         environ.get("HTTP_USER_AGENT"), page_url, language)
+                                                         environ.get("HTTP_USER_AGENT"), page_url, language,
+                                                         auth.get("identity"))
         except RateLimited as exc:
             raise refusal("rate_limited", exc.message) from None
         await self.save_session(sid, {"visitor_id": visitor_id, "page_url": page_url})

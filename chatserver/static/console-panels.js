@@ -97,9 +97,18 @@ export function renderVisitor(conversation, onPrevious) {
   $("visitor-history").hidden = true;
   if (!visitor) return;
   const row = (label, value, title) => [h("dt", {}, label), h("dd", { title: title || null }, value || "–")];
+  // The host site's identity: "verified" only with a valid signature (docs/widget.md); a claim is shown as such.
+  const identity = visitor.identity;
+  const claim = (value, verified) => value ? [value, " ", h("span", {
+    class: verified ? "cs-chip cs-verified" : "cs-chip cs-chip-muted cs-unverified" }, verified ? "verified" : "unverified")] : null;
+  const identityRows = identity ? [
+    ...(identity.verified ? row("Customer", h("span", {}, identity.customer_id, " ",
+      h("span", { class: "cs-chip cs-verified" }, "verified"))) : []),
+    ...row("Name", identity.name ? h("span", {}, ...claim(identity.name, identity.verified)) : visitor.name),
+    ...row("Email", identity.email ? h("span", {}, ...claim(identity.email, identity.email_verified)) : visitor.email),
+  ] : [...row("Name", visitor.name), ...row("Email", visitor.email)];
   details.append(
-    ...row("Name", visitor.name),
-    ...row("Email", visitor.email),
+    ...identityRows,
     ...row("Page", visitor.page_url || conversation.conversation.page_url, visitor.page_url),
     ...row("Browser", browserSummary(visitor.user_agent), visitor.user_agent),
     ...row("First seen", visitor.created_at ? `${dateTime(visitor.created_at)} (${ago(visitor.created_at)})` : ""));

@@ -121,6 +121,17 @@ class Store:
             fn = functools.partial(fn, **kwargs)
         return await self._loop.run_in_executor(self._read_pool, self._run_read, fn, args)
 
+    async def truncate_wal(self) -> None:
+        """Copy the WAL into the database file and empty it (after an erasure: the WAL must not keep old pages with
+        erased content). Waits for readers that still need the old pages (busy_timeout)."""
+        def checkpoint():
+            db = _connect(self.path)
+            try:
+                db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                db.conn.close()
+        await asyncio.get_running_loop().run_in_executor(None, checkpoint)
+
     # -- threads ------------------------------------------------------------------------------
 
     def _run_read(self, fn, args):

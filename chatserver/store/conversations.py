@@ -6,6 +6,7 @@ import json
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound
+from . import webhooks
 from .locks import lock_conversation, lock_visitor, row_lock
 
 OPEN_STATUSES = ("bot", "queued", "assigned")
@@ -82,6 +83,11 @@ def _insert_message(db: Database, conversation: dict, author: str, text: str, no
          json.dumps(payload) if payload is not None else None, now])
     db.execute("UPDATE conversations SET last_seq = ? WHERE id = ?", [seq, conversation["id"]])
     conversation["last_seq"] = seq
+    if not private and author != "system":    # notes stay inside the desk
+        webhooks.enqueue(db, "message.created", conversation["id"], None, now, data_fn=lambda _: {
+            "visitor_id": conversation["visitor_id"],
+            "message": {"id": cur.lastrowid, "conversation_id": conversation["id"], "seq": seq, "author": author,
+                        "agent_id": agent_id, "kind": kind, "text": text, "created_at": now}})
     if agent_id is not None:  # the agent's name comes from a join
         return message_dict(db.execute(_MESSAGE_SELECT + "WHERE m.id = ?", [cur.lastrowid]).fetchone())
     # Visitor and bot messages (most of the traffic): the row is exactly what was just inserted.
@@ -103,6 +109,19 @@ def add_event(db: Database, conversation_id: int, type_: str, actor_type: str, a
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [conversation_id, type_, actor_type, None if actor_id is None else str(actor_id), reason,
          json.dumps(details) if details else None, now])
+    hook = webhooks.CONVERSATION_EVENTS.get(type_)
+    if hook is not None:
+        webhooks.enqueue(db, hook, conversation_id, None, now, data_fn=lambda _: _event_data(
+            db, conversation_id, type_, actor_type, actor_id, reason, details))
+
+
+def _event_data(db: Database, conversation_id: int, type_: str, actor_type: str, actor_id: object,
+                reason: str | None, details: dict | None) -> dict:
+    row = db.execute("SELECT visitor_id, status, agent_id, department FROM conversations WHERE id = ?",
+                     [conversation_id]).fetchone()
+    return {"visitor_id": row["visitor_id"], "status": row["status"], "agent_id": row["agent_id"],
+            "department": row["department"], "event": type_, "actor_type": actor_type,
+            "actor_id": None if actor_id is None else str(actor_id), "reason": reason, "details": details}
 
 
 def _create_conversation(db: Database, visitor_id: str, status: str, now: float, page_url: str | None) -> dict:
@@ -110,6 +129,9 @@ def _create_conversation(db: Database, visitor_id: str, status: str, now: float,
         "INSERT INTO conversations (visitor_id, status, created_at, page_url) VALUES (?, ?, ?, ?)",
         [visitor_id, status, now, page_url])
     add_event(db, cur.lastrowid, "created", "visitor", visitor_id, None, now)
+    if status == "queued":      # no bot: the chat waits for a person from its first message
+        webhooks.enqueue(db, "conversation.queued", cur.lastrowid, None, now, data_fn=lambda _: _event_data(
+            db, cur.lastrowid, "queued", "visitor", visitor_id, None, None))
     return get_conversation(db, cur.lastrowid)
 
 
@@ -332,4 +354,18 @@ def conversations_of_visitor(db: Database, visitor_id: str, before_id: int | Non
         FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id
         WHERE c.visitor_id = ? AND c.id < ?
         ORDER BY c.id DESC LIMIT ?""", [visitor_id, before_id or 2**62, limit]).fetchall()
+    return [dict(r) for r in rows]
+
+
+def list_conversations(db: Database, filters: dict, before_id: int | None, limit: int) -> list[dict]:
+    """Conversations newest first, `filters` (already validated: status, agent_id, visitor_id, created_after,
+    created_before) ANDed; a page after the cursor `before_id` (the list's stable order is by id)."""
+    clauses, values = ["c.id < ?"], [before_id or 2**62]
+    for name, clause in (("status", "c.status = ?"), ("agent_id", "c.agent_id = ?"), ("visitor_id", "c.visitor_id = ?"),
+                         ("created_after", "c.created_at >= ?"), ("created_before", "c.created_at < ?")):
+        if filters.get(name) is not None:
+            clauses.append(clause)
+            values.append(filters[name])
+    rows = db.execute("SELECT c.*, a.name AS agent_name FROM conversations c LEFT JOIN agents a ON a.id = c.agent_id "
+                      f"WHERE {' AND '.join(clauses)} ORDER BY c.id DESC LIMIT ?", [*values, limit]).fetchall()
     return [dict(r) for r in rows]

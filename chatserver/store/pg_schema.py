@@ -429,6 +429,141 @@ def m16c_attachments(db) -> None:
 
 
 @migrations()
+def m18a_api_tokens(db) -> None:
+    # As on SQLite: API tokens for /api/v1, only a SHA-256 of each secret kept.
+    db.execute(f"""
+    CREATE TABLE api_tokens (
+        id {ID},
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        agent_id BIGINT NOT NULL REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL,
+        last_used_at DOUBLE PRECISION,
+        revoked_at DOUBLE PRECISION
+    )""")
+
+
+@migrations()
+def m18b_audit_log(db) -> None:
+    # As on SQLite: every admin action, append-only (a trigger refuses UPDATE and DELETE).
+    db.execute(f"""
+    CREATE TABLE audit_log (
+        id {ID},
+        created_at DOUBLE PRECISION NOT NULL,
+        actor_agent_id BIGINT,
+        actor_name TEXT NOT NULL,
+        via TEXT NOT NULL,
+        token_id BIGINT,
+        address TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT,
+        target_id TEXT,
+        changes TEXT
+    )""")
+    db.execute("CREATE INDEX audit_log_action ON audit_log (action, id)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor_agent_id, id)")
+    db.execute("""CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$""")
+    db.execute("CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+               "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")
+
+
+@migrations()
+def m18c_webhooks(db) -> None:
+    # As on SQLite: webhook endpoints, the outbox of deliveries and every attempt.
+    db.execute(f"""
+    CREATE TABLE webhook_endpoints (
+        id {ID},
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        paused_at DOUBLE PRECISION,
+        paused_reason TEXT
+    )""")
+    db.execute(f"""
+    CREATE TABLE webhook_deliveries (
+        id {ID},
+        endpoint_id BIGINT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        conversation_id BIGINT,
+        body TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at DOUBLE PRECISION NOT NULL,
+        delivered_at DOUBLE PRECISION,
+        last_status_code INTEGER,
+        last_error TEXT
+    )""")
+    db.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)")
+    db.execute("CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, conversation_id, id)")
+    db.execute(f"""
+    CREATE TABLE webhook_attempts (
+        id {ID},
+        delivery_id BIGINT NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempted_at DOUBLE PRECISION NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        duration_ms INTEGER NOT NULL
+    )""")
+    db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
+
+
+@migrations()
+def m18d_visitor_identities(db) -> None:
+    # As on SQLite: the host site's verified customer id (unique), or an unverified claimed name and email.
+    db.execute("""
+    CREATE TABLE visitor_identities (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        customer_id TEXT UNIQUE,
+        verified INTEGER NOT NULL DEFAULT 0,
+        name TEXT,
+        email TEXT,
+        email_verified INTEGER NOT NULL DEFAULT 0,
+        updated_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
+def m18e_privacy(db) -> None:
+    # As on SQLite: erased visitors and the retention job's runs.
+    db.execute("""
+    CREATE TABLE visitor_erasures (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        erased_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute(f"""
+    CREATE TABLE retention_runs (
+        id {ID},
+        started_at DOUBLE PRECISION NOT NULL,
+        conversations INTEGER NOT NULL
+    )""")
+
+
+def ensure_server_secret(conn: psycopg.Connection, make_key: Callable[[], str], now: float) -> None:
+    """The one HMAC key of the cluster, made by the first node that starts (under the bootstrap lock)."""
+    conn.execute("""CREATE TABLE IF NOT EXISTS server_secret (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL)""")
+    if conn.execute("SELECT 1 FROM server_secret WHERE name = 'hmac'").fetchone() is None:
+        conn.execute("INSERT INTO server_secret (name, value, created_at) VALUES ('hmac', %s, %s)", [make_key(), now])
+
+
+def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
+    """Tables whose `id` PostgreSQL generates (their INSERTs get `RETURNING id` for `lastrowid`)."""
+    return frozenset(row[0] for row in conn.execute(
+        "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND column_name = 'id' AND is_identity = 'YES'").fetchall())
+
+
+@migrations()
 def m19a_example_proposals(db) -> None:
     # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
     db.execute(f"""

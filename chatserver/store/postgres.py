@@ -99,6 +99,9 @@ class PostgresStore:
                        for n in range(self.pool_size)]
         self._readers = ThreadPoolExecutor(max_workers=self.pool_size, thread_name_prefix="pg-reader")
 
+    async def truncate_wal(self) -> None:
+        """SQLite's WAL has no PostgreSQL counterpart a server may empty: dead rows go at the next VACUUM."""
+
     async def close(self) -> None:
         loop = asyncio.get_running_loop()
         for executor in [*(self._lanes or []), self._readers]:

@@ -403,6 +403,130 @@ def m16c_attachments(db: Database) -> None:
 
 
 @migrations()
+def m18a_api_tokens(db: Database) -> None:
+    # API tokens for /api/v1 (docs/api.md): admins make them in the browser; only a SHA-256 of the secret is kept
+    # (tokens are 256 random bits), with the first characters shown in lists so a token can be recognised.
+    db.execute("""
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        scope TEXT NOT NULL CHECK (scope IN ('read', 'write', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at REAL NOT NULL,
+        last_used_at REAL,
+        revoked_at REAL
+    )""")
+
+
+@migrations()
+def m18b_audit_log(db: Database) -> None:
+    # Every admin action (docs/admin.md, "Audit log"): who, when, from where, what changed. Append-only: the triggers
+    # refuse any UPDATE or DELETE, so no code path (nor a mistaken query) can rewrite history.
+    db.execute("""
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        actor_agent_id INTEGER,
+        actor_name TEXT NOT NULL,
+        via TEXT NOT NULL,
+        token_id INTEGER,
+        address TEXT,
+        action TEXT NOT NULL,
+        target_type TEXT,
+        target_id TEXT,
+        changes TEXT
+    )""")
+    db.execute("CREATE INDEX audit_log_action ON audit_log (action, id)")
+    db.execute("CREATE INDEX audit_log_actor ON audit_log (actor_agent_id, id)")
+    db.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+@migrations()
+def m18c_webhooks(db: Database) -> None:
+    # Webhooks (docs/webhooks.md): endpoints admins add, the outbox of deliveries (written in the transaction of the
+    # event itself) and every attempt's outcome. A delivery's `event_id` is its idempotency key.
+    db.execute("""
+    CREATE TABLE webhook_endpoints (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        paused_at REAL,
+        paused_reason TEXT
+    )""")
+    db.execute("""
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        event_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        conversation_id INTEGER,
+        body TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        delivered_at REAL,
+        last_status_code INTEGER,
+        last_error TEXT
+    )""")
+    db.execute("CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)")
+    db.execute("CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, conversation_id, id)")
+    db.execute("""
+    CREATE TABLE webhook_attempts (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+        attempted_at REAL NOT NULL,
+        status_code INTEGER,
+        error TEXT,
+        response_excerpt TEXT,
+        duration_ms INTEGER NOT NULL
+    )""")
+    db.execute("CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)")
+
+
+@migrations()
+def m18d_visitor_identities(db: Database) -> None:
+    # Who a visitor is according to the host site (docs/widget.md, "Verified identity"): `customer_id` only when the
+    # site's signature was valid (then one customer is one visitor on every device); claimed name and email
+    # otherwise, shown to agents as unverified and never used to merge.
+    db.execute("""
+    CREATE TABLE visitor_identities (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        customer_id TEXT UNIQUE,
+        verified INTEGER NOT NULL DEFAULT 0,
+        name TEXT,
+        email TEXT,
+        email_verified INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL
+    )""")
+
+
+@migrations()
+def m18e_privacy(db: Database) -> None:
+    # Privacy (docs/privacy.md): visitors whose data was erased (their old token opens nothing again) and the daily
+    # retention job's runs (so it runs once a day, once across a cluster, whatever restarts).
+    db.execute("""
+    CREATE TABLE visitor_erasures (
+        visitor_id TEXT PRIMARY KEY REFERENCES visitors(id),
+        erased_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE retention_runs (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        conversations INTEGER NOT NULL
+    )""")
+
+
+@migrations()
 def m19a_example_proposals(db: Database) -> None:
     # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
     # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound
+from . import webhooks
 from .locks import row_lock
 
 ANSWER_FIELDS = ("csat", "ces", "nps", "comment")
@@ -36,6 +37,8 @@ def save_survey(db: Database, visitor_id: str, conversation_id: int, answers: di
         db.execute("INSERT INTO surveys (conversation_id, visitor_id, csat, ces, nps, comment, created_at, updated_at) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    [conversation_id, visitor_id, row["csat"], row["ces"], row["nps"], row["comment"], now, now])
+        webhooks.enqueue(db, "survey.submitted", conversation_id, None, now,
+                         data_fn=lambda _: get_survey(db, conversation_id))
         return get_survey(db, conversation_id), False
     if now - existing["created_at"] > correction_window:
         raise Conflict("this survey was already answered", code="survey_already_answered")
@@ -57,3 +60,10 @@ def pending_survey(db: Database, visitor_id: str, since: float) -> int | None:
     if row is None or row["answered"] is not None or row["closed_at"] < since:
         return None
     return row["id"]
+
+
+def list_surveys(db: Database, before_conversation_id: int | None, limit: int) -> list[dict]:
+    """Answered surveys, newest conversation first, a page before the cursor."""
+    return [dict(r) for r in db.execute(
+        "SELECT * FROM surveys WHERE conversation_id < ? ORDER BY conversation_id DESC LIMIT ?",
+        [before_conversation_id or 2**62, limit]).fetchall()]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from . import identities
 from .conversations import conversations_of_visitor
 
 
@@ -34,6 +35,13 @@ def touch_visitor(db: Database, visitor_id: str, now: float) -> None:
     db.execute("UPDATE visitors SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?", [now, visitor_id, now])
 
 
+
+def ensure_visitor(db: Database, visitor_id: str, now: float) -> None:
+    """The visitor's row exists (made bare if new: get_or_create_visitor fills it in)."""
+    db.execute("INSERT INTO visitors (id, created_at, last_seen_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+               [visitor_id, now, now])
+
+
 def get_visitor(db: Database, visitor_id: str) -> dict | None:
     row = db.execute("SELECT * FROM visitors WHERE id = ?", [visitor_id]).fetchone()
     return dict(row) if row else None
@@ -56,5 +64,16 @@ def visitor_details(db: Database, visitor_id: str) -> dict | None:
     if visitor is None:
         return None
     visitor.pop("ip_network", None)
+    visitor["identity"] = identities.of_visitor(db, visitor_id)
     visitor["conversations"] = conversations_of_visitor(db, visitor_id, None, 20)
     return visitor
+
+
+def find_visitors(db: Database, query: str, limit: int = 20) -> list[dict]:
+    """Visitors whose id is `query`, or whose email (their contact or claimed/verified identity) is `query`."""
+    rows = db.execute(
+        "SELECT v.id, v.name, v.email, v.created_at, v.last_seen_at, i.customer_id, i.email AS identity_email "
+        "FROM visitors v LEFT JOIN visitor_identities i ON i.visitor_id = v.id "
+        "WHERE v.id = ? OR lower(v.email) = lower(?) OR lower(i.email) = lower(?) OR i.customer_id = ? "
+        "ORDER BY v.last_seen_at DESC LIMIT ?", [query, query, query, query, limit]).fetchall()
+    return [dict(r) for r in rows]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from . import admin_agents, admin_api, admin_kb, admin_settings
+from . import (admin_agents, admin_api, admin_audit, admin_kb, admin_privacy, admin_settings, admin_tokens,
+               admin_webhooks)
 from .admin_common import require_admin
 
 
@@ -22,3 +23,7 @@ def setup(app: web.Application) -> None:
     admin_kb.setup(app)
     admin_settings.setup(app)
     admin_api.setup(app)
+    admin_tokens.setup(app)
+    admin_audit.setup(app)
+    admin_webhooks.setup(app)
+    admin_privacy.setup(app)

@@ -11,7 +11,7 @@ from ..desk import agents as agent_ops
 from ..desk.presence import presence_of
 from ..errors import Conflict, InvalidFields
 from ..store import agents as agent_queries
-from .admin_common import admin_form, admin_page, require_admin
+from .admin_common import actor, admin_form, admin_page, require_admin
 
 
 def _form_fields(form, with_identity: bool) -> dict:
@@ -48,7 +48,7 @@ async def create_agent_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     fields = _form_fields(form, with_identity=True)
     try:
-        agent, generated = await agent_ops.create_agent(request.app[keys.DESK], fields)
+        agent, generated = await agent_ops.create_agent(request.app[keys.DESK], fields, actor(request, admin))
     except InvalidFields as exc:
         return await _list_page(request, status=400, errors=exc.errors, new=fields)
     except Conflict as exc:
@@ -86,7 +86,7 @@ async def update_agent_form(request: web.Request) -> web.Response:
     agent = await _agent_or_404(request)
     fields = _form_fields(form, with_identity=False)
     try:
-        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], fields)
+        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], fields, actor(request, admin))
     except InvalidFields as exc:
         return await _edit_page(request, {**agent, **fields}, status=400, errors=exc.errors)
     except Conflict as exc:
@@ -99,16 +99,17 @@ async def toggle_agent_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     agent = await _agent_or_404(request)
     try:
-        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], {"disabled": form.get("disabled") == "true"})
+        await agent_ops.update_agent(request.app[keys.DESK], admin, agent["id"], {"disabled": form.get("disabled") == "true"},
+                                     actor(request, admin))
     except Conflict as exc:
         return await _list_page(request, status=409, errors={"list": exc.message})
     raise web.HTTPSeeOther("/admin/agents?done=" + ("disabled" if form.get("disabled") == "true" else "enabled"))
 
 
 async def reset_password_form(request: web.Request) -> web.Response:
-    await admin_form(request)
+    admin, _ = await admin_form(request)
     agent = await _agent_or_404(request)
-    agent, password = await agent_ops.reset_password(request.app[keys.DESK], agent["id"])
+    agent, password = await agent_ops.reset_password(request.app[keys.DESK], agent["id"], actor(request, admin))
     return await _edit_page(request, agent, password=password)
 
 

@@ -11,7 +11,7 @@ from ..store import settings as settings_queries
 from ..desk import agents as agent_ops
 from ..desk import labels as label_ops
 from ..desk import settings as settings_ops
-from .admin_common import admin_json, require_admin
+from .admin_common import actor, admin_json, require_admin
 
 
 def _agent_id(request: web.Request) -> int:
@@ -28,8 +28,8 @@ async def list_agents(request: web.Request) -> web.Response:
 
 
 async def create_agent(request: web.Request) -> web.Response:
-    _, payload = await admin_json(request)
-    agent, generated = await agent_ops.create_agent(request.app[keys.DESK], payload)
+    admin, payload = await admin_json(request)
+    agent, generated = await agent_ops.create_agent(request.app[keys.DESK], payload, actor(request, admin))
     answer = {"ok": True, "agent": agent}
     if generated:
         answer["password"] = generated
@@ -38,7 +38,8 @@ async def create_agent(request: web.Request) -> web.Response:
 
 async def update_agent(request: web.Request) -> web.Response:
     admin, payload = await admin_json(request)
-    agent = await agent_ops.update_agent(request.app[keys.DESK], admin, _agent_id(request), payload)
+    agent = await agent_ops.update_agent(request.app[keys.DESK], admin, _agent_id(request), payload,
+                                         actor(request, admin))
     return web.json_response({"ok": True, "agent": agent})
 
 
@@ -48,8 +49,9 @@ async def get_settings(request: web.Request) -> web.Response:
 
 
 async def update_settings(request: web.Request) -> web.Response:
-    _, payload = await admin_json(request)
-    return web.json_response({"ok": True, "settings": await settings_ops.update_settings(request.app[keys.DESK], payload)})
+    admin, payload = await admin_json(request)
+    settings = await settings_ops.update_settings(request.app[keys.DESK], payload, actor(request, admin))
+    return web.json_response({"ok": True, "settings": settings})
 
 
 async def list_replies(request: web.Request) -> web.Response:
@@ -59,18 +61,18 @@ async def list_replies(request: web.Request) -> web.Response:
 
 
 async def add_reply(request: web.Request) -> web.Response:
-    _, payload = await admin_json(request)
-    reply = await settings_ops.add_canned_reply(request.app[keys.DESK], payload)
+    admin, payload = await admin_json(request)
+    reply = await settings_ops.add_canned_reply(request.app[keys.DESK], payload, actor(request, admin))
     return web.json_response({"ok": True, "canned_reply": reply}, status=201)
 
 
 async def delete_reply(request: web.Request) -> web.Response:
-    await admin_json(request)
+    admin, _ = await admin_json(request)
     try:
         reply_id = int(request.match_info["reply_id"])
     except ValueError:
         raise InvalidPayload("the canned reply id must be a number") from None
-    await settings_ops.delete_canned_reply(request.app[keys.DESK], reply_id)
+    await settings_ops.delete_canned_reply(request.app[keys.DESK], reply_id, actor(request, admin))
     return web.json_response({"ok": True})
 
 

@@ -6,8 +6,16 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from ..auth import check_csrf, require_agent
+from ..desk.audit import Actor
 from ..errors import ChatError, CsrfFailed, Forbidden, InvalidPayload
+from ..security import client_address
 from .public import render
+
+
+def actor(request: web.Request, admin: dict) -> Actor:
+    """The admin acting through this request, for the audit log: from a page, or /api/admin with their session."""
+    return Actor.of(admin, "admin_api" if request.path.startswith("/api/") else "page",
+                    client_address.of_request(request))
 
 
 def wants_json(request: web.Request) -> bool:

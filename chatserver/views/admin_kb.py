@@ -13,7 +13,7 @@ from .. import keys, validation
 from ..errors import ChatError, Conflict, NotFound
 from ..store import article_versions
 from ..errors import InvalidFields
-from .admin_common import admin_form, admin_json, admin_page, require_admin, wants_json
+from .admin_common import actor, admin_form, admin_json, admin_page, require_admin, wants_json
 from ..desk import articles, proposals as proposal_ops
 from ..security.redirects import same_site_path
 from ..desk.articles import LIMITS, ArticleForm, validate
@@ -140,7 +140,8 @@ async def save_article_form(request: web.Request) -> web.Response:
     original = _original(request)
     draft = ArticleForm.from_form(form)
     try:
-        article = await articles.save_article(request.app[keys.DESK], admin["email"], draft, original)
+        article = await articles.save_article(request.app[keys.DESK], admin["email"], draft, original,
+                                              actor(request, admin))
     except InvalidFields as exc:
         return await _editor(request, draft, original, status=400, errors=exc.errors)
     except (ChatError, OSError) as exc:
@@ -154,7 +155,7 @@ async def delete_article_form(request: web.Request) -> web.Response:
     admin, _ = await admin_form(request)
     original = _original(request)
     try:
-        await articles.delete_article(request.app[keys.DESK], admin["email"], original)
+        await articles.delete_article(request.app[keys.DESK], admin["email"], original, actor(request, admin))
     except (ChatError, OSError) as exc:
         message = exc.message if isinstance(exc, ChatError) else f"could not delete the article file: {exc.strerror}"
         return await _editor(request, ArticleForm.from_article(original), original, status=500,

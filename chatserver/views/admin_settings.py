@@ -13,7 +13,7 @@ from ..mail.smtp_url import masked
 from ..errors import Conflict, InvalidFields, InvalidPayload, NotFound
 from ..site_settings import SETTINGS
 from ..store import settings as settings_queries
-from .admin_common import admin_form, admin_page, require_admin
+from .admin_common import actor, admin_form, admin_page, require_admin
 
 # -- the page -----------------------------------------------------------------------------------------------
 
@@ -44,7 +44,7 @@ async def settings_page(request: web.Request) -> web.Response:
 
 
 async def save_settings_form(request: web.Request) -> web.Response:
-    _, form = await admin_form(request)
+    admin, form = await admin_form(request)
     changes = {}
     for setting in SETTINGS:
         if setting.group != "site":
@@ -56,7 +56,7 @@ async def save_settings_form(request: web.Request) -> web.Response:
         else:
             changes[setting.name] = form.get(setting.name, "")
     try:
-        await settings_ops.update_settings(request.app[keys.DESK], changes)
+        await settings_ops.update_settings(request.app[keys.DESK], changes, actor(request, admin))
     except InvalidFields as exc:
         # Shown under the field itself, so "'widget_colour' must be ..." reads "must be ...".
         errors = {name: message.replace(f"'{name}' ", "", 1).capitalize() if message.startswith(f"'{name}' ")
@@ -66,10 +66,10 @@ async def save_settings_form(request: web.Request) -> web.Response:
 
 
 async def add_reply_form(request: web.Request) -> web.Response:
-    _, form = await admin_form(request)
+    admin, form = await admin_form(request)
     fields = {"shortcut": form.get("shortcut", ""), "text": form.get("text", "")}
     try:
-        await settings_ops.add_canned_reply(request.app[keys.DESK], fields)
+        await settings_ops.add_canned_reply(request.app[keys.DESK], fields, actor(request, admin))
     except InvalidFields as exc:
         return await page(request, status=400, reply_errors=exc.errors, new_reply=fields)
     except Conflict as exc:
@@ -78,9 +78,10 @@ async def add_reply_form(request: web.Request) -> web.Response:
 
 
 async def delete_reply_form(request: web.Request) -> web.Response:
-    await admin_form(request)
+    admin, _ = await admin_form(request)
     try:
-        await settings_ops.delete_canned_reply(request.app[keys.DESK], int(request.match_info["reply_id"]))
+        await settings_ops.delete_canned_reply(request.app[keys.DESK], int(request.match_info["reply_id"]),
+                                               actor(request, admin))
     except (ValueError, NotFound):
         raise web.HTTPNotFound(text="No such canned reply") from None
     raise web.HTTPSeeOther("/admin/settings?done=reply_deleted#canned-replies")

@@ -11,7 +11,7 @@ from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check
                     require_agent, session_token_from_request)
 from ..desk import agents as agent_ops
 from ..errors import ChatError, NotFound
-from ..security import login_guard
+from ..security import client_address, login_guard
 from ..security.redirects import same_site_path
 from ..security.transport_security import is_https
 from ..store import agents as agent_queries
@@ -107,7 +107,7 @@ async def login(request: web.Request) -> web.Response:
     except ChatError as exc:
         return login_guard.throttled_answer(
             _login_failed(request, is_json, email, exc.message, status=exc.http_status, code=exc.code), exc)
-    token = await request.app[keys.STORE].write(agent_queries.create_session, agent_id, now)
+    token = await agent_ops.start_session(request.app[keys.DESK], agent_id, now, client_address.of_request(request))
     if is_json:
         response = web.json_response({"ok": True, "token": token, "agent_id": agent_id})
     else:

@@ -7,7 +7,7 @@ import { scrollDown, showView } from "./panel.js";
 import { state } from "./state.js";
 import { persist, stored } from "./storage.js";
 import { t } from "./strings.js";
-import { call } from "./transport.js";
+import { call, reconnectWithIdentity } from "./transport.js";
 import { flushQuality, replyShown, sessionStarted } from "./quality.js";
 import { noteShown, onAgentRead, renderSeen, resetReceipts } from "./receipts.js";
 import { showTyping } from "./typing.js";
@@ -96,7 +96,15 @@ function isCurrent(cid) {
 // -- the server's events ------------------------------------------------------------------------------------
 
 export async function onSession(session) {
-  persist({ token: session.visitor_token });
+  const previous = stored().visitor_id;
+  if (previous && previous !== session.visitor_id) {
+    // Another visitor now (a verified identity named its customer's visitor): nothing of the last one stays.
+    resetConversation(null);
+    state.status = null;
+    state.floor = 0;
+    state.hadSession = false;
+  }
+  persist({ token: session.visitor_token, visitor_id: session.visitor_id });
   // A conversation at or below the floor was closed (this socket may have heard so before the snapshot came):
   // conversations never reopen, so such a snapshot is stale.
   const conversation = session.conversation && session.conversation.id > state.floor ? session.conversation : null;
@@ -227,8 +235,23 @@ export function newChat() {
   ui.input.focus();
 }
 
-/** ChatWidget.identify(): remember the signed-in customer's details and send them once connected. */
+/** ChatWidget.identify(): remember the signed-in customer's details and send them once connected. With `id` and
+ * the host server's `signature` (docs/widget.md, "Verified identity") the identity goes with every connect, and
+ * the server makes that customer the same visitor on every browser: the socket reconnects to apply it now. */
 export function identify(person) {
+  const id = person && typeof person.id === "string" ? person.id.trim() : "";
+  const signature = person && typeof person.signature === "string" ? person.signature.trim() : "";
+  if (id && signature) {
+    const identity = { id, signature,
+      name: typeof person.name === "string" ? person.name.trim() : undefined,
+      email: typeof person.email === "string" ? person.email.trim() : undefined };
+    const known = stored().identity;
+    if (!known || known.id !== id || known.signature !== signature || known.email !== identity.email ||
+        known.name !== identity.name) {
+      persist({ identity });
+      reconnectWithIdentity();
+    }
+  }
   const email = person && typeof person.email === "string" ? person.email.trim() : "";
   if (!email) return;
   const name = person && typeof person.name === "string" ? person.name.trim() : "";

@@ -29,6 +29,7 @@ export function connect() {
       conversation_id: state.cid,
       page_url: location.href.slice(0, 1000),
       language: LANG, // the visitor's emails are written in it
+      identity: stored().identity || null,
     }),
     reconnectionDelayMax: 5000,
   });
@@ -61,6 +62,13 @@ export function reconnectNow() {
   if (!socket || socket.connected || navigator.onLine === false) return;
   socket.disconnect();
   socket.connect();
+}
+
+/** The identity changed (ChatWidget.identify): connect again so the server sees it in `auth` at once. */
+export function reconnectWithIdentity() {
+  if (!socket) return;                      // not connected yet: the first connect sends it
+  socket.disconnect();
+  if (navigator.onLine !== false) socket.connect();
 }
 
 /** The network is gone: drop the socket now, so messages wait in the outbox instead of a dead pipe. */

@@ -1,0 +1,72 @@
+"""Privacy (docs/privacy.md): export one visitor's data as JSON, erase it, and the daily retention job. The
+per-table work is the registry of chatserver/store/privacy.py, so features with tables of their own plug in there.
+
+Erasure: the visitor's open conversation is closed first (resolution `erased`), then every part erases in one
+transaction with the audit entry (counts only, never content); on SQLite deleted content is zeroed
+(secure_delete) and the WAL emptied afterwards, so the erased text is neither readable through any page or the API
+nor left in the database file or its WAL. The visitor's old token then opens a new, empty visitor."""
+from __future__ import annotations
+
+import time
+
+from ..errors import NotFound
+from ..store import privacy as privacy_queries
+from . import assignment, audit
+
+DAY = 86400.0
+
+
+def _visitor_id(raw: str) -> str:
+    if not isinstance(raw, str) or not raw.isalnum() or len(raw) > 64:
+        raise NotFound("no such visitor", code="visitor_not_found")
+    return raw
+
+
+def _exported(db, visitor_id: str, actor: audit.Actor | None):
+    found = privacy_queries.export_visitor(db, visitor_id)
+    if found is not None:
+        audit.record(db, actor, "visitor.exported", "visitor", visitor_id, None)
+    return found
+
+
+async def export_visitor(desk, visitor_id: str, actor: audit.Actor | None = None) -> dict:
+    """Everything the server keeps about one visitor, part by part (read in one transaction, audited)."""
+    found = await desk.store.write(_exported, _visitor_id(visitor_id), actor)
+    if found is None:
+        raise NotFound("no such visitor", code="visitor_not_found")
+    return {"ok": True, "visitor_id": visitor_id, "exported_at": time.time(), "data": found}
+
+
+def _erased(db, visitor_id: str, actor: audit.Actor | None, now: float):
+    counts = privacy_queries.erase_visitor(db, visitor_id, now)
+    if counts is not None:
+        audit.record(db, actor, "visitor.erased", "visitor", visitor_id,
+                     {name: [None, count] for name, count in counts.items()})
+    return counts
+
+
+async def erase_visitor(desk, visitor_id: str, actor: audit.Actor | None = None) -> dict:
+    visitor_id = _visitor_id(visitor_id)
+    for conversation_id in await desk.store.read(privacy_queries.open_conversation_ids, visitor_id):
+        await assignment.close(desk, conversation_id,
+                               lambda db, c: ("system", None, "erased", "the visitor's data was erased"))
+    counts = await desk.store.write(_erased, visitor_id, actor, time.time())
+    if counts is None:
+        raise NotFound("no such visitor", code="visitor_not_found")
+    await desk.store.truncate_wal()
+    return {"ok": True, "visitor_id": visitor_id, "erased": counts}
+
+
+async def apply_retention(desk, now: float | None = None) -> int | None:
+    """Anonymise conversations closed more than `retention_days` ago (0: keep them), at most once a day across the
+    cluster (the last run is in the database). Returns how many, or None when it was not time."""
+    days = int(desk.settings.get("retention_days") or 0)
+    if days <= 0:
+        return None
+    now = time.time() if now is None else now
+    done = await desk.store.write(privacy_queries.apply_retention, now - days * DAY, now, DAY)
+    if done:
+        await audit.append_now(desk, audit.SYSTEM, "retention.applied", "conversations", None,
+                               {"conversations": [None, done], "days": [None, days]})
+        await desk.store.truncate_wal()
+    return done
