@@ -190,7 +190,7 @@ def delete(kb: KnowledgeBase, article: Article) -> None:
 
 
 async def save_article(desk, author_email: str, draft: ArticleForm, original: Article | None,
-                       also=None, actor: audit.Actor | None = None) -> Article:
+                       *, also=None, actor: audit.Actor | None = None) -> Article:
     """Create, edit, rename or restore (an earlier version's fields) an article. Validated with the loader's rules;
     on any error nothing touches the disk. The history keeps the on-disk text it replaced, if it lacked it.
     `also(db)` runs in the history's transaction (an accepted proposal is marked there)."""

@@ -7,13 +7,33 @@ transaction with the audit entry (counts only, never content); on SQLite deleted
 nor left in the database file or its WAL. The visitor's old token then opens a new, empty visitor."""
 from __future__ import annotations
 
+import asyncio
 import time
 
 from ..errors import NotFound
+from ..store import attachments as attachment_queries
 from ..store import privacy as privacy_queries
 from . import assignment, audit
 
 DAY = 86400.0
+# A stored file no attachment row names is removed by the retention sweep once it is this old (younger ones may be
+# an upload whose row is being written).
+ORPHAN_AGE_SECONDS = 3600.0
+
+
+async def _remove_files(desk, keys: list[str]) -> None:
+    """The bytes of attachments whose rows are gone (after the commit: a file is not part of a transaction)."""
+    if desk.files is not None:
+        for key in keys:
+            await asyncio.to_thread(desk.files.delete, key)
+
+
+async def _remove_unreferenced_files(desk) -> None:
+    if desk.files is None:
+        return
+    stored = await asyncio.to_thread(desk.files.keys_older_than, ORPHAN_AGE_SECONDS)
+    referenced = await desk.store.read(attachment_queries.referenced_keys)
+    await _remove_files(desk, [key for key in stored if key not in referenced])
 
 
 def _visitor_id(raw: str) -> str:
@@ -50,9 +70,12 @@ async def erase_visitor(desk, visitor_id: str, actor: audit.Actor | None = None)
     for conversation_id in await desk.store.read(privacy_queries.open_conversation_ids, visitor_id):
         await assignment.close(desk, conversation_id,
                                lambda db, c: ("system", None, "erased", "the visitor's data was erased"))
+    conversation_ids = await desk.store.read(privacy_queries.conversation_ids, visitor_id)
+    files = await desk.store.read(attachment_queries.storage_keys, conversation_ids)
     counts = await desk.store.write(_erased, visitor_id, actor, time.time())
     if counts is None:
         raise NotFound("no such visitor", code="visitor_not_found")
+    await _remove_files(desk, files)
     await desk.store.truncate_wal()
     return {"ok": True, "visitor_id": visitor_id, "erased": counts}
 
@@ -68,5 +91,6 @@ async def apply_retention(desk, now: float | None = None) -> int | None:
     if done:
         await audit.append_now(desk, audit.SYSTEM, "retention.applied", "conversations", None,
                                {"conversations": [None, done], "days": [None, days]})
+        await _remove_unreferenced_files(desk)
         await desk.store.truncate_wal()
     return done

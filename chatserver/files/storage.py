@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import time
 from pathlib import Path
 
 KEY_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{32}(\.thumb)?")
@@ -22,6 +23,10 @@ class FileStorage:
         raise NotImplementedError
 
     def delete(self, key: str) -> None:
+        raise NotImplementedError
+
+    def keys_older_than(self, seconds: float) -> list[str]:
+        """Every stored key written more than `seconds` ago (a sweep of files no row refers to any more)."""
         raise NotImplementedError
 
 
@@ -51,3 +56,14 @@ class LocalFileStorage(FileStorage):
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def keys_older_than(self, seconds: float) -> list[str]:
+        if not self.root.exists():
+            return []
+        cutoff = time.time() - seconds
+        found = []
+        for path in self.root.glob("*/*"):
+            key = f"{path.parent.name}/{path.name}"
+            if KEY_RE.fullmatch(key) and path.stat().st_mtime < cutoff:
+                found.append(key)
+        return found

@@ -83,3 +83,34 @@ def add_agent_attachment(db: Database, conversation: dict, agent_id: int, client
         return {"message": existing, "duplicate": True}
     return {"message": _insert(db, conversation, "agent", str(agent_id), client_id, stored, now, agent_id),
             "duplicate": False}
+
+
+# -- privacy (store/privacy.py): the visitor's files are theirs --------------------------------------------------
+
+def storage_keys(db: Database, conversation_ids: list[int]) -> list[str]:
+    """The stored files (and thumbnails) of these conversations' attachments, to remove after their rows go."""
+    found = privacy.rows(db, "SELECT storage_key, thumbnail_key FROM attachments WHERE conversation_id IN ({ids})",
+                         conversation_ids)
+    return [key for row in found for key in (row["storage_key"], row["thumbnail_key"]) if key]
+
+
+def referenced_keys(db: Database) -> set[str]:
+    return {key for row in db.execute("SELECT storage_key, thumbnail_key FROM attachments").fetchall()
+            for key in row if key}
+
+
+def _export(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT id, conversation_id, uploader, filename, content_type, size, width, height, "
+                            "created_at FROM attachments WHERE conversation_id IN ({ids}) ORDER BY id", ids)
+
+
+def _erase(db, _visitor_id, ids):
+    # Before the conversations' part: these rows reference the messages it deletes. The bytes go after the commit
+    # (desk/privacy.py), as a file cannot be part of a transaction.
+    return db.execute(f"DELETE FROM attachments WHERE conversation_id IN ({', '.join('?' * len(ids)) or 'NULL'})",
+                      ids).rowcount
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("attachments", _export, _erase), before="conversations")

@@ -55,3 +55,20 @@ def reopen(db: Database, conversation_id: int, now: float) -> None:
                "resolution = NULL, queued_at = ?, handoff_reason = 'email_reply' WHERE id = ?",
                [now, conversation_id])
     add_event(db, conversation_id, "reopened", "visitor", None, "the visitor answered by email", now)
+
+
+# -- privacy (store/privacy.py): the Message-IDs of the visitor's emails -----------------------------------------
+
+def _export_inbound(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT message_id, conversation_id, created_at FROM email_inbound "
+                            "WHERE conversation_id IN ({ids}) ORDER BY id", ids)
+
+
+def _erase_inbound(db, _visitor_id, ids):
+    return db.execute(f"DELETE FROM email_inbound WHERE conversation_id IN ({', '.join('?' * len(ids)) or 'NULL'})",
+                      ids).rowcount
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("emails_received", _export_inbound, _erase_inbound))

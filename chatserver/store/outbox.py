@@ -100,3 +100,20 @@ def recent(db: Database, limit: int = 50) -> list[dict]:
 def counts(db: Database) -> dict:
     return {r["status"]: r["n"] for r in db.execute(
         "SELECT status, count(*) AS n FROM email_outbox GROUP BY status").fetchall()}
+
+
+# -- privacy (store/privacy.py): emails to the visitor hold their address and the chat's words ---------------------
+
+def _export_emails(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT id, kind, conversation_id, recipient, subject, status, created_at, sent_at "
+                            "FROM email_outbox WHERE conversation_id IN ({ids}) ORDER BY id", ids)
+
+
+def _erase_emails(db, _visitor_id, ids):
+    return db.execute(f"DELETE FROM email_outbox WHERE conversation_id IN ({', '.join('?' * len(ids)) or 'NULL'})",
+                      ids).rowcount
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("emails_sent", _export_emails, _erase_emails))

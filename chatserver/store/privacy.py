@@ -35,10 +35,17 @@ class PrivacyPart:
 PARTS: list[PrivacyPart] = []
 
 
-def register(part: PrivacyPart) -> None:
+def register(part: PrivacyPart, before: str | None = None) -> None:
+    """Add a part; `before` names a part it must run ahead of (its rows reference that part's rows)."""
     if any(p.name == part.name for p in PARTS):
         raise ValueError(f"privacy part {part.name!r} registered twice")
-    PARTS.append(part)
+    names = [p.name for p in PARTS]
+    PARTS.insert(names.index(before) if before in names else len(PARTS), part)
+
+
+def rows(db: Database, sql: str, ids: list[int]) -> list[dict]:
+    """The rows of `sql` (with `IN ({ids})` where the ids go) as plain dicts, for an export."""
+    return [dict(r) for r in db.execute(sql.format(ids=_in(ids)), ids).fetchall()]
 
 
 def _in(ids: list[int]) -> str:
@@ -215,3 +222,8 @@ def apply_retention(db: Database, closed_before: float, now: float, every: float
 
 def dumps(export: dict) -> str:
     return json.dumps(export, indent=1, ensure_ascii=False, default=str)
+
+
+# The parts of the features with tables of their own register themselves in their store modules; importing them
+# here makes sure they have whoever imports this module first.
+from . import attachments, email_replies, outbox, proposals, quality, receipts  # noqa: E402,F401

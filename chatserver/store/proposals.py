@@ -80,3 +80,34 @@ def decide(db: Database, proposal_id: int, status: str, admin_email: str, now: f
     cur = db.execute("UPDATE example_proposals SET status = ?, decided_by = ?, decided_at = ? "
                      "WHERE id = ? AND status = 'proposed'", [status, admin_email, now, proposal_id])
     return get(db, proposal_id), cur.rowcount == 1
+
+
+# -- privacy (store/privacy.py): a proposed example question may be the visitor's own words -----------------------
+
+def _export_proposals(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT p.text, p.slug, p.status, s.conversation_id, s.source, s.created_at "
+                            "FROM example_proposal_sources s JOIN example_proposals p ON p.id = s.proposal_id "
+                            "WHERE s.conversation_id IN ({ids}) ORDER BY s.created_at", ids)
+
+
+def _erase_proposals(db, _visitor_id, ids):
+    """Their conversations stop counting for any proposal; one still waiting that only they gave goes. An accepted
+    one is an admin's edit of the article by then (its history keeps who accepted it)."""
+    marks = ", ".join("?" * len(ids)) or "NULL"
+    touched = [r[0] for r in db.execute(f"SELECT DISTINCT proposal_id FROM example_proposal_sources "
+                                        f"WHERE conversation_id IN ({marks})", ids).fetchall()]
+    changed = db.execute(f"DELETE FROM example_proposal_sources WHERE conversation_id IN ({marks})", ids).rowcount
+    for proposal_id in touched:
+        left = db.execute("SELECT COUNT(*) FROM example_proposal_sources WHERE proposal_id = ?",
+                          [proposal_id]).fetchone()[0]
+        if left == 0:
+            changed += db.execute("DELETE FROM example_proposals WHERE id = ? AND status = 'proposed'",
+                                  [proposal_id]).rowcount
+        else:
+            db.execute("UPDATE example_proposals SET count = ? WHERE id = ?", [left, proposal_id])
+    return changed
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("example_proposals", _export_proposals, _erase_proposals))

@@ -46,3 +46,19 @@ def note_estimates(db: Database, estimates: list[tuple[int, float]], now: float)
 def get_record(db: Database, conversation_id: int) -> dict | None:
     row = db.execute("SELECT * FROM quality_records WHERE conversation_id = ?", [conversation_id]).fetchone()
     return dict(row) if row else None
+
+
+# -- privacy (store/privacy.py): measures, not content: exported, kept for the reports' counts ---------------------
+
+def _export_quality(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT * FROM quality_records WHERE conversation_id IN ({ids}) "
+                            "ORDER BY conversation_id", ids)
+
+
+def _keep_quality(_db, _visitor_id, _ids):
+    return 0        # timings and counts only (docs/quality.md): the quality report's figures stay whole
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("quality", _export_quality, _keep_quality))

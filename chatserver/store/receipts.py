@@ -52,3 +52,19 @@ def timeline(db: Database, conversation_id: int) -> list[dict]:
     return [dict(r) for r in db.execute(
         "SELECT reader, agent_id, kind, seq, created_at FROM message_receipts WHERE conversation_id = ? "
         "ORDER BY created_at, id", [conversation_id]).fetchall()]
+
+
+# -- privacy (store/privacy.py): which messages were seen when: exported, kept (no content) ------------------------
+
+def _export_receipts(db, _visitor_id, ids):
+    return privacy.rows(db, "SELECT conversation_id, reader, kind, seq, created_at FROM message_receipts "
+                            "WHERE conversation_id IN ({ids}) ORDER BY id", ids)
+
+
+def _keep_receipts(_db, _visitor_id, _ids):
+    return 0
+
+
+from . import privacy  # noqa: E402  (privacy imports this module to register the part below)
+
+privacy.register(privacy.PrivacyPart("receipts", _export_receipts, _keep_receipts))

@@ -141,7 +141,7 @@ async def save_article_form(request: web.Request) -> web.Response:
     draft = ArticleForm.from_form(form)
     try:
         article = await articles.save_article(request.app[keys.DESK], admin["email"], draft, original,
-                                              actor(request, admin))
+                                              actor=actor(request, admin))
     except InvalidFields as exc:
         return await _editor(request, draft, original, status=400, errors=exc.errors)
     except (ChatError, OSError) as exc:

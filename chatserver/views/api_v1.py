@@ -190,13 +190,13 @@ async def read_article(call: Call) -> dict:
 
 
 async def create_article(call: Call) -> dict:
-    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), None, call.actor)
+    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), None, actor=call.actor)
     return {"ok": True, "article": article_json(saved)}
 
 
 async def update_article(call: Call) -> dict:
     original = _article(call)
-    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), original, call.actor)
+    saved = await articles.save_article(call.desk, call.agent["email"], _draft(call.body), original, actor=call.actor)
     return {"ok": True, "article": article_json(saved)}
 
 
