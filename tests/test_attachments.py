@@ -4,43 +4,17 @@ and agents with nosniff, Content-Disposition and a CSP that runs nothing, thumbn
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from urllib.parse import quote
 
 import aiohttp
 from PIL import Image
 
-from chatserver import keys
-
 from support.server import FIXTURE_KB
+from support.uploads import fetch, png, stored_files, upload
 
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 200
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>'
 HTML = b"<!doctype html><html><body><script>alert(3)</script></body></html>"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-
-
-def png(width=800, height=600, colour=(200, 30, 30)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (width, height), colour).save(out, format="PNG")
-    return out.getvalue()
-
-
-async def upload(server, token, data, client_id="f1", name="photo.png", origin=None):
-    headers = {"Authorization": f"Bearer {token}", "X-Client-Id": client_id, "X-File-Name": quote(name),
-               "Content-Type": "application/octet-stream"}
-    if origin:
-        headers["Origin"] = origin
-    async with aiohttp.ClientSession() as http:
-        async with http.post(server.url + "/widget/attachments", data=data, headers=headers) as resp:
-            return resp.status, await resp.json(), resp.headers
-
-
-async def fetch(server, path, token=None, cookie_jar=None):
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession() as http:
-        async with http.get(server.url + path, headers=headers, allow_redirects=False) as resp:
-            return resp.status, await resp.read(), resp.headers
 
 
 async def chat_with_agent(server):
@@ -52,11 +26,6 @@ async def chat_with_agent(server):
     assigned = await ana.wait_for("assigned")
     token = visitor.of("session")[0]["visitor_token"]
     return visitor, token, ana, assigned["conversation"]["id"]
-
-
-def stored_files(server) -> list[Path]:
-    root = Path(server.app[keys.CONFIG].data_dir) / "attachments"
-    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 async def test_a_visitors_image_reaches_the_agent_with_a_thumbnail_and_is_served_safely(server_factory):
