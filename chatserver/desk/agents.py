@@ -11,7 +11,7 @@ import time
 
 from .. import validation
 from ..validation import collect_fields
-from ..errors import Conflict, InvalidPayload
+from ..errors import Conflict, InvalidPayload, NotFound
 from ..security.first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
@@ -104,8 +104,15 @@ async def create_agent(desk, fields: dict) -> tuple[dict, str | None]:
     if cleaned["password"] is None:
         generated = cleaned["password"] = generate_password()
     password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
-    agent = await desk.store.write(agent_queries.create_agent, cleaned["email"], cleaned["name"], password_hash,
-                                        cleaned["role"], cleaned["max_chats"], cleaned["departments"], time.time())
+
+    def create(db, now):
+        agent = agent_queries.create_agent(db, cleaned["email"], cleaned["name"], password_hash, cleaned["role"],
+                                           cleaned["max_chats"], cleaned["departments"], now)
+        if generated is not None:       # a one-time password: they choose their own at first sign-in
+            agent_queries.require_password_change(db, agent["id"], now)
+        return agent
+
+    agent = await desk.store.write(create, time.time())
     return agent, generated
 
 
@@ -135,6 +142,7 @@ async def sign_out(desk, agent_id: int, token: str) -> None:
 def _set_password(db, agent_id: int, password_hash: str, keep_token: str | None) -> dict:
     agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
     agent_queries.delete_other_sessions(db, agent_id, keep_token)
+    agent_queries.password_chosen(db, agent_id)
     return agent
 
 
@@ -149,6 +157,7 @@ async def change_own_password(desk, agent_id: int, password_hash: str, keep_toke
 def _reset_password(db, agent_id: int, password_hash: str) -> dict:
     agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
     agent_queries.delete_other_sessions(db, agent_id, None)
+    agent_queries.require_password_change(db, agent_id, time.time())
     return agent
 
 
@@ -159,6 +168,25 @@ async def reset_password(desk, agent_id: int) -> tuple[dict, str]:
     agent = await desk.store.write(_reset_password, agent_id, password_hash)
     await desk.notifier.publish([AgentSignedOut(agent_id)])
     return agent, password
+
+
+async def issue_reset_link(desk, agent_id: int) -> str:
+    """A reset token for the agent (the admin hands them the link); valid a day, once. Their password and
+    sessions stay as they are until the link is used."""
+    return await desk.store.write(agent_queries.create_reset_link, agent_id, time.time())
+
+
+async def reset_with_link(desk, token: str, password: str) -> dict:
+    """The agent chose a new password through a reset link: it is set, the link stops working and every session
+    of theirs ends (sockets included). Refuses a short password or an unknown, used or expired link."""
+    if len(password) < MIN_PASSWORD or len(password) > 200:
+        raise InvalidPayload(f"Choose a password of {MIN_PASSWORD} to 200 characters.", code="weak_password")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    agent = await desk.store.write(agent_queries.use_reset_link, token, password_hash, time.time())
+    if agent is None:
+        raise NotFound("This reset link is no longer valid: ask an admin for a new one.", code="reset_link_invalid")
+    await desk.notifier.publish([AgentSignedOut(agent["id"])])
+    return agent
 
 
 async def with_presence(desk, agents: list[dict]) -> list[dict]:

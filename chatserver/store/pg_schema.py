@@ -261,3 +261,20 @@ def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
     return frozenset(row[0] for row in conn.execute(
         "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() "
         "AND column_name = 'id' AND is_identity = 'YES'").fetchall())
+
+
+@migrations()
+def m16d_password_resets(db) -> None:
+    # As on SQLite: admin-issued reset links (token hashes) and the agents who must choose their own password.
+    db.execute("""
+    CREATE TABLE password_resets (
+        token_hash TEXT PRIMARY KEY,
+        agent_id BIGINT NOT NULL REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE password_change_required (
+        agent_id BIGINT PRIMARY KEY REFERENCES agents(id),
+        since DOUBLE PRECISION NOT NULL
+    )""")

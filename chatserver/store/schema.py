@@ -186,3 +186,21 @@ def m004_visitor_ip_networks(db: Database) -> None:
     db.execute("PRAGMA secure_delete = ON")     # the raw addresses' bytes are zeroed, not left in freed space
     migration_steps.cut_addresses_to_networks(db)
     db.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+
+
+@migrations()
+def m16d_password_resets(db: Database) -> None:
+    # Reset links an admin hands to an agent (only a SHA-256 of each token is kept, like sessions), and the
+    # agents who must choose their own password at their next sign-in (their password was generated).
+    db.execute("""
+    CREATE TABLE password_resets (
+        token_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE password_change_required (
+        agent_id INTEGER PRIMARY KEY REFERENCES agents(id),
+        since REAL NOT NULL
+    )""")
