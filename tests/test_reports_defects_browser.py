@@ -48,4 +48,12 @@ async def test_reports_page_reads_like_the_other_admin_pages(server_factory, tmp
     await expect(sla).to_contain_text("median of the answered chats")
     await expect(sla).to_contain_text("of all chats answered within 60 s, unanswered ones counted as missed")
     await page.screenshot(path=screenshot_path("reports-desktop"), full_page=True)
+
+    # Conversation numbers are links: the console opens that conversation to read.
+    link = page.locator("#speed .rp-table.compact tbody a, #comments footer a").first
+    number = (await link.text_content()).strip()
+    await link.click()
+    await page.wait_for_url("**/console#conversation-*")
+    await expect(page.locator("#history-heading")).to_have_text(f"Conversation {number}", timeout=10_000)
+    await expect(page.locator("#history-messages li").first).to_be_visible()
     await page.close()
