@@ -98,3 +98,25 @@ async def test_admin_reset_link_sets_a_new_password_once(server, browser):
     assert [p for p in problems if "400" not in p and "404" not in p] == [], problems
     await admin.close()
     await page.close()
+
+
+async def test_reset_link_refuses_a_short_password_and_unknown_tokens(server):
+    import aiohttp
+
+    from chatserver.desk import agents as agent_ops
+    from chatserver import keys
+
+    fox = await server.create_agent("fox@example.com", "Fox Mulder", password="forgotten-password-1")
+    token = await agent_ops.issue_reset_link(server.app[keys.DESK], fox["id"])
+    async with aiohttp.ClientSession() as http:
+        form = {"new_password": "short", "repeat_password": "short"}
+        async with http.post(f"{server.url}/account/reset/{token}", data=form, allow_redirects=False) as resp:
+            assert resp.status == 400 and "10 to 200 characters" in await resp.text()
+        async with http.get(f"{server.url}/account/reset/not-a-token") as resp:
+            assert resp.status == 404 and "no longer valid" in await resp.text()
+        form = {"new_password": "long-enough-pass", "repeat_password": "long-enough-pass"}
+        async with http.post(f"{server.url}/account/reset/not-a-token", data=form, allow_redirects=False) as resp:
+            assert resp.status == 404 and "no longer valid" in await resp.text()
+    # The short attempt changed nothing: the old password still works, the link still works.
+    assert await server.login("fox@example.com", "forgotten-password-1")
+    assert await server.store.read(agent_queries.reset_link_agent, token, 1.0) is not None
