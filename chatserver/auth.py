@@ -12,6 +12,8 @@ from .errors import CsrfFailed, Forbidden, Unauthorized
 from .passwords import hash_password, verify_password  # noqa: F401  (re-exported for the views)
 from .store import agents as agent_queries
 
+PASSWORD_PAGE = "/account/password"
+
 SESSION_COOKIE = "chat_session"
 # Per-request cache of the logged-in agent (RequestKeys: aiohttp warns about plain string keys).
 AGENT = web.RequestKey("agent", object)
@@ -63,6 +65,10 @@ async def require_agent(request: web.Request, admin: bool = False, supervisor: b
         raise Forbidden("admins only")
     if supervisor and agent["role"] not in ("admin", "supervisor"):
         raise Forbidden("admins and supervisors only")
+    # A one-time password (an invitation or an admin's reset) is changed before any page of the desk opens.
+    if (request.method == "GET" and request.path != PASSWORD_PAGE and not request.path.startswith("/api/")
+            and await request.app[keys.STORE].read(agent_queries.must_change_password, agent["id"])):
+        raise web.HTTPFound(PASSWORD_PAGE + "?first=1")
     return agent
 
 

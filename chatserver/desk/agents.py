@@ -11,7 +11,7 @@ import time
 
 from .. import validation
 from ..validation import collect_fields
-from ..errors import Conflict, InvalidPayload
+from ..errors import Conflict, InvalidPayload, NotFound
 from ..security.first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
@@ -107,10 +107,17 @@ async def create_agent(desk, fields: dict, actor: audit.Actor | None = None) -> 
     if cleaned["password"] is None:
         generated = cleaned["password"] = generate_password()
     password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
-    write = audit.audited(agent_queries.create_agent, actor, "agent.created", "agent",
+
+    def create(db, now):
+        agent = agent_queries.create_agent(db, cleaned["email"], cleaned["name"], password_hash, cleaned["role"],
+                                           cleaned["max_chats"], cleaned["departments"], now)
+        if generated is not None:       # a one-time password: they choose their own at first sign-in
+            agent_queries.require_password_change(db, agent["id"], now)
+        return agent
+
+    write = audit.audited(create, actor, "agent.created", "agent",
                           lambda agent: (agent["id"], audit.diff(None, agent, AUDITED_FIELDS)))
-    agent = await desk.store.write(write, cleaned["email"], cleaned["name"], password_hash, cleaned["role"],
-                                   cleaned["max_chats"], cleaned["departments"], time.time())
+    agent = await desk.store.write(write, time.time())
     return agent, generated
 
 
@@ -164,6 +171,7 @@ async def sign_out(desk, agent_id: int, token: str) -> None:
 def _set_password(db, agent_id: int, password_hash: str, keep_token: str | None) -> dict:
     agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
     agent_queries.delete_other_sessions(db, agent_id, keep_token)
+    agent_queries.password_chosen(db, agent_id)
     return agent
 
 
@@ -179,6 +187,7 @@ def _reset_password(db, agent_id: int, password_hash: str, actor: audit.Actor | 
     agent = agent_queries.update_agent(db, agent_id, password_hash=password_hash)
     agent_queries.delete_other_sessions(db, agent_id, None)
     audit.record(db, actor, "agent.password_reset", "agent", agent_id, None)   # never the password
+    agent_queries.require_password_change(db, agent_id, time.time())
     return agent
 
 
@@ -189,6 +198,25 @@ async def reset_password(desk, agent_id: int, actor: audit.Actor | None = None) 
     agent = await desk.store.write(_reset_password, agent_id, password_hash, actor)
     await desk.notifier.publish([AgentSignedOut(agent_id)])
     return agent, password
+
+
+async def issue_reset_link(desk, agent_id: int) -> str:
+    """A reset token for the agent (the admin hands them the link); valid a day, once. Their password and
+    sessions stay as they are until the link is used."""
+    return await desk.store.write(agent_queries.create_reset_link, agent_id, time.time())
+
+
+async def reset_with_link(desk, token: str, password: str) -> dict:
+    """The agent chose a new password through a reset link: it is set, the link stops working and every session
+    of theirs ends (sockets included). Refuses a short password or an unknown, used or expired link."""
+    if len(password) < MIN_PASSWORD or len(password) > 200:
+        raise InvalidPayload(f"Choose a password of {MIN_PASSWORD} to 200 characters.", code="weak_password")
+    password_hash = await asyncio.to_thread(hash_password, password)
+    agent = await desk.store.write(agent_queries.use_reset_link, token, password_hash, time.time())
+    if agent is None:
+        raise NotFound("This reset link is no longer valid: ask an admin for a new one.", code="reset_link_invalid")
+    await desk.notifier.publish([AgentSignedOut(agent["id"])])
+    return agent
 
 
 async def with_presence(desk, agents: list[dict]) -> list[dict]:

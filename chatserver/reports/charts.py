@@ -42,7 +42,8 @@ def _frame(title: str, body: list[str], legend: list[tuple[str, str]] | None = N
         x += 22 + 7 * len(label)
     parts.extend(body)
     parts.append("</svg>")
-    return Markup("".join(parts))
+    # The title shows above the chart (not only as a tooltip); the image itself is labelled with it already.
+    return Markup(f'<p class="chart-caption" aria-hidden="true">{escape(title)}</p>' + "".join(parts))
 
 
 def _y_axis(ticks: list[float], y_of, unit: str) -> list[str]:
@@ -143,6 +144,10 @@ def bar_chart(title: str, labels: list[str], values: list[float], name: str, uni
             body.append(f'<text class="chart-tick" x="{WIDTH - RIGHT}" y="{y + 4:.1f}" text-anchor="end">'
                         f'{escape(_num(tick))}</text>')
         legend.append((over_name, PALETTE[2]))
+        # Each scale says what it counts: bars on the left, the line on the right.
+        body.append(f'<text class="chart-axis-label" x="{LEFT}" y="{TOP - 4}" text-anchor="end">{escape(name)}</text>')
+        body.append(f'<text class="chart-axis-label" x="{WIDTH - RIGHT}" y="{TOP - 4}" text-anchor="end" '
+                    f'fill="{PALETTE[2]}">{escape(over_name)}</text>')
     return _frame(title, body, legend)
 
 

@@ -56,7 +56,6 @@ function closeCanned() {
   canned.open = false;
   $("canned-popup").hidden = true;
   textarea().removeAttribute("aria-activedescendant");
-  textarea().setAttribute("aria-expanded", "false");
 }
 
 function renderCanned() {
@@ -70,7 +69,6 @@ function renderCanned() {
     h("span", { class: "cs-canned-shortcut" }, `/${reply.shortcut}`), h("span", { class: "cs-canned-text" }, reply.text)));
   });
   popup.hidden = false;
-  textarea().setAttribute("aria-expanded", "true");
   if (canned.items.length) {
     textarea().setAttribute("aria-activedescendant", `canned-${canned.index}`);
     const active = $(`canned-${canned.index}`);
@@ -190,7 +188,6 @@ export function setupComposer(callbacks) {
   const box = textarea();
   box.setAttribute("aria-autocomplete", "list");
   box.setAttribute("aria-controls", "canned-popup");
-  box.setAttribute("aria-expanded", "false");
   $("composer").addEventListener("submit", (event) => { event.preventDefault(); send(); box.focus(); });
   box.addEventListener("keydown", (event) => {
     if (canned.open) {

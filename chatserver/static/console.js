@@ -68,7 +68,14 @@ socket.on("session", (session) => {
   actions.retryPending();
   // Back after a drop while online: say so again, so chats that queued up meanwhile are routed to us now.
   if (reconnected && session.status.status === "online") actions.setStatus("online");
+  if (!reconnected) openLinkedConversation();
 });
+
+/** /console#conversation-42 (the reports link conversation numbers here) opens that conversation to read. */
+function openLinkedConversation() {
+  const linked = /^#conversation-(\d{1,12})$/.exec(window.location.hash);
+  if (linked) actions.showEarlierConversation(Number(linked[1]));
+}
 
 socket.on("queue", (queue) => {
   state.queue = { items: queue.conversations, receivedAt: Date.now(), agentsOnline: queue.agents_online };

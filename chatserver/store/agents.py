@@ -123,3 +123,57 @@ def delete_other_sessions(db: Database, agent_id: int, keep_token: str | None) -
 
 def log_presence(db: Database, agent_id: int, status: str, now: float) -> None:
     db.execute("INSERT INTO presence_log (agent_id, status, created_at) VALUES (?, ?, ?)", [agent_id, status, now])
+
+
+# -- one-time passwords and reset links ------------------------------------------------------------------------
+
+RESET_LINK_SECONDS = 24 * 3600
+
+
+def require_password_change(db: Database, agent_id: int, now: float) -> None:
+    """The agent's password was generated (an invitation or an admin's reset): they choose their own at their
+    next sign-in."""
+    db.execute("DELETE FROM password_change_required WHERE agent_id = ?", [agent_id])
+    db.execute("INSERT INTO password_change_required (agent_id, since) VALUES (?, ?)", [agent_id, now])
+
+
+def must_change_password(db: Database, agent_id: int) -> bool:
+    return db.execute("SELECT 1 FROM password_change_required WHERE agent_id = ?",
+                      [agent_id]).fetchone() is not None
+
+
+def password_chosen(db: Database, agent_id: int) -> None:
+    db.execute("DELETE FROM password_change_required WHERE agent_id = ?", [agent_id])
+
+
+def create_reset_link(db: Database, agent_id: int, now: float) -> str:
+    """A new reset token for the agent (valid RESET_LINK_SECONDS, once); earlier ones stop working. Only its hash
+    is stored."""
+    if get_agent(db, agent_id) is None:
+        raise NotFound("no such agent", code="agent_not_found")
+    token = secrets.token_urlsafe(32)
+    db.execute("DELETE FROM password_resets WHERE agent_id = ? OR expires_at < ?", [agent_id, now])
+    db.execute("INSERT INTO password_resets (token_hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+               [token_hash(token), agent_id, now, now + RESET_LINK_SECONDS])
+    return token
+
+
+def reset_link_agent(db: Database, token: str, now: float) -> dict | None:
+    """The (enabled) agent a valid reset token was made for, else None."""
+    row = db.execute("SELECT a.* FROM password_resets r JOIN agents a ON a.id = r.agent_id "
+                     "WHERE r.token_hash = ? AND r.expires_at > ? AND a.disabled = 0",
+                     [token_hash(token), now]).fetchone()
+    return _public(row)
+
+
+def use_reset_link(db: Database, token: str, password_hash: str, now: float) -> dict | None:
+    """Set the password with a valid reset token, which then stops working; every session of the agent ends.
+    None when the token is unknown, used or expired."""
+    agent = reset_link_agent(db, token, now)
+    if agent is None:
+        return None
+    db.execute("DELETE FROM password_resets WHERE agent_id = ?", [agent["id"]])
+    update_agent(db, agent["id"], password_hash=password_hash)
+    delete_other_sessions(db, agent["id"], None)
+    password_chosen(db, agent["id"])
+    return agent

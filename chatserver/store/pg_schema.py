@@ -429,6 +429,23 @@ def m16c_attachments(db) -> None:
 
 
 @migrations()
+def m16d_password_resets(db) -> None:
+    # As on SQLite: admin-issued reset links (token hashes) and the agents who must choose their own password.
+    db.execute("""
+    CREATE TABLE password_resets (
+        token_hash TEXT PRIMARY KEY,
+        agent_id BIGINT NOT NULL REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE password_change_required (
+        agent_id BIGINT PRIMARY KEY REFERENCES agents(id),
+        since DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
 def m18a_api_tokens(db) -> None:
     # As on SQLite: API tokens for /api/v1, only a SHA-256 of each secret kept.
     db.execute(f"""

@@ -403,6 +403,24 @@ def m16c_attachments(db: Database) -> None:
 
 
 @migrations()
+def m16d_password_resets(db: Database) -> None:
+    # Reset links an admin hands to an agent (only a SHA-256 of each token is kept, like sessions), and the
+    # agents who must choose their own password at their next sign-in (their password was generated).
+    db.execute("""
+    CREATE TABLE password_resets (
+        token_hash TEXT PRIMARY KEY,
+        agent_id INTEGER NOT NULL REFERENCES agents(id),
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""")
+    db.execute("""
+    CREATE TABLE password_change_required (
+        agent_id INTEGER PRIMARY KEY REFERENCES agents(id),
+        since REAL NOT NULL
+    )""")
+
+
+@migrations()
 def m18a_api_tokens(db: Database) -> None:
     # API tokens for /api/v1 (docs/api.md): admins make them in the browser; only a SHA-256 of the secret is kept
     # (tokens are 256 random bits), with the first characters shown in lists so a token can be recognised.

@@ -113,6 +113,15 @@ async def reset_password_form(request: web.Request) -> web.Response:
     return await _edit_page(request, agent, password=password)
 
 
+async def reset_link_form(request: web.Request) -> web.Response:
+    """A reset link for the agent, shown once, to hand to them; they choose their new password with it."""
+    await admin_form(request)
+    agent = await _agent_or_404(request)
+    token = await agent_ops.issue_reset_link(request.app[keys.DESK], agent["id"])
+    link = f"{request.app[keys.CONFIG].base_url}/account/reset/{token}"
+    return await _edit_page(request, agent, reset_link=link)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/admin/agents", agents_page)
     app.router.add_post("/admin/agents", create_agent_form)
@@ -120,3 +129,4 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/admin/agents/{agent_id}", update_agent_form)
     app.router.add_post("/admin/agents/{agent_id}/disabled", toggle_agent_form)
     app.router.add_post("/admin/agents/{agent_id}/password", reset_password_form)
+    app.router.add_post("/admin/agents/{agent_id}/reset-link", reset_link_form)

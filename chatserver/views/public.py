@@ -79,7 +79,9 @@ def _threshold_summary(kb) -> dict:
 
 
 async def login_page(request: web.Request) -> web.Response:
-    return render(request, "login.html", error=None, email="", next=same_site_path(request.query.get("next")))
+    notice = "Your new password is set: sign in with it." if request.query.get("reset") else None
+    return render(request, "login.html", error=None, email="", next=same_site_path(request.query.get("next")),
+                  notice=notice)
 
 
 async def login(request: web.Request) -> web.Response:
@@ -155,16 +157,48 @@ async def change_password(request: web.Request) -> web.Response:
         error = "Choose a new password of at least 10 characters."
     elif new != repeat:
         error = "The two new passwords differ."
+    first = await store.read(agent_queries.must_change_password, agent["id"])
+    if not error and first and new == current:
+        error = "Choose a password of your own, not the one-time password you were given."
     if error:
-        return render(request, "password.html", status=400, error=error, done=False)
+        return render(request, "password.html", status=400, error=error, done=False, first=first)
     await agent_ops.change_own_password(request.app[keys.DESK], agent["id"], await passwords.hash(new, bounded=False),
                                         request.get(SESSION_TOKEN))
-    return render(request, "password.html", error=None, done=True)
+    return render(request, "password.html", error=None, done=True, first=False)
 
 
 async def password_page(request: web.Request) -> web.Response:
-    await require_agent(request)
-    return render(request, "password.html", error=None, done=False)
+    agent = await require_agent(request)
+    first = await request.app[keys.STORE].read(agent_queries.must_change_password, agent["id"])
+    return render(request, "password.html", error=None, done=False, first=first)
+
+
+async def reset_page(request: web.Request) -> web.Response:
+    """GET /account/reset/<token>: the link an admin created; the agent chooses a new password here."""
+    agent = await request.app[keys.STORE].read(agent_queries.reset_link_agent, request.match_info["token"],
+                                               time.time())
+    if agent is None:
+        return render(request, "reset.html", status=404, reset_agent=None, error=None,
+                      invalid="This reset link is no longer valid (used, replaced or older than a day): "
+                              "ask an admin for a new one.")
+    return render(request, "reset.html", reset_agent=agent, error=None, invalid=None)
+
+
+async def reset_with_link(request: web.Request) -> web.Response:
+    form = dict(await request.post())
+    token = request.match_info["token"]
+    new, repeat = str(form.get("new_password", "")), str(form.get("repeat_password", ""))
+    agent = await request.app[keys.STORE].read(agent_queries.reset_link_agent, token, time.time())
+    if agent is not None and new != repeat:
+        return render(request, "reset.html", status=400, reset_agent=agent, invalid=None,
+                      error="The two passwords differ: type the same new password twice.")
+    try:
+        await agent_ops.reset_with_link(request.app[keys.DESK], token, new)
+    except ChatError as exc:
+        return render(request, "reset.html", status=exc.http_status, reset_agent=agent,
+                      invalid=None if agent else exc.message,
+                      error=exc.message if agent else None)
+    raise web.HTTPSeeOther("/login?reset=1")
 
 
 async def article_page(request: web.Request) -> web.Response:
@@ -210,6 +244,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_get("/account/password", password_page)
     app.router.add_post("/account/password", change_password)
+    app.router.add_get("/account/reset/{token}", reset_page)
+    app.router.add_post("/account/reset/{token}", reset_with_link)
     app.router.add_get("/kb/{slug}", article_page)
     app.router.add_get("/api/kb/{slug}", article_json)
     app.router.add_static("/static", Path(__file__).resolve().parent.parent / "static")

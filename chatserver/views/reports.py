@@ -71,7 +71,9 @@ async def reports_page(request: web.Request) -> web.Response:
         "from": params.start.isoformat(), "to": params.end.isoformat()}
     return render(request, "reports.html", status=400 if error else 200, error=error, params=params, typed=typed,
                   group_options=parameters.GROUP_BY, query=shown.query(), ranges=parameters.preset_ranges(today),
-                  sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS, **contents, **page.FORMATTERS)
+                  sla_seconds=config.sla_seconds, report_names=catalogue.REPORTS,
+                  article_titles={a.slug: a.title for a in request.app[keys.KB].articles.values()},
+                  **contents, **page.FORMATTERS)
 
 
 async def conversation_page(request: web.Request) -> web.Response:

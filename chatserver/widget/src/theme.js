@@ -26,6 +26,8 @@ export function applyConfig() {
   style.setProperty("--on-accent", lum > 0.45 ? "#101828" : "#fff");
   style.setProperty("--accent-ink", lum > 0.3 ? "#1d2939" : colour);
   style.setProperty("--tint", lum > 0.45 ? "rgba(16,24,40,.08)" : "rgba(255,255,255,.18)");
+  // A hovered header button darkens a dark accent (lightening it would drop white text below 4.5:1).
+  style.setProperty("--hover", lum > 0.45 ? "rgba(16,24,40,.1)" : "rgba(0,0,0,.2)");
   ui.frame.classList.toggle("left", ATTRS.position === "left");
   ui.greetingText.textContent = ATTRS.greeting || c.greeting || "";
 }
