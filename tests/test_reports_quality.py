@@ -106,6 +106,10 @@ async def test_distributions_median_p90_and_worst(desk):
             d["bot_first_answer_seconds"]["worst_conversation_id"]) == (2, 3.0, ids[8])
     # Transfers: one (#3) in nine chats: median 0, p90 = 9th of 9 = 1.
     assert (d["transfers"]["count"], d["transfers"]["median"], d["transfers"]["p90"]) == (9, 0, 1)
+    # Receipts: #2's reply (seq 2, at +100 s) was seen at +101 s; nobody's message was read by an agent.
+    assert (d["reply_seen_seconds"]["count"], d["reply_seen_seconds"]["median"],
+            d["reply_seen_seconds"]["worst_conversation_id"]) == (1, 1.0, ids[1])
+    assert (d["agent_read_seconds"]["count"], d["agent_read_seconds"]["median"]) == (0, None)
     # Offline seconds 0 0 12.5 0 3 -> median 0, worst 12.5.
     assert (d["offline_seconds"]["median"], d["offline_seconds"]["worst"]) == (0, 12.5)
 
