@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 
 import aiohttp
 import pytest
@@ -30,7 +31,7 @@ def seed_quality(db, ids: list[int]) -> None:
         cid, start = ids[number - 1], KNOWN_CHATS[number - 1].start
         quality_queries.save_widget_report(db, cid, {
             "connect_ms": 100.0, "reconnects": reconnects, "offline_seconds": offline, "acks": len(acks),
-            "ack_p50_ms": sorted(acks)[(len(acks) - 1) // 2] if len(acks) % 2 else sum(sorted(acks)[len(acks) // 2 - 1:][:2]) / 2,
+            "ack_p50_ms": statistics.median(acks),
             "ack_p95_ms": max(acks), "ack_max_ms": max(acks), "resends": 0, "not_sent": not_sent,
             "delivery_p50_ms": None, "delivery_p95_ms": max(deliveries, default=None),
             "delivery_max_ms": max(deliveries, default=None), "clock_offset_ms": 0.0, "hidden_replies": 0,
