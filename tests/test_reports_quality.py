@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 
 import aiohttp
 import pytest
@@ -30,7 +31,7 @@ def seed_quality(db, ids: list[int]) -> None:
         cid, start = ids[number - 1], KNOWN_CHATS[number - 1].start
         quality_queries.save_widget_report(db, cid, {
             "connect_ms": 100.0, "reconnects": reconnects, "offline_seconds": offline, "acks": len(acks),
-            "ack_p50_ms": sorted(acks)[(len(acks) - 1) // 2] if len(acks) % 2 else sum(sorted(acks)[len(acks) // 2 - 1:][:2]) / 2,
+            "ack_p50_ms": statistics.median(acks),
             "ack_p95_ms": max(acks), "ack_max_ms": max(acks), "resends": 0, "not_sent": not_sent,
             "delivery_p50_ms": None, "delivery_p95_ms": max(deliveries, default=None),
             "delivery_max_ms": max(deliveries, default=None), "clock_offset_ms": 0.0, "hidden_replies": 0,
@@ -106,6 +107,10 @@ async def test_distributions_median_p90_and_worst(desk):
             d["bot_first_answer_seconds"]["worst_conversation_id"]) == (2, 3.0, ids[8])
     # Transfers: one (#3) in nine chats: median 0, p90 = 9th of 9 = 1.
     assert (d["transfers"]["count"], d["transfers"]["median"], d["transfers"]["p90"]) == (9, 0, 1)
+    # Receipts: #2's reply (seq 2, at +100 s) was seen at +101 s; nobody's message was read by an agent.
+    assert (d["reply_seen_seconds"]["count"], d["reply_seen_seconds"]["median"],
+            d["reply_seen_seconds"]["worst_conversation_id"]) == (1, 1.0, ids[1])
+    assert (d["agent_read_seconds"]["count"], d["agent_read_seconds"]["median"]) == (0, None)
     # Offline seconds 0 0 12.5 0 3 -> median 0, worst 12.5.
     assert (d["offline_seconds"]["median"], d["offline_seconds"]["worst"]) == (0, 12.5)
 

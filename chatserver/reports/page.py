@@ -70,6 +70,8 @@ MEASURE_LABELS = {
     "queue_seconds": ("Time in queue", "s"), "queue_estimate_seconds": ("Wait estimate shown", "s"),
     "estimate_error_seconds": ("Estimate error |wait − estimate|", "s"),
     "first_response_seconds": ("First human response", "s"), "agent_response_seconds": ("Each agent response", "s"),
+    "reply_seen_seconds": ("Agent reply to seen by the visitor", "s"),
+    "agent_read_seconds": ("Visitor message to read by the agent", "s"),
     "transfers": ("Transfers", ""),
 }
 
@@ -118,7 +120,8 @@ def conversation_page(record: dict) -> dict:
     events = {}
     for e in record["events"]:
         events[e["type"]] = events.get(e["type"], 0) + 1
-    experience = quality.experience(conversation, record["quality"], messages, events)
+    seen = [r for r in record["receipts"] if r["kind"] == "seen"]
+    experience = quality.experience(conversation, record["quality"], messages, events, seen)
     return {"conversation": conversation, "experience": experience, "record": record["quality"],
             "timeline": quality.timeline(conversation, messages, record["events"], record["receipts"],
                                          record["quality"], record["survey"]),

@@ -28,7 +28,8 @@ PATHS = ("bot_only", "bot_queue", "bot_queue_agent", "straight_to_agent", "queue
 MEASURES = ("connect_ms", "reconnects", "offline_seconds", "ack_p50_ms", "ack_p95_ms", "ack_max_ms",
             "delivery_p95_ms", "resends", "not_sent", "hidden_replies", "bot_first_answer_seconds", "queue_seconds",
             "queue_estimate_seconds", "estimate_error_seconds", "first_response_seconds", "agent_response_seconds",
-            "transfers")
+            "reply_seen_seconds", "agent_read_seconds", "transfers")
+POOLED = ("agent_response_seconds", "reply_seen_seconds", "agent_read_seconds")   # one value per message
 WIDGET_MEASURES = ("connect_ms", "reconnects", "offline_seconds", "ack_p50_ms", "ack_p95_ms", "ack_max_ms",
                    "delivery_p95_ms", "resends", "not_sent", "hidden_replies")
 
@@ -43,6 +44,19 @@ def agent_response_times(messages: list[dict]) -> list[float]:
         elif m["author"] == "agent" and not m["private"] and waiting_since is not None:
             waits.append(max(0.0, m["created_at"] - waiting_since))
             waiting_since = None
+    return waits
+
+
+def seen_after(messages: list[dict], receipts: list[dict], author: str, reader: str) -> list[float]:
+    """For each message of `author` (notes aside): how long until the other side's first seen receipt covered it."""
+    waits = []
+    for m in messages:
+        if m["author"] != author or m.get("private"):
+            continue
+        seen = next((r["created_at"] for r in receipts if r["reader"] == reader and r["seq"] >= m["seq"]
+                     and r["created_at"] >= m["created_at"]), None)
+        if seen is not None:
+            waits.append(seen - m["created_at"])
     return waits
 
 
@@ -72,7 +86,8 @@ def ended_as(conversation: dict) -> str:
     return {"agent": "agent", "visitor": "visitor_left", "system": "timeout"}.get(conversation["closed_by"], "timeout")
 
 
-def experience(conversation: dict, record: dict | None, messages: list[dict], events: dict) -> dict:
+def experience(conversation: dict, record: dict | None, messages: list[dict], events: dict,
+               receipts: list[dict] | None = None) -> dict:
     """One conversation's experience: the widget's figures (None without a report), the server's measures, its
     path, how it ended, and which degraded rules it broke."""
     record = record or {}
@@ -94,6 +109,8 @@ def experience(conversation: dict, record: dict | None, messages: list[dict], ev
         "first_response_seconds": figures.first_response_seconds(conversation),
         "agent_response_seconds": responses,
         "agent_response_median": figures.median(responses),
+        "reply_seen_seconds": seen_after(messages, receipts or [], "agent", "visitor"),
+        "agent_read_seconds": seen_after(messages, receipts or [], "visitor", "agent"),
         "transfers": events.get("transferred", 0),
         "ended": ended_as(conversation),
         "path": path_of(conversation, any(m["author"] == "bot" for m in messages), events.get("contact", 0) > 0),
@@ -123,13 +140,17 @@ def experiences(dataset: dict) -> list[tuple[dict, dict]]:
     events: dict[int, dict] = defaultdict(dict)
     for e in dataset.get("event_counts", []):
         events[e["conversation_id"]][e["type"]] = e["count"]
-    return [(c, experience(c, records.get(c["id"]), messages.get(c["id"], []), events.get(c["id"], {})))
+    receipts: dict[int, list[dict]] = defaultdict(list)
+    for r in dataset.get("seen_receipts", []):
+        receipts[r["conversation_id"]].append(r)
+    return [(c, experience(c, records.get(c["id"]), messages.get(c["id"], []), events.get(c["id"], {}),
+                           receipts.get(c["id"], [])))
             for c in dataset["conversations"]]
 
 
 def distribution(rows: list[dict], name: str) -> dict:
     """median, p90 (nearest rank) and worst (the largest) of one measure, with the conversation that had it."""
-    if name == "agent_response_seconds":
+    if name in POOLED:
         pairs = [(v, r["conversation_id"]) for r in rows for v in r[name]]
     else:
         pairs = [(r[name], r["conversation_id"]) for r in rows if r[name] is not None]

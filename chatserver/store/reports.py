@@ -68,6 +68,14 @@ def event_counts_between(db: Database, start: float, end: float) -> list[dict]:
         "AND e.type IN ('transferred', 'contact') GROUP BY e.conversation_id, e.type", [start, end]).fetchall()]
 
 
+def seen_receipts_between(db: Database, start: float, end: float) -> list[dict]:
+    """The seen receipts (both readers) of the conversations created in [start, end), in time order."""
+    return [dict(r) for r in db.execute(
+        "SELECT r.conversation_id, r.reader, r.seq, r.created_at FROM message_receipts r "
+        "JOIN conversations c ON c.id = r.conversation_id WHERE c.created_at >= ? AND c.created_at < ? "
+        "AND r.kind = 'seen' ORDER BY r.conversation_id, r.created_at, r.id", [start, end]).fetchall()]
+
+
 def report_dataset(db: Database, start: float, end: float) -> dict:
     conversations = conversations_between(db, start, end)
     labels = labels_by_conversation(db, [c["id"] for c in conversations])
@@ -81,6 +89,7 @@ def report_dataset(db: Database, start: float, end: float) -> dict:
         "quality": quality_between(db, start, end),
         "message_times": message_times_between(db, start, end),
         "event_counts": event_counts_between(db, start, end),
+        "seen_receipts": seen_receipts_between(db, start, end),
     }
 
 
