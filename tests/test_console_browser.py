@@ -16,25 +16,11 @@ from chatserver.store import settings as settings_queries
 
 from support.browser import screenshot_path, sign_in
 from support.server import FIXTURE_KB
+from support.browser_alerts import RECORD_ALERTS
 
 WAIT = 10_000
 DESKTOP = {"width": 1440, "height": 900}
 LAPTOP = {"width": 1280, "height": 720}
-# Records what the console asks of the browser: desktop notifications (permission starts undecided and is granted
-# through the button) and beeps (every tone started on an oscillator).
-RECORD_ALERTS = """
-window.__notifications = [];
-window.__beeps = 0;
-class RecordedNotification {
-  constructor(title, options) { window.__notifications.push({ title, body: (options || {}).body || "" }); }
-  close() {}
-  static requestPermission() { RecordedNotification.permission = "granted"; return Promise.resolve("granted"); }
-}
-RecordedNotification.permission = "default";
-window.Notification = RecordedNotification;
-const start = OscillatorNode.prototype.start;
-OscillatorNode.prototype.start = function (...args) { window.__beeps += 1; return start.apply(this, args); };
-"""
 
 
 async def console_page(browser, server, email, password="agent-password-1", record_alerts=True, viewport=DESKTOP):

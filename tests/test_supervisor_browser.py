@@ -6,23 +6,9 @@ from playwright.async_api import expect
 
 from support.browser import record_page_problems, screenshot_path, sign_in
 from support.server import FIXTURE_KB
+from support.browser_alerts import RECORD_ALERTS
 
 WAIT = 15_000
-# Records desktop notifications (permission granted through the button) and beeps (tones started), as the console
-# tests do.
-RECORD_ALERTS = """
-window.__notifications = [];
-window.__beeps = 0;
-class RecordedNotification {
-  constructor(title, options) { window.__notifications.push({ title, body: (options || {}).body || "" }); }
-  close() {}
-  static requestPermission() { RecordedNotification.permission = "granted"; return Promise.resolve("granted"); }
-}
-RecordedNotification.permission = "default";
-window.Notification = RecordedNotification;
-const start = OscillatorNode.prototype.start;
-OscillatorNode.prototype.start = function (...args) { window.__beeps += 1; return start.apply(this, args); };
-"""
 
 
 async def test_a_chat_crossing_its_sla_target_shows_as_a_breach_with_sound_and_notification(server_factory, browser):

@@ -60,13 +60,18 @@ async def admin_json(request: web.Request) -> tuple[dict, dict]:
     await _checked_csrf(request, None)
     if request.method == "DELETE" and not request.can_read_body:
         return admin, {}
+    return admin, await json_object(request)
+
+
+async def json_object(request: web.Request) -> dict:
+    """The request's JSON body, which must be an object (`invalid_payload` otherwise)."""
     try:
         body = await request.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
         raise InvalidPayload("send a JSON object")
-    return admin, body
+    return body
 
 
 async def _checked_csrf(request: web.Request, form) -> None:

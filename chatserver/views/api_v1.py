@@ -26,6 +26,7 @@ from ..desk.audit import Actor
 from ..security import client_address
 from ..security.cross_site import is_cross_site
 from ..store import agents as agent_queries
+from .admin_common import json_object
 from ..store import reports as report_queries
 from . import api_v1_spec as spec
 from .api_v1_spec import ID, MAX_ID, Operation, Parameter, nullable, ok_object, ref
@@ -329,12 +330,7 @@ def endpoint(op: Operation):
         api_tokens.require_scope(token, op.scope)
         body: dict = {}
         if op.body is not None:
-            try:
-                body = await request.json()
-            except ValueError:
-                body = None
-            if not isinstance(body, dict):
-                raise InvalidPayload("send a JSON object")
+            body = await json_object(request)
         call = Call(request, token, agent, body)
         answer = await op.handler(call)
         if op.audit is not None:    # the agent-level operations keep no admin audit entry themselves
