@@ -53,7 +53,8 @@ class Calibration:
     unanswerable_declined_at_fixed: float
     meaning: bool               # sentence vectors took part
     articles: int
-    seconds: float
+    seconds: float              # wall time, pauses included
+    cpu_seconds: float          # CPU time of the thread that calibrated (what it took from visitors' questions)
     reason: str
     at: float                   # time.time() when it finished
 
@@ -78,7 +79,7 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
     """Leave-one-out scores of the KB's own example questions, and the threshold they call for. None when the KB
     has no example question to learn from, or `stop` was set. `pause`: after each ranking, wait that many times
     as long as it took (the background thread leaves the CPU and the index lock to visitors' questions)."""
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.thread_time()
     index = kb._index
     with kb._lock:
         meaning = index.semantic is not None and index.semantic.ready
@@ -148,7 +149,8 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
               f"{choice}; with their own article left out, {declined:.0%} would get none. "
               f"The fixed {FIXED:.2f} would keep {kept_f:.0%} and decline {declined_f:.0%}.")
     return Calibration(threshold, target, len(best), kept, right_kept, declined, kept_f, right_kept_f, declined_f,
-                       meaning, articles, round(time.perf_counter() - started, 3), reason, time.time())
+                       meaning, articles, round(time.perf_counter() - started, 3),
+                       round(time.thread_time() - started_cpu, 3), reason, time.time())
 
 
 PAUSE = 2.0     # the background thread ranks at most a third of the time
