@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -37,7 +35,6 @@ FIXED = 0.30            # the old fixed threshold, reported for comparison (and 
 # 1 - 0.98 ** n >= 0.9 needs n >= 114. A smaller sample may lower the threshold but never raise it above FIXED.
 SMALL_SAMPLE = 114
 SEED = 19
-NICE = 10
 
 
 @dataclass
@@ -153,7 +150,7 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
                        round(time.thread_time() - started_cpu, 3), reason, time.time())
 
 
-PAUSE = 2.0     # the background thread ranks at most a third of the time
+PAUSE = 1.0     # the background thread ranks at most half the time
 
 
 class Calibrator:
@@ -206,11 +203,8 @@ class Calibrator:
             self._thread = None
 
     def _run(self) -> None:
-        if sys.platform == "linux":
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-            except OSError:
-                pass
+        # Not niced (unlike the embedding thread): it already leaves half the time to visitors' questions
+        # (PAUSE), and at a low priority a busy machine could starve it for minutes.
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
