@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -37,7 +35,6 @@ FIXED = 0.30            # the old fixed threshold, reported for comparison (and 
 # 1 - 0.98 ** n >= 0.9 needs n >= 114. A smaller sample may lower the threshold but never raise it above FIXED.
 SMALL_SAMPLE = 114
 SEED = 19
-NICE = 10
 
 
 @dataclass
@@ -53,7 +50,8 @@ class Calibration:
     unanswerable_declined_at_fixed: float
     meaning: bool               # sentence vectors took part
     articles: int
-    seconds: float
+    seconds: float              # wall time, pauses included
+    cpu_seconds: float          # CPU time of the thread that calibrated (what it took from visitors' questions)
     reason: str
     at: float                   # time.time() when it finished
 
@@ -78,7 +76,7 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
     """Leave-one-out scores of the KB's own example questions, and the threshold they call for. None when the KB
     has no example question to learn from, or `stop` was set. `pause`: after each ranking, wait that many times
     as long as it took (the background thread leaves the CPU and the index lock to visitors' questions)."""
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.thread_time()
     index = kb._index
     with kb._lock:
         meaning = index.semantic is not None and index.semantic.ready
@@ -148,10 +146,11 @@ def calibrate(kb, target: float = TARGET, sample: int = SAMPLE, stop: threading.
               f"{choice}; with their own article left out, {declined:.0%} would get none. "
               f"The fixed {FIXED:.2f} would keep {kept_f:.0%} and decline {declined_f:.0%}.")
     return Calibration(threshold, target, len(best), kept, right_kept, declined, kept_f, right_kept_f, declined_f,
-                       meaning, articles, round(time.perf_counter() - started, 3), reason, time.time())
+                       meaning, articles, round(time.perf_counter() - started, 3),
+                       round(time.thread_time() - started_cpu, 3), reason, time.time())
 
 
-PAUSE = 2.0     # the background thread ranks at most a third of the time
+PAUSE = 1.0     # the background thread ranks at most half the time
 
 
 class Calibrator:
@@ -204,11 +203,8 @@ class Calibrator:
             self._thread = None
 
     def _run(self) -> None:
-        if sys.platform == "linux":
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
-            except OSError:
-                pass
+        # Not niced (unlike the embedding thread): it already leaves half the time to visitors' questions
+        # (PAUSE), and at a low priority a busy machine could starve it for minutes.
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
