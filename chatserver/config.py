@@ -78,6 +78,8 @@ class Config:
     smtp_inbound: str = ""
     # The key inbound-mail services sign POST /api/email/inbound with (HMAC-SHA256); empty: the endpoint is off.
     email_inbound_secret: str = ""
+    # A chat waiting in the queue this long is a new ticket: agents who opted in get an email about it.
+    ticket_notice_seconds: float = 60.0
 
     @property
     def db_path(self) -> Path:
@@ -213,6 +215,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "email_reply_domain": ("CHAT_EMAIL_REPLY_DOMAIN", str),
     "smtp_inbound": ("CHAT_SMTP_INBOUND", _host_port),
     "email_inbound_secret": ("CHAT_EMAIL_INBOUND_SECRET", str),
+    "ticket_notice_seconds": ("CHAT_TICKET_NOTICE_SECONDS", float),
 }
 
 

@@ -99,6 +99,7 @@ async def digest_still_needed(desk, email: dict) -> bool:
 
 
 def _when(timestamp: float) -> str:
+    """A time as every email shows it (UTC: the recipient's zone is not known)."""
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 

@@ -27,7 +27,8 @@ from .schema import migrations as sqlite_migrations
 # Every table of the schema, parents before the tables that reference them.
 TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "conversation_events",
           "article_events", "unanswered_questions", "settings", "canned_replies", "surveys", "presence_log",
-          "article_versions", "email_outbox", "email_inbound", "conversation_states"]
+          "article_versions", "email_outbox", "email_inbound", "conversation_states",
+          "agent_ticket_notices"]
 MESSAGE_COLUMNS = "conversation_id, seq, author, agent_id, private, kind, client_id, text, payload, created_at"
 
 

@@ -313,3 +313,12 @@ def m14c_conversation_states(db) -> None:
     )""")
     db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
                "WHERE state = 'snoozed'")
+
+
+@migrations()
+def m14d_ticket_notices(db) -> None:
+    db.execute("""
+    CREATE TABLE agent_ticket_notices (
+        agent_id BIGINT PRIMARY KEY REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL
+    )""")

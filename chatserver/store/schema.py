@@ -247,3 +247,13 @@ def m14c_conversation_states(db: Database) -> None:
     )""")
     db.execute("CREATE INDEX conversation_states_snoozed ON conversation_states(snoozed_until) "
                "WHERE state = 'snoozed'")
+
+
+@migrations()
+def m14d_ticket_notices(db: Database) -> None:
+    # Agents who asked for an email about each new ticket (a chat left waiting in the queue; desk/ticket_notices.py).
+    db.execute("""
+    CREATE TABLE agent_ticket_notices (
+        agent_id INTEGER PRIMARY KEY REFERENCES agents(id),
+        created_at REAL NOT NULL
+    )""")
