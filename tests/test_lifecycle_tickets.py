@@ -41,7 +41,7 @@ async def test_pending_snooze_and_reopen_with_events_and_console_updates(server_
     until = time.time() + 1.5
     answer = await agent.call("snooze", {"conversation_id": cid, "until": int(until) + 1})
     assert answer["state"] == "snoozed" and answer["snoozed_until"] == int(until) + 1
-    woke = await agent.wait_for("conversation_state", lambda e: e["reason"] == "the snooze ended", timeout=6)
+    woke = await agent.wait_for("conversation_state", lambda e: e["reason"] == "the snooze ended", timeout=20)
     assert woke["state"] == "open"
     await agent.call("set_pending", {"conversation_id": cid})
     assert (await agent.call("reopen", {"conversation_id": cid}))["state"] == "open"
