@@ -96,6 +96,8 @@ class Config:
     webhook_retry_base_seconds: float = 10.0
     webhook_max_attempts: int = 12
     webhook_pause_after_failures: int = 20
+    # A chat waiting in the queue this long is a new ticket: agents who opted in get an email about it.
+    ticket_notice_seconds: float = 60.0
 
     @property
     def db_path(self) -> Path:
@@ -251,6 +253,7 @@ ENV_SETTINGS: dict[str, tuple[str, object]] = {
     "webhook_retry_base_seconds": ("CHAT_WEBHOOK_RETRY_BASE_SECONDS", float),
     "webhook_max_attempts": ("CHAT_WEBHOOK_MAX_ATTEMPTS", int),
     "webhook_pause_after_failures": ("CHAT_WEBHOOK_PAUSE_AFTER_FAILURES", int),
+    "ticket_notice_seconds": ("CHAT_TICKET_NOTICE_SECONDS", float),
 }
 
 

@@ -41,7 +41,7 @@ async def test_pending_snooze_and_reopen_with_events_and_console_updates(server_
     until = time.time() + 1.5
     answer = await agent.call("snooze", {"conversation_id": cid, "until": int(until) + 1})
     assert answer["state"] == "snoozed" and answer["snoozed_until"] == int(until) + 1
-    woke = await agent.wait_for("conversation_state", lambda e: e["reason"] == "the snooze ended", timeout=6)
+    woke = await agent.wait_for("conversation_state", lambda e: e["reason"] == "the snooze ended", timeout=20)
     assert woke["state"] == "open"
     await agent.call("set_pending", {"conversation_id": cid})
     assert (await agent.call("reopen", {"conversation_id": cid}))["state"] == "open"
@@ -121,3 +121,40 @@ async def test_offline_messages_are_tickets_claimed_from_the_tickets_view(server
     async with __import__("aiohttp").ClientSession() as anonymous:
         async with anonymous.get(server.url + "/api/console/tickets") as resp:
             assert resp.status == 401
+
+
+async def test_agents_who_opt_in_get_one_email_per_new_ticket(server_factory, tmp_path):
+    from support.smtp_server import SmtpServer
+
+    mail = SmtpServer(tmp_path).start()
+    try:
+        server = await server_factory(bot_enabled=False, smtp_url=mail.url(), email_from="support@shop.example",
+                                      ticket_notice_seconds=0.3)
+        await server.create_agent("dana@shop.example", "Dana")
+        await server.create_agent("sam@shop.example", "Sam")
+        http = await agent_http(server)
+        try:
+            status, _, _ = await http.post_form("/console/tickets/emails", {"ticket_emails": "on"})
+            assert status == 303
+            _, page, _ = await http.get("/console/tickets")
+            assert 'name="ticket_emails" checked' in page
+            visitor = await server.visitor()
+            await visitor.call("contact", {"email": "eve@example.org", "name": "Eve <3"})
+            cid = (await visitor.call("message", {"client_id": "m1", "text": "Refund <script>1</script>?"}))[
+                "conversation_id"]
+            [notice] = await mail.wait_for(1)
+            assert notice.rcpt_tos == ["dana@shop.example"]          # Sam did not opt in
+            assert notice.message["Subject"] == f"New ticket #{cid} from Eve <3"
+            assert "Refund &lt;script&gt;1&lt;/script&gt;?" in notice.part("text/html")
+            assert "/console/tickets" in notice.part("text/plain")
+            await asyncio.sleep(1.5)
+            assert len(mail.received) == 1                            # one notice per ticket and agent
+            await http.post_form("/console/tickets/emails", {})        # opted out: the next ticket sends nothing
+            other = await server.visitor()
+            await other.call("message", {"client_id": "m1", "text": "Hello?"})
+            await asyncio.sleep(1.5)
+            assert len(mail.received) == 1
+        finally:
+            await http.close()
+    finally:
+        mail.stop()

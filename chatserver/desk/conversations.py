@@ -55,7 +55,9 @@ def _store_visitor_message(db, visitor_id: str, client_id: str, text: str, now: 
                            page_url: str | None) -> dict:
     """The message, and a pending or snoozed conversation open again: one transaction."""
     stored = conv_queries.add_visitor_message(db, visitor_id, client_id, text, now, initial_status, page_url)
+    # Only chats with people can be pending or snoozed: the bot's (most of the traffic) cost no extra statement.
     stored["reopened"] = (not stored["duplicate"] and not stored["created"] and
+                          stored["conversation"]["status"] in lifecycle.WITH_PEOPLE and
                           lifecycle.reopen_for_visitor(db, stored["conversation"]["id"], visitor_id,
                                                        REOPENED_BY_VISITOR, now))
     return stored

@@ -99,6 +99,7 @@ async def digest_still_needed(desk, email: dict) -> bool:
 
 
 def _when(timestamp: float) -> str:
+    """A time as every email shows it (UTC: the recipient's zone is not known)."""
     return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -138,7 +139,8 @@ def compose_digest(db, desk, email: dict) -> Draft | None:
     reply_to = reply_address(desk, conversation["id"], now)
     if reply_to:
         blocks.append(Paragraph(strings.text(language, "reply_how")))
-    blocks.append(Link(strings.text(language, "reply_link"), conversation.get("page_url") or site))
+    page = conversation.get("page_url") or ""
+    blocks.append(Link(strings.text(language, "reply_link"), page if page.startswith(("https://", "http://")) else site))
     in_reply_to, references = _thread_headers(db, conversation["id"])
     return Draft(message_id=email["message_id"], sender=desk.settings.get("email_from"),
                  sender_name=strings.text(language, "sender_name"), recipient=email["recipient"],

@@ -13,12 +13,15 @@ from . import access
 from .events import LifecycleChanged
 
 MAX_SNOOZE_SECONDS = 30 * 86400
+WITH_PEOPLE = ("queued", "assigned")      # the routing statuses a conversation may be pending or snoozed in
 
 
 def _change(db, agent: dict, conversation_id: int, state: str | None, until: float | None, reason: str, now: float):
     conversation = access.exists(conv_queries.get_conversation(db, conversation_id))
     if conversation["status"] == "closed":
         raise Conflict("the conversation is resolved", code="conversation_closed")
+    if conversation["status"] not in WITH_PEOPLE:
+        raise Conflict("the bot has this conversation", code="wrong_state")
     access.may_manage(agent, conversation["agent_id"] if conversation["status"] == "assigned" else None)
     if state is None:
         lifecycle_queries.reopen(db, conversation_id, "agent", agent["id"], reason, now)

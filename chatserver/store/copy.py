@@ -30,7 +30,8 @@ TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "
           "article_versions", "example_proposals", "example_proposal_sources", "email_outbox", "email_inbound",
           "conversation_states", "labels", "conversation_labels", "attachments", "message_receipts", "quality_records",
           "api_tokens", "audit_log", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
-          "visitor_identities", "visitor_erasures", "retention_runs", "password_resets", "password_change_required"]
+          "visitor_identities", "visitor_erasures", "retention_runs", "password_resets", "password_change_required",
+          "agent_ticket_notices"]
 # SQLite-only tables derived from the others (the FTS5 index of messages and its shadow tables): never copied;
 # PostgreSQL keeps its own index (pg_schema.m16b_message_search).
 DERIVED_TABLE_PREFIXES = ("messages_fts",)

@@ -299,6 +299,15 @@ def m14c_conversation_states(db) -> None:
 
 
 @migrations()
+def m14d_ticket_notices(db) -> None:
+    db.execute("""
+    CREATE TABLE agent_ticket_notices (
+        agent_id BIGINT PRIMARY KEY REFERENCES agents(id),
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+
+
+@migrations()
 def m15a_receipts(db) -> None:
     # As on SQLite: receipts on `seq` both ways, one row each time a reader's delivered or seen seq moves forward.
     db.execute(f"""

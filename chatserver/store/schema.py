@@ -250,6 +250,16 @@ def m14c_conversation_states(db: Database) -> None:
 
 
 @migrations()
+def m14d_ticket_notices(db: Database) -> None:
+    # Agents who asked for an email about each new ticket (a chat left waiting in the queue; desk/ticket_notices.py).
+    db.execute("""
+    CREATE TABLE agent_ticket_notices (
+        agent_id INTEGER PRIMARY KEY REFERENCES agents(id),
+        created_at REAL NOT NULL
+    )""")
+
+
+@migrations()
 def m15a_receipts(db: Database) -> None:
     # Delivered / seen receipts on `seq`, both ways: one row each time a reader's highest delivered or seen seq
     # moves forward (the latest is the current receipt; the rows are the conversation's timeline).

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from .. import keys
 from ..auth import check_csrf, require_agent
-from ..desk import assignment, lifecycle
+from ..desk import assignment, lifecycle, ticket_notices
 from ..errors import ChatError, CsrfFailed, InvalidPayload
 from .public import render
 
@@ -23,7 +23,8 @@ async def tickets_page(request: web.Request, error: str | None = None, status: i
     except InvalidPayload as exc:
         view, state, found, error, status = "unassigned", None, [], exc.message, 400
     response = render(request, "tickets.html", status=status, agent=agent, section="tickets", view=view,
-                      state=state, tickets=found, error=error)
+                      state=state, tickets=found, error=error,
+                      ticket_emails=await ticket_notices.opted_in(request.app[keys.DESK], agent))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -53,7 +54,17 @@ async def claim_form(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/console")
 
 
+async def notices_form(request: web.Request) -> web.Response:
+    """POST /console/tickets/emails: opt in (`ticket_emails=on`) or out of an email about each new ticket."""
+    agent = await require_agent(request)
+    form = await request.post()
+    await check_csrf(request, form)
+    await ticket_notices.set_opt_in(request.app[keys.DESK], agent, form.get("ticket_emails") == "on")
+    raise web.HTTPSeeOther("/console/tickets")
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/console/tickets", tickets_page)
     app.router.add_get("/api/console/tickets", tickets_json)
     app.router.add_post("/console/tickets/{conversation_id}/claim", claim_form)
+    app.router.add_post("/console/tickets/emails", notices_form)
