@@ -219,7 +219,7 @@ async def test_kill_9_of_a_node_during_a_burst_loses_no_acked_message_and_its_cl
     for client_id, _, cid in lost_acks:
         for _ in range(200):
             stored = await store.read(conv_queries.messages_after, cid, 0, True)
-            if any(m["client_id"] == client_id for m in stored):
+            if any(m.get("client_id") == client_id for m in stored):
                 break
             await asyncio.sleep(0.02)
         else:
@@ -265,9 +265,9 @@ async def test_kill_9_of_a_node_during_a_burst_loses_no_acked_message_and_its_cl
     for cid in {cid for cid, _ in acked.values()}:
         stored = await store.read(conv_queries.messages_after, cid, 0, True)
         assert [m["seq"] for m in stored] == list(range(1, len(stored) + 1)), cid     # gapless, in order
-        by_client = [m["client_id"] for m in stored if m["client_id"]]
+        by_client = [m["client_id"] for m in stored if m.get("client_id")]
         assert len(by_client) == len(set(by_client)), cid                            # each stored once
-        seq_of = {m["client_id"]: m["seq"] for m in stored}
+        seq_of = {m["client_id"]: m["seq"] for m in stored if m.get("client_id")}
         for client_id, (acked_cid, seq) in acked.items():
             if acked_cid == cid:
                 assert seq_of.get(client_id) == seq, (client_id, seq, seq_of.get(client_id))
