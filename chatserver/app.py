@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
+from typing import Callable
 
 from aiohttp import web
 
@@ -42,7 +43,8 @@ HERE = Path(__file__).resolve().parent
 WEBHOOK_TICK = 0.25
 
 
-def create_app(config: Config | None = None) -> web.Application:
+def create_app(config: Config | None = None, clock: Callable[[], float] = time.time) -> web.Application:
+    """`clock`: what the desk's business-hours decisions read as now (a test freezes it; desk/context.py)."""
     config = config or Config()
     node = cluster.join(config)   # None: one process (no CHAT_REDIS_URL); a cluster on SQLite is refused
     data_dir = Path(config.data_dir)
@@ -82,7 +84,7 @@ def create_app(config: Config | None = None) -> web.Application:
                            timeout_seconds=config.webhook_timeout_seconds)
     app[keys.DESK] = Desk(config=config, store=app[keys.STORE], live=live, notifier=notifier, kb=kb,
                           settings=settings, secret=app[keys.SECRETS], mailer=SmtpMailer(),
-                          files=LocalFileStorage(data_dir / "attachments"), webhook_sender=sender)
+                          files=LocalFileStorage(data_dir / "attachments"), webhook_sender=sender, clock=clock)
     sio.register_namespace(VisitorNamespace(app))
     sio.register_namespace(AgentNamespace(app))
 

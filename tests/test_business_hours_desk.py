@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from chatserver import keys
+
 from support.admin_client import field_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -98,3 +100,22 @@ async def test_speed_report_counts_business_time_with_calendar_time_beside(serve
     _, report = await admin.call("GET", "/api/reports/speed?from=2026-03-28&to=2026-03-30")
     figures = report["total"]
     assert figures["first_response_median"] == figures["first_response_calendar_median"] == 46 * 3600 + 5 * 60
+
+
+async def test_request_agent_on_a_frozen_clock_across_the_spring_dst_change(server_factory):
+    """The desk decides open/closed on its own clock (create_app's `clock`), not the machine's."""
+    at = [datetime(2026, 3, 30, 6, 30, tzinfo=timezone.utc).timestamp()]
+    server = await server_factory(clock=lambda: at[0])
+    await server.app[keys.SETTINGS].update({"hours_timezone": "Europe/Berlin", "hours_schedule": "Mon-Fri 09:00-18:00",
+                                            "hours_holidays": ""})
+    # Monday 30 March 2026 06:30 UTC is 08:30 CEST (summer time since Sunday 01:00 UTC): closed, opens 09:00 CEST =
+    # 07:00 UTC. A desk still on CET would have said 07:30 and "opens 08:00 UTC".
+    visitor = await server.visitor()
+    closed = await visitor.call("request_agent", {})
+    assert closed["hours"] == {"open": False, "timezone": "Europe/Berlin",
+                               "next_open_at": datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc).timestamp()}
+    # 07:00 UTC on the dot: 09:00 CEST, open.
+    at[0] = datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc).timestamp()
+    other = await server.visitor()
+    opened = await other.call("request_agent", {})
+    assert opened["hours"]["open"] is True, opened

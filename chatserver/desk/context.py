@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from triage import KnowledgeBase
@@ -41,6 +42,9 @@ class Desk:
     # One article save at a time: validation and the write see the same folder.
     article_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     supervisor_board_at: float = 0.0          # when the timed jobs last published the supervisor board
+    # The clock business hours are decided on (desk/hours.py: open now, back when); create_app sets it, a test
+    # freezes it there (tests/support/server.py `start_server(clock=...)`).
+    clock: Callable[[], float] = time.time
 
     def run_in_background(self, coroutine, what: str) -> None:
         """Work that must not hold up an ack (the bot's answer): logged if it fails, cancelled at shutdown."""

@@ -3,7 +3,6 @@ open, when it opens next, business seconds for the reports, and seeding holidays
 from __future__ import annotations
 
 import functools
-import time
 
 from ..business_hours import BadHours, BusinessHours, parse_holidays, seeded_holidays
 from ..errors import InvalidPayload
@@ -20,8 +19,8 @@ def current(desk) -> BusinessHours:
 
 
 def status(desk, now: float | None = None) -> dict:
-    """{open, next_open_at, timezone}: what the widget and `request_agent` tell the visitor."""
-    now = time.time() if now is None else now
+    """{open, next_open_at, timezone}: what the widget and `request_agent` tell the visitor, on the desk's clock."""
+    now = desk.clock() if now is None else now
     hours = current(desk)
     return {"open": hours.is_open(now), "next_open_at": hours.next_open(now), "timezone": hours.zone.key}
 
