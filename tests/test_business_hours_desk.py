@@ -1,6 +1,7 @@
 """Business hours in the running desk: Settings validate and seed holidays; outside hours the widget's config and
 `request_agent` say so with the next opening, the bot still answers, the chat waits as a ticket; the speed report
-counts first response and SLA in business time with the calendar time beside (hand-computed, across a DST change)."""
+counts first response and SLA in business time with the calendar time beside (hand-computed, across a DST change), a
+chat still waiting up to the desk's frozen clock included; `request_agent` on that clock across the change."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -10,7 +11,7 @@ import aiohttp
 
 from chatserver import keys
 
-from support.admin_client import field_error
+from support.admin_client import AdminClient, field_error
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -119,3 +120,31 @@ async def test_request_agent_on_a_frozen_clock_across_the_spring_dst_change(serv
     other = await server.visitor()
     opened = await other.call("request_agent", {})
     assert opened["hours"]["open"] is True, opened
+
+
+def _seed_waiting_chat(db, queued: float) -> None:
+    db.execute("INSERT INTO visitors (id, created_at, last_seen_at) VALUES ('waiting', ?, ?)", [queued, queued])
+    db.execute("INSERT INTO conversations (visitor_id, status, created_at, first_visitor_message_at, queued_at) "
+               "VALUES ('waiting', 'queued', ?, ?, ?)", [queued, queued, queued])
+
+
+async def test_a_chat_still_waiting_breaches_in_business_time_up_to_the_desks_clock(server_factory):
+    # Queued Friday 27 March 2026 17:30 CET (16:30 UTC), still unanswered on Monday 30 March 09:10 CEST (07:10 UTC;
+    # the clocks went forward on Sunday), the desk's frozen now. Business time: 30 minutes on Friday (to 18:00)
+    # and 10 on Monday (from 09:00) = 2400 s. Calendar time: Friday 16:30 UTC to Monday 07:10 UTC = 62 h 40 min =
+    # 225600 s (Berlin's wall clock says 63 h 40 min).
+    queued = datetime(2026, 3, 27, 16, 30, tzinfo=timezone.utc).timestamp()
+    now = datetime(2026, 3, 30, 7, 10, tzinfo=timezone.utc).timestamp()
+    server = await server_factory(clock=lambda: now)
+    await server.store.write(_seed_waiting_chat, queued)
+    admin = await AdminClient.login(server)
+    try:
+        await admin.call("PATCH", "/api/admin/settings", {"hours_timezone": "Europe/Berlin",
+                                                         "hours_schedule": "Mon-Fri 09:00-18:00"})
+        _, breaches = await admin.call("GET", "/api/reports/breaches?from=2026-03-27&to=2026-03-30")
+        [row] = breaches["breaches"]
+        assert (row["waited_seconds"], row["waited_calendar_seconds"]) == (2400, 225600), row
+        status, page, _ = await admin.get("/admin/reports?from=2026-03-27&to=2026-03-30")
+        assert status == 200 and "<td>40 min 00 s</td><td>no answer</td>" in page     # the page's breach list
+    finally:
+        await admin.close()

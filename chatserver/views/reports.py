@@ -4,7 +4,6 @@ charts and CSV are in chatserver/reports/, this module only translates HTTP."""
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import date, datetime, timezone
 
 from aiohttp import web
@@ -38,7 +37,7 @@ async def report_api(request: web.Request) -> web.Response:
     dataset = await _dataset(request, params)
     # Off the event loop: the gap list may put unanswered questions through the sentence encoder.
     report = await asyncio.get_running_loop().run_in_executor(
-        None, catalogue.build, name, dataset, params, config.sla_seconds, time.time(),
+        None, catalogue.build, name, dataset, params, config.sla_seconds, request.app[keys.DESK].clock(),
         KnowledgeBaseMeaning(request.app[keys.KB]), hours.current(request.app[keys.DESK]))
     if not as_csv:
         return web.json_response(report)
@@ -58,7 +57,7 @@ async def reports_page(request: web.Request) -> web.Response:
     else:
         error = None
     config = request.app[keys.CONFIG]
-    now = time.time()
+    now = request.app[keys.DESK].clock()        # business hours' now: the desk's clock
     dataset = await _dataset(request, params)
     contents = await asyncio.get_running_loop().run_in_executor(
         None, page.page_contents, dataset, params, config.sla_seconds, now, KnowledgeBaseMeaning(request.app[keys.KB]),
