@@ -12,6 +12,7 @@ import aiohttp
 from chatserver import keys
 
 from support.admin_client import AdminClient, field_error
+from support.api_tokens import make_token
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -146,5 +147,10 @@ async def test_a_chat_still_waiting_breaches_in_business_time_up_to_the_desks_cl
         assert (row["waited_seconds"], row["waited_calendar_seconds"]) == (2400, 225600), row
         status, page, _ = await admin.get("/admin/reports?from=2026-03-27&to=2026-03-30")
         assert status == 200 and "<td>40 min 00 s</td><td>no answer</td>" in page     # the page's breach list
+        token = await make_token(admin, "bi", "read")                                # and the REST API
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+            async with http.get(server.url + "/api/v1/reports/breaches?from=2026-03-27&to=2026-03-30") as resp:
+                [row] = (await resp.json())["breaches"]
+        assert (row["waited_seconds"], row["waited_calendar_seconds"]) == (2400, 225600), row
     finally:
         await admin.close()

@@ -26,6 +26,16 @@ async def _dataset(request: web.Request, params: parameters.ReportParams) -> dic
     return await request.app[keys.STORE].read(report_queries.report_dataset, params.start_ts, params.end_ts)
 
 
+async def build_report(app: web.Application, name: str, params: parameters.ReportParams) -> dict:
+    """Report `name` as the reports API and /api/v1 answer it: first response and SLA in business time up to the
+    desk's clock, the gap list grouped by meaning (off the event loop: it may use the sentence encoder)."""
+    desk = app[keys.DESK]
+    dataset = await app[keys.STORE].read(report_queries.report_dataset, params.start_ts, params.end_ts)
+    return await asyncio.get_running_loop().run_in_executor(
+        None, catalogue.build, name, dataset, params, app[keys.CONFIG].sla_seconds, desk.clock(),
+        KnowledgeBaseMeaning(app[keys.KB]), hours.current(desk))
+
+
 async def report_api(request: web.Request) -> web.Response:
     await require_agent(request, admin=True)
     name = request.match_info["name"]
@@ -33,12 +43,7 @@ async def report_api(request: web.Request) -> web.Response:
     name = name[:-4] if as_csv else name
     catalogue.require_report(name)            # domain errors become the JSON error answer (views/errors.py)
     params = parameters.parse_params(request.query, _today())
-    config = request.app[keys.CONFIG]
-    dataset = await _dataset(request, params)
-    # Off the event loop: the gap list may put unanswered questions through the sentence encoder.
-    report = await asyncio.get_running_loop().run_in_executor(
-        None, catalogue.build, name, dataset, params, config.sla_seconds, request.app[keys.DESK].clock(),
-        KnowledgeBaseMeaning(request.app[keys.KB]), hours.current(request.app[keys.DESK]))
+    report = await build_report(request.app, name, params)
     if not as_csv:
         return web.json_response(report)
     filename = f"{name}-{params.start.isoformat()}-{params.end.isoformat()}.csv"
