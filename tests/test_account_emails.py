@@ -82,7 +82,8 @@ async def test_emailed_reset_link_sets_the_password_once(emailing, mail):
     assert "If you did not ask, ignore this email" in received.part("text/plain")
     path = link_in(received, server)
     assert await stored_raw(server, received.message_id) is None     # the link is not kept once it was sent
-    [hash_only] = await server.store.read(lambda db: [r[0] for r in db.execute("SELECT token_hash FROM password_resets")])
+    [hash_only] = await server.store.read(
+        lambda db: [r[0] for r in db.execute("SELECT token_hash FROM password_resets")])
     assert path.rsplit("/", 1)[1] not in hash_only
 
     status, page = await get(server, path)
@@ -181,7 +182,8 @@ async def test_invitation_email_lets_the_new_agent_choose_a_password(emailing, m
     path = link_in(fox, server)
     status, page = await get(server, path)
     assert status == 200 and "For Fox Mulder" in page
-    status, _ = await post_form(server, path, {"new_password": "fox-chose-this-1", "repeat_password": "fox-chose-this-1"})
+    status, _ = await post_form(server, path, {"new_password": "fox-chose-this-1",
+                                               "repeat_password": "fox-chose-this-1"})
     assert status == 303
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         async with http.post(server.url + "/login", data={"email": "fox@shop.example", "password": "fox-chose-this-1",

@@ -6,6 +6,7 @@ import re
 
 from playwright.async_api import expect
 
+from support.axe import violations
 from support.browser import record_page_problems, sign_in
 from support.smtp_server import SmtpServer
 
@@ -23,9 +24,11 @@ async def test_forgot_password_by_email_in_the_browser(server_factory, browser, 
         await page.get_by_text("Forgot your password?").click()
         await page.get_by_role("link", name="Email me a reset link").click()
         await page.wait_for_url("**/account/forgot")
+        assert await violations(page, "forgot password") == []
         await page.fill("input[name=email]", "fox@example.com")
         await page.get_by_role("button", name="Email me a reset link").click()
         await expect(page.locator("#forgot-sent")).to_contain_text("If fox@example.com is the login of an account")
+        assert await violations(page, "reset email sent") == []
 
         [received] = await mail.wait_for(1)
         link = re.search(r"http://\S+/account/reset/[\w-]+", received.part("text/plain")).group(0)

@@ -126,7 +126,8 @@ def _login_failed(request, is_json, email, message, status, code="invalid_creden
     if is_json:
         return web.json_response({"ok": False, "error": code, "message": message}, status=status)
     return render(request, "login.html", status=status, error=message, email=email,
-                  next=same_site_path(request.query.get("next")), email_on=account_emails.email_on(request.app[keys.DESK]))
+                  next=same_site_path(request.query.get("next")),
+                  email_on=account_emails.email_on(request.app[keys.DESK]))
 
 
 async def logout(request: web.Request) -> web.Response:
