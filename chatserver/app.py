@@ -16,7 +16,7 @@ from triage import KnowledgeBase, SentenceEncoder
 from . import keys, templating
 from .cluster import node as cluster
 from .config import Config
-from .desk import Desk, agents, assignment, email_in, timed_jobs, webhooks
+from .desk import Desk, account_emails, agents, assignment, email_in, timed_jobs, webhooks
 from .desk.live import InProcessLiveState
 from .desk.live_redis import RedisLiveState
 from .mail import listener as inbound_smtp
@@ -75,6 +75,7 @@ def create_app(config: Config | None = None, clock: Callable[[], float] = time.t
         "visitor_quality": (6, 60.0),   # `quality` reports (docs/quality.md)
         "new_visitors": (config.new_visitors_per_minute_per_ip, 60.0),
         "api_calls": (config.api_rate_limit_per_minute, 60.0),      # per API token (desk/api_tokens.py)
+        **account_emails.LIMITS,        # "Forgot your password?" emails, per account and per client address
     }
     live = (RedisLiveState(node.redis, node.names.key("live"), node.node_id, limits) if node
             else InProcessLiveState(limits))

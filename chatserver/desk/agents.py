@@ -15,7 +15,7 @@ from ..errors import Conflict, InvalidPayload, NotFound
 from ..security.first_admin import record_generated_password
 from ..passwords import hash_password
 from ..store import agents as agent_queries
-from . import audit, presence
+from . import account_emails, audit, presence
 from .events import AgentSignedOut
 
 ROLES = {"agent", "supervisor", "admin"}
@@ -32,6 +32,11 @@ def _email(fields: dict) -> str:
     if not isinstance(value, str) or not LOGIN_EMAIL_RE.match(value.strip()):
         raise InvalidPayload("enter an email address like dana@example.com", code="invalid_email")
     return value.strip().lower()
+
+
+def login_email(value: object) -> str:
+    """A login typed on a page (e.g. "Forgot your password?"), checked and lower-cased; `invalid_email` if not one."""
+    return _email({"email": value})
 
 
 def _name(fields: dict) -> str:
@@ -100,12 +105,16 @@ def generate_password() -> str:
 AUDITED_FIELDS = ("email", "name", "role", "max_chats", "departments", "disabled")
 
 
-async def create_agent(desk, fields: dict, actor: audit.Actor | None = None) -> tuple[dict, str | None]:
-    """Create an agent; returns (agent, generated password or None when the admin chose one)."""
+async def create_agent(desk, fields: dict, actor: audit.Actor | None = None,
+                       admin: dict | None = None) -> tuple[dict, str | None, dict | None]:
+    """Create an agent; returns (agent, one-time password, invitation email). Without a chosen password: when
+    email is on, an invitation with a link to choose their password is queued in the same transaction (the
+    generated password is never shown); when it is off, the one-time password is returned to show once."""
     cleaned = clean_new_agent(fields)
     generated = None
     if cleaned["password"] is None:
         generated = cleaned["password"] = generate_password()
+    invite = generated is not None and account_emails.email_on(desk)
     password_hash = await asyncio.to_thread(hash_password, cleaned["password"])   # argon2: ~0.1 s of CPU
 
     def create(db, now):
@@ -113,12 +122,13 @@ async def create_agent(desk, fields: dict, actor: audit.Actor | None = None) -> 
                                            cleaned["max_chats"], cleaned["departments"], now)
         if generated is not None:       # a one-time password: they choose their own at first sign-in
             agent_queries.require_password_change(db, agent["id"], now)
-        return agent
+        invitation = account_emails.queue_invitation(db, desk, agent, admin, now) if invite else None
+        return agent, invitation
 
     write = audit.audited(create, actor, "agent.created", "agent",
-                          lambda agent: (agent["id"], audit.diff(None, agent, AUDITED_FIELDS)))
-    agent = await desk.store.write(write, time.time())
-    return agent, generated
+                          lambda made: (made[0]["id"], audit.diff(None, made[0], AUDITED_FIELDS)))
+    agent, invitation = await desk.store.write(write, time.time())
+    return agent, None if invite else generated, invitation
 
 
 def _update(db, agent_id: int, changes: dict, actor: audit.Actor | None) -> dict:

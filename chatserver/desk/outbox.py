@@ -26,6 +26,9 @@ BATCH = 1
 DEFERRED: dict = {}
 # Kinds that may turn out unneeded by their first attempt: kind -> async fn(desk, email) -> bool.
 STILL_NEEDED: dict = {}
+# Kinds whose bytes hold a secret (a password reset link): forgotten once the SMTP server accepted them, so a copy
+# of the database taken later holds no working link.
+SECRET_KINDS: set = set()
 
 
 def email_settings(desk) -> tuple[object | None, str | None]:
@@ -153,5 +156,10 @@ async def _attempt(desk, email: dict, target, sender: str, timeout: float) -> in
                     exc.reason)
         await desk.store.write(outbox_queries.mark_failed_attempt, email["id"], attempt, exc.reason, retry_at)
         return 0
-    await desk.store.write(outbox_queries.mark_sent, email["id"], email["attempts"], time.time())
+    await desk.store.write(_mark_sent, email, time.time())
     return 1
+
+
+def _mark_sent(db, email: dict, now: float) -> None:
+    if outbox_queries.mark_sent(db, email["id"], email["attempts"], now) and email["kind"] in SECRET_KINDS:
+        outbox_queries.forget_raw(db, email["id"])

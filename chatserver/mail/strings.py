@@ -18,6 +18,17 @@ STRINGS = {
         "you": "You",
         "bot": "Assistant",
         "agent": "Support",
+        # agents' account emails (English only: the desk's own pages are English)
+        "reset_subject": "Reset your password for {site}",
+        "reset_intro": "Someone (hopefully you) asked to reset the password of your agent account {email} at {site}.",
+        "reset_how": "Choose a new password with the link below. It works once, for 24 hours; all your sessions end "
+                     "when you use it. If you did not ask, ignore this email: your password stays as it is.",
+        "reset_link": "Choose a new password",
+        "invite_subject": "You are invited to the support desk at {site}",
+        "invite_intro": "{admin} created an agent account for you ({email}) at {site}.",
+        "invite_how": "Choose your password with the link below; it works once, for 24 hours. If it has run out, "
+                      "use \"Forgot your password?\" on the sign-in page or ask an admin for a new link.",
+        "invite_link": "Choose your password",
     },
     "de": {
         "test_subject": "Test-E-Mail von {site}",

@@ -68,6 +68,11 @@ def mark_sent(db: Database, email_id: int, attempt: int, now: float) -> bool:
                       "WHERE id = ? AND status = 'sending' AND attempts = ?", [now, email_id, attempt]).rowcount == 1
 
 
+def forget_raw(db: Database, email_id: int) -> None:
+    """Drop a sent email's bytes (they held a secret); what admins see of it stays."""
+    db.execute("UPDATE email_outbox SET raw = NULL WHERE id = ? AND status = 'sent'", [email_id])
+
+
 def mark_failed_attempt(db: Database, email_id: int, attempt: int, error: str, retry_at: float | None) -> None:
     """An attempt failed: retry at `retry_at`, or give up (None)."""
     if retry_at is None:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from .. import keys
-from ..desk import agents as agent_ops
+from ..desk import account_emails, agents as agent_ops
 from ..desk.presence import presence_of
 from ..errors import Conflict, InvalidFields
 from ..store import agents as agent_queries
@@ -36,7 +36,7 @@ async def _list_page(request: web.Request, status: int = 200, **context) -> web.
     context.setdefault("new", {"role": "agent", "max_chats": app[keys.CONFIG].default_max_chats, "departments": []})
     return admin_page(request, "admin_agents.html", status=status, section="agents", agents=rows,
                       departments=agent_ops.known_departments(app[keys.DESK], agents), errors=context.pop("errors", {}),
-                      notice=request.query.get("done"), **context)
+                      notice=request.query.get("done"), email_on=account_emails.email_on(app[keys.DESK]), **context)
 
 
 async def agents_page(request: web.Request) -> web.Response:
@@ -48,12 +48,13 @@ async def create_agent_form(request: web.Request) -> web.Response:
     admin, form = await admin_form(request)
     fields = _form_fields(form, with_identity=True)
     try:
-        agent, generated = await agent_ops.create_agent(request.app[keys.DESK], fields, actor(request, admin))
+        agent, generated, invitation = await agent_ops.create_agent(request.app[keys.DESK], fields,
+                                                                    actor(request, admin), admin)
     except InvalidFields as exc:
         return await _list_page(request, status=400, errors=exc.errors, new=fields)
     except Conflict as exc:
         return await _list_page(request, status=409, errors={"email": exc.message}, new=fields)
-    return await _list_page(request, created=agent, password=generated)
+    return await _list_page(request, created=agent, password=generated, invitation=invitation)
 
 
 async def _agent_or_404(request: web.Request) -> dict:

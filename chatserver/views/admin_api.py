@@ -29,10 +29,13 @@ async def list_agents(request: web.Request) -> web.Response:
 
 async def create_agent(request: web.Request) -> web.Response:
     admin, payload = await admin_json(request)
-    agent, generated = await agent_ops.create_agent(request.app[keys.DESK], payload, actor(request, admin))
+    agent, generated, invitation = await agent_ops.create_agent(request.app[keys.DESK], payload,
+                                                                actor(request, admin), admin)
     answer = {"ok": True, "agent": agent}
     if generated:
         answer["password"] = generated
+    if invitation:
+        answer["invitation"] = {"message_id": invitation["message_id"], "recipient": invitation["recipient"]}
     return web.json_response(answer, status=201, headers={"Cache-Control": "no-store"})
 
 

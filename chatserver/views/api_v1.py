@@ -111,8 +111,10 @@ async def list_agents(call: Call) -> dict:
 
 
 async def create_agent(call: Call) -> dict:
-    agent, generated = await agent_ops.create_agent(call.desk, call.body, call.actor)
-    return {"ok": True, "agent": agent, **({"password": generated} if generated else {})}
+    agent, generated, invitation = await agent_ops.create_agent(call.desk, call.body, call.actor, call.agent)
+    return {"ok": True, "agent": agent, **({"password": generated} if generated else {}),
+            **({"invitation": {"message_id": invitation["message_id"], "recipient": invitation["recipient"]}}
+               if invitation else {})}
 
 
 async def update_agent(call: Call) -> dict:

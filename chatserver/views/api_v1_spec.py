@@ -154,7 +154,8 @@ SCHEMAS: dict[str, dict] = {
                        "max_chats": {"type": "integer", "minimum": 1, "maximum": 50},
                        "departments": {"type": "array", "items": {"type": "string", "maxLength": 40}, "maxItems": 20},
                        "password": {"type": "string", "minLength": 10, "maxLength": 200,
-                                    "description": "omit to have one generated (answered once as `password`)"}},
+                                    "description": "omit to have one generated (answered once as `password`); with email on, "
+                                                   "an invitation email is sent instead (answered as `invitation`)"}},
         "required": ["email", "name", "role", "max_chats", "departments"],
     },
     "AgentChanges": {

@@ -9,7 +9,7 @@ from aiohttp import web
 from .. import keys
 from ..auth import (AGENT, SESSION_COOKIE, SESSION_TOKEN, agent_for_token, check_csrf, csrf_token, current_agent,
                     require_agent, session_token_from_request)
-from ..desk import agents as agent_ops
+from ..desk import account_emails, agents as agent_ops
 from ..errors import ChatError, NotFound
 from ..security import client_address, login_guard
 from ..security.redirects import same_site_path
@@ -81,7 +81,7 @@ def _threshold_summary(kb) -> dict:
 async def login_page(request: web.Request) -> web.Response:
     notice = "Your new password is set: sign in with it." if request.query.get("reset") else None
     return render(request, "login.html", error=None, email="", next=same_site_path(request.query.get("next")),
-                  notice=notice)
+                  notice=notice, email_on=account_emails.email_on(request.app[keys.DESK]))
 
 
 async def login(request: web.Request) -> web.Response:
@@ -126,7 +126,8 @@ def _login_failed(request, is_json, email, message, status, code="invalid_creden
     if is_json:
         return web.json_response({"ok": False, "error": code, "message": message}, status=status)
     return render(request, "login.html", status=status, error=message, email=email,
-                  next=same_site_path(request.query.get("next")))
+                  next=same_site_path(request.query.get("next")),
+                  email_on=account_emails.email_on(request.app[keys.DESK]))
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -201,6 +202,27 @@ async def reset_with_link(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/login?reset=1")
 
 
+async def forgot_page(request: web.Request) -> web.Response:
+    """GET /account/forgot: "Forgot your password?", the form to have a reset link emailed (or, with email off,
+    where to get one)."""
+    return render(request, "forgot.html", email_on=account_emails.email_on(request.app[keys.DESK]), sent=False,
+                  email="", error=None)
+
+
+async def email_reset_link(request: web.Request) -> web.Response:
+    """POST /account/forgot: the same answer whether or not the address is an agent's."""
+    form = dict(await request.post())
+    email = str(form.get("email", "")).strip()[:320]
+    desk = request.app[keys.DESK]
+    try:
+        await account_emails.email_reset_link(desk, email, client_address.limit_key(client_address.of_request(request)))
+    except ChatError as exc:
+        off = exc.code == "email_off"
+        return render(request, "forgot.html", status=exc.http_status, email_on=not off, sent=False, email=email,
+                      error=exc.message)
+    return render(request, "forgot.html", email_on=True, sent=True, email=email.lower(), error=None)
+
+
 async def article_page(request: web.Request) -> web.Response:
     article = request.app[keys.KB].get(request.match_info["slug"])
     if article is None or not article.published:
@@ -244,6 +266,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/logout", logout)
     app.router.add_get("/account/password", password_page)
     app.router.add_post("/account/password", change_password)
+    app.router.add_get("/account/forgot", forgot_page)
+    app.router.add_post("/account/forgot", email_reset_link)
     app.router.add_get("/account/reset/{token}", reset_page)
     app.router.add_post("/account/reset/{token}", reset_with_link)
     app.router.add_get("/kb/{slug}", article_page)
