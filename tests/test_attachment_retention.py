@@ -7,8 +7,11 @@ import time
 from pathlib import Path
 
 from chatserver import keys
-from chatserver.desk import privacy, settings as settings_ops, timed_jobs
+from chatserver.desk import privacy, timed_jobs
+from support.admin_client import AdminClient
 from support.uploads import fetch, png, stored_files, upload
+
+SITE_FORM = {"widget_greeting": "Hi", "widget_colour": "#2457d6", "allowed_origins": "", "business_hours": "9-5"}
 
 
 async def test_old_attachments_are_deleted_once_a_day_and_their_messages_show_removed(server_factory):
@@ -34,7 +37,17 @@ async def test_old_attachments_are_deleted_once_a_day_and_their_messages_show_re
 
     assert await privacy.apply_retention(desk) is None              # both retention periods off: nothing happens
     assert len(stored_files(server)) == 4
-    await settings_ops.update_settings(desk, {"attachment_retention_days": 30})
+    admin = await AdminClient.login(server)                     # set on the admin settings page
+    try:
+        _, page, _ = await admin.get("/admin/settings")
+        assert 'name="attachment_retention_days"' in page and "Keep attachments for (days)" in page
+        status, page, _ = await admin.post_form("/admin/settings", {**SITE_FORM, "attachment_retention_days": "-3"})
+        assert status == 400 and 'aria-describedby="attachment_retention_days-error"' in page
+        assert server.app[keys.SETTINGS].get("attachment_retention_days") == 0
+        status, _, _ = await admin.post_form("/admin/settings", {**SITE_FORM, "attachment_retention_days": "30"})
+        assert status == 303 and server.app[keys.SETTINGS].get("attachment_retention_days") == 30
+    finally:
+        await admin.close()
     assert await timed_jobs.tick(desk)                              # the leader's daily run
 
     left = await server.store.read(lambda db: [r[0] for r in db.execute(
