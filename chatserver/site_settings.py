@@ -57,6 +57,9 @@ SETTINGS = [
     Setting("retention_days", "Keep conversations for (days)", "days",
             "Conversations closed longer ago than this are anonymised once a day: their messages, comments and "
             "page addresses are erased, the reports keep their counts (docs/privacy.md). 0 keeps them."),
+    Setting("attachment_retention_days", "Keep attachments for (days)", "days",
+            "Files sent longer ago than this are deleted once a day (the file and its thumbnail); the message "
+            "stays in the history as \"file removed\" (docs/privacy.md). 0 keeps them."),
     Setting("webhooks_allow_private", "Webhooks to internal addresses", "bool",
             "Allow webhook URLs on loopback, link-local and private networks (10.x, 192.168.x, 127.0.0.1...). Off "
             "unless the receiver runs inside your network on purpose: a webhook could otherwise reach internal "
@@ -81,6 +84,7 @@ def defaults(config: Config) -> dict:
         "quality_enabled": config.quality_enabled,
         "identity_secret": "",
         "retention_days": 0,
+        "attachment_retention_days": 0,
         "webhooks_allow_private": False,
     }
 

@@ -80,17 +80,24 @@ async def erase_visitor(desk, visitor_id: str, actor: audit.Actor | None = None)
     return {"ok": True, "visitor_id": visitor_id, "erased": counts}
 
 
-async def apply_retention(desk, now: float | None = None) -> int | None:
-    """Anonymise conversations closed more than `retention_days` ago (0: keep them), at most once a day across the
-    cluster (the last run is in the database). Returns how many, or None when it was not time."""
+async def apply_retention(desk, now: float | None = None) -> dict | None:
+    """Anonymise conversations closed more than `retention_days` ago and remove attachments sent more than
+    `attachment_retention_days` ago (0: keep them), at most once a day across the cluster (the last run is in the
+    database). Returns {"conversations": n, "attachments": m}, or None when it was not time (or both are off)."""
     days = int(desk.settings.get("retention_days") or 0)
-    if days <= 0:
+    file_days = int(desk.settings.get("attachment_retention_days") or 0)
+    if days <= 0 and file_days <= 0:
         return None
     now = time.time() if now is None else now
-    done = await desk.store.write(privacy_queries.apply_retention, now - days * DAY, now, DAY)
-    if done:
+    done = await desk.store.write(privacy_queries.apply_retention, now - days * DAY if days > 0 else None, now, DAY,
+                                  now - file_days * DAY if file_days > 0 else None)
+    if done is None:
+        return None
+    await _remove_files(desk, done["files"])
+    if done["conversations"] or done["attachments"]:
         await audit.append_now(desk, audit.SYSTEM, "retention.applied", "conversations", None,
-                               {"conversations": [None, done], "days": [None, days]})
+                               {"conversations": [None, done["conversations"]], "days": [None, days],
+                                "attachments": [None, done["attachments"]], "attachment_days": [None, file_days]})
         await _remove_unreferenced_files(desk)
         await desk.store.truncate_wal()
-    return done
+    return {"conversations": done["conversations"], "attachments": done["attachments"]}

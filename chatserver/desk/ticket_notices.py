@@ -1,7 +1,8 @@
-"""Emails to agents about new tickets (opt-in on the Tickets page): a chat left waiting in the queue for
-CHAT_TICKET_NOTICE_SECONDS (nobody online, or nobody took it) gets one notice per opted-in agent. The timed jobs'
-leader finds such tickets in the database, so a restart loses none; each notice's Message-ID names the ticket and
-the agent, so none is queued twice."""
+"""New tickets: a chat left waiting in the queue for CHAT_TICKET_NOTICE_SECONDS (nobody online, outside business
+hours, or nobody took it) becomes a ticket, once: in one transaction its conversation_tickets row, the
+`ticket.created` webhook (docs/webhooks.md) and one email notice per agent who opted in on the Tickets page. The
+timed jobs' leader finds such chats in the database, so a restart loses none; each notice's Message-ID names the
+ticket and the agent, so none is queued twice."""
 from __future__ import annotations
 
 import time
@@ -22,7 +23,10 @@ async def opted_in(desk, agent: dict) -> bool:
     return await desk.store.read(notice_queries.opted_in, agent["id"])
 
 
-def _queue_notices(db, desk, ticket: dict, recipients: list[dict], sender: str, now: float) -> int:
+def _created(db, desk, ticket: dict, recipients: list[dict], sender: str | None, now: float) -> int:
+    """The ticket and its webhook, and its notices (how many)."""
+    if not notice_queries.create_ticket(db, ticket, now):
+        return 0
     who = ticket["visitor_name"] or ticket["visitor_email"] or "a visitor"
     queued = 0
     for agent in recipients:
@@ -40,15 +44,15 @@ def _queue_notices(db, desk, ticket: dict, recipients: list[dict], sender: str, 
 
 
 async def scan(desk) -> int:
-    """A timed job: queue the notices of tickets waiting longer than CHAT_TICKET_NOTICE_SECONDS."""
-    target, sender = outbox.email_settings(desk)
-    if target is None:
-        return 0
-    recipients = await desk.store.read(notice_queries.recipients)
-    if not recipients:
-        return 0
+    """A timed job: the chats waiting longer than CHAT_TICKET_NOTICE_SECONDS become tickets; returns how many
+    notices were queued."""
     now = time.time()
+    found = await desk.store.read(notice_queries.new_tickets, now - desk.config.ticket_notice_seconds)
+    if not found:
+        return 0
+    target, sender = outbox.email_settings(desk)
+    recipients = await desk.store.read(notice_queries.recipients) if target is not None else []
     queued = 0
-    for ticket in await desk.store.read(notice_queries.unnoticed_tickets, now - desk.config.ticket_notice_seconds):
-        queued += await desk.store.write(_queue_notices, desk, ticket, recipients, sender, now)
+    for ticket in found:
+        queued += await desk.store.write(_created, desk, ticket, recipients, sender, now)
     return queued

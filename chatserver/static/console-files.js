@@ -15,6 +15,10 @@ function sizeText(bytes) {
 
 /** The part of a message element that shows its attachment. */
 export function attachmentElement(attachment) {
+  if (attachment.removed) {
+    return h("div", { class: "cs-attachment" },
+      h("span", { class: "cs-file cs-file-removed" }, `${attachment.name || "file"} · file removed`));
+  }
   const url = `/attachments/${encodeURIComponent(attachment.id)}`;
   const link = h("a", { href: url, class: "cs-file", download: attachment.name || "file", rel: "noopener" },
     `${attachment.name || "file"} · ${sizeText(attachment.size || 0)}`);

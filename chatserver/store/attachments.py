@@ -1,6 +1,8 @@
 """Attachments: one row per file sent in a conversation, and its message (kind 'attachment') in the history."""
 from __future__ import annotations
 
+import json
+
 from sqlite_utils import Database
 
 from ..errors import Conflict
@@ -97,6 +99,24 @@ def storage_keys(db: Database, conversation_ids: list[int]) -> list[str]:
 def referenced_keys(db: Database) -> set[str]:
     return {key for row in db.execute("SELECT storage_key, thumbnail_key FROM attachments").fetchall()
             for key in row if key}
+
+
+def remove_older_than(db: Database, created_before: float) -> tuple[int, list[str]]:
+    """Attachment retention (docs/privacy.md): the rows of files sent before `created_before` go; their messages stay
+    in the history, the payload marked `removed` (no thumbnail, nothing to fetch). Returns how many and the stored
+    files to remove after the commit (a file is not part of a transaction)."""
+    found = db.execute("SELECT id, message_id, storage_key, thumbnail_key FROM attachments WHERE created_at < ? "
+                       "ORDER BY id LIMIT 5000", [created_before]).fetchall()
+    for row in found:
+        message = db.execute("SELECT payload FROM messages WHERE id = ?", [row["message_id"]]).fetchone()
+        if message is not None and message["payload"]:
+            payload = json.loads(message["payload"])
+            payload["attachment"] = {**(payload.get("attachment") or {}), "thumbnail": False, "removed": True}
+            db.execute("UPDATE messages SET payload = ? WHERE id = ?", [json.dumps(payload), row["message_id"]])
+    ids = [row["id"] for row in found]
+    if ids:
+        db.execute(f"DELETE FROM attachments WHERE id IN ({', '.join('?' * len(ids))})", ids)
+    return len(ids), [key for row in found for key in (row["storage_key"], row["thumbnail_key"]) if key]
 
 
 def _export(db, _visitor_id, ids):

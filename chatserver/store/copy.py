@@ -31,7 +31,7 @@ TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "
           "conversation_states", "labels", "conversation_labels", "attachments", "message_receipts", "quality_records",
           "api_tokens", "audit_log", "webhook_endpoints", "webhook_deliveries", "webhook_attempts",
           "visitor_identities", "visitor_erasures", "retention_runs", "password_resets", "password_change_required",
-          "agent_ticket_notices"]
+          "agent_ticket_notices", "conversation_tickets"]
 # SQLite-only tables derived from the others (the FTS5 index of messages and its shadow tables): never copied;
 # PostgreSQL keeps its own index (pg_schema.m16b_message_search).
 DERIVED_TABLE_PREFIXES = ("messages_fts",)

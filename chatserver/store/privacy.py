@@ -203,21 +203,25 @@ def last_retention_run(db: Database) -> float | None:
     return row[0] if row else None
 
 
-def apply_retention(db: Database, closed_before: float, now: float, every: float) -> int | None:
-    """Anonymise conversations closed before `closed_before` (not done yet), unless a run started within `every`
-    seconds (another node, or before a restart): None then. Returns how many conversations it anonymised."""
+def apply_retention(db: Database, closed_before: float | None, now: float, every: float,
+                    attachments_before: float | None = None) -> dict | None:
+    """The daily retention run, unless one started within `every` seconds (another node, or before a restart): None
+    then. Anonymises conversations closed before `closed_before` (not done yet; None: keep them) and removes the
+    attachments sent before `attachments_before` (None: keep them). Returns {"conversations": how many,
+    "attachments": how many, "files": the stored files to remove after the commit}."""
     last = last_retention_run(db)
     if last is not None and now - last < every:
         return None
-    ids = [r[0] for r in db.execute(
+    ids = [] if closed_before is None else [r[0] for r in db.execute(
         "SELECT c.id FROM conversations c WHERE c.status = 'closed' AND c.closed_at < ? "
         "AND (EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id) OR c.page_url IS NOT NULL "
         "OR EXISTS (SELECT 1 FROM surveys s WHERE s.conversation_id = c.id AND s.comment IS NOT NULL)) "
         "ORDER BY c.id LIMIT 5000", [closed_before]).fetchall()]
     if ids:
         erase(db, None, ids, now)
+    removed, files = (0, []) if attachments_before is None else attachments.remove_older_than(db, attachments_before)
     db.execute("INSERT INTO retention_runs (started_at, conversations) VALUES (?, ?)", [now, len(ids)])
-    return len(ids)
+    return {"conversations": len(ids), "attachments": removed, "files": files}
 
 
 def dumps(export: dict) -> str:

@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from ..errors import NotFound
 
 EVENTS = ("conversation.created", "conversation.queued", "conversation.assigned", "conversation.transferred",
-          "conversation.closed", "message.created", "survey.submitted")
+          "conversation.closed", "message.created", "survey.submitted", "ticket.created")
 # conversation_events types -> the webhook event they are
 CONVERSATION_EVENTS = {"created": "conversation.created", "queued": "conversation.queued",
                        "requeued": "conversation.queued", "assigned": "conversation.assigned",

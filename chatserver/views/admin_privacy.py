@@ -18,7 +18,8 @@ async def privacy_page(request: web.Request) -> web.Response:
     return admin_page(request, "admin_privacy.html", section="privacy", query=query, found=found,
                       notice=request.query.get("done"), erased_id=request.query.get("visitor", "")[:64],
                       parts=[p.name for p in privacy_queries.PARTS],
-                      retention_days=request.app[keys.SETTINGS].get("retention_days"))
+                      retention_days=request.app[keys.SETTINGS].get("retention_days"),
+                      attachment_retention_days=request.app[keys.SETTINGS].get("attachment_retention_days"))
 
 
 async def export_download(request: web.Request) -> web.Response:

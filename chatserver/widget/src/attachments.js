@@ -77,6 +77,7 @@ function sizeText(bytes) {
 /** What an attachment message shows inside its bubble: a thumbnail for images, a download link for the rest. */
 export function attachmentView(attachment) {
   const name = attachment.name || "file";
+  if (attachment.removed) return h("span", { class: "file removed", text: name + " · " + t("fileRemoved") });
   const link = h("a", { class: "file", href: "#", rel: "noopener", text: name + " · " + sizeText(attachment.size || 0),
     "aria-label": t("download", { name }) });
   link.addEventListener("click", async (e) => {
