@@ -590,6 +590,19 @@ def identity_tables(conn: psycopg.Connection) -> frozenset[str]:
 
 
 @migrations()
+def m18f_conversation_tickets(db) -> None:
+    # As on SQLite: the chats that became tickets (the `ticket.created` webhook), once each.
+    db.execute("""
+    CREATE TABLE conversation_tickets (
+        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
+        created_at DOUBLE PRECISION NOT NULL
+    )""")
+    db.execute("INSERT INTO conversation_tickets (conversation_id, created_at) SELECT conversation_id, "
+               "min(created_at) FROM email_outbox WHERE kind = 'ticket_notice' AND conversation_id IS NOT NULL "
+               "GROUP BY conversation_id")
+
+
+@migrations()
 def m19a_example_proposals(db) -> None:
     # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
     db.execute(f"""
@@ -615,16 +628,3 @@ def m19a_example_proposals(db) -> None:
         created_at DOUBLE PRECISION NOT NULL,
         PRIMARY KEY (proposal_id, conversation_id)
     )""")
-
-
-@migrations()
-def m18f_conversation_tickets(db) -> None:
-    # As on SQLite: the chats that became tickets (the `ticket.created` webhook), once each.
-    db.execute("""
-    CREATE TABLE conversation_tickets (
-        conversation_id BIGINT PRIMARY KEY REFERENCES conversations(id),
-        created_at DOUBLE PRECISION NOT NULL
-    )""")
-    db.execute("INSERT INTO conversation_tickets (conversation_id, created_at) SELECT conversation_id, "
-               "min(created_at) FROM email_outbox WHERE kind = 'ticket_notice' AND conversation_id IS NOT NULL "
-               "GROUP BY conversation_id")

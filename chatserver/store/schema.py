@@ -555,6 +555,21 @@ def m18e_privacy(db: Database) -> None:
 
 
 @migrations()
+def m18f_conversation_tickets(db: Database) -> None:
+    # Tickets (docs/webhooks.md, `ticket.created`): a chat left waiting in the queue CHAT_TICKET_NOTICE_SECONDS
+    # becomes a ticket once; this row says it did (the `ticket.created` webhook and the agents' ticket notices are
+    # queued in the same transaction). Chats already noticed by email are tickets already.
+    db.execute("""
+    CREATE TABLE conversation_tickets (
+        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+        created_at REAL NOT NULL
+    )""")
+    db.execute("INSERT INTO conversation_tickets (conversation_id, created_at) SELECT conversation_id, "
+               "min(created_at) FROM email_outbox WHERE kind = 'ticket_notice' AND conversation_id IS NOT NULL "
+               "GROUP BY conversation_id")
+
+
+@migrations()
 def m19a_example_proposals(db: Database) -> None:
     # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
     # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;
@@ -582,18 +597,3 @@ def m19a_example_proposals(db: Database) -> None:
         created_at REAL NOT NULL,
         PRIMARY KEY (proposal_id, conversation_id)
     )""")
-
-
-@migrations()
-def m18f_conversation_tickets(db: Database) -> None:
-    # Tickets (docs/webhooks.md, `ticket.created`): a chat left waiting in the queue CHAT_TICKET_NOTICE_SECONDS
-    # becomes a ticket once; this row says it did (the `ticket.created` webhook and the agents' ticket notices are
-    # queued in the same transaction). Chats already noticed by email are tickets already.
-    db.execute("""
-    CREATE TABLE conversation_tickets (
-        conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
-        created_at REAL NOT NULL
-    )""")
-    db.execute("INSERT INTO conversation_tickets (conversation_id, created_at) SELECT conversation_id, "
-               "min(created_at) FROM email_outbox WHERE kind = 'ticket_notice' AND conversation_id IS NOT NULL "
-               "GROUP BY conversation_id")
