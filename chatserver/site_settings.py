@@ -60,6 +60,9 @@ SETTINGS = [
     Setting("attachment_retention_days", "Keep attachments for (days)", "days",
             "Files sent longer ago than this are deleted once a day (the file and its thumbnail); the message "
             "stays in the history as \"file removed\" (docs/privacy.md). 0 keeps them."),
+    Setting("audit_retention_days", "Keep the audit log for (days)", "days",
+            "Audit log entries older than this are deleted once a day (docs/admin.md, \"Audit log\"). 0 keeps "
+            "them for as long as the database."),
     Setting("webhooks_allow_private", "Webhooks to internal addresses", "bool",
             "Allow webhook URLs on loopback, link-local and private networks (10.x, 192.168.x, 127.0.0.1...). Off "
             "unless the receiver runs inside your network on purpose: a webhook could otherwise reach internal "
@@ -85,6 +88,7 @@ def defaults(config: Config) -> dict:
         "identity_secret": "",
         "retention_days": 0,
         "attachment_retention_days": 0,
+        "audit_retention_days": 0,
         "webhooks_allow_private": False,
     }
 

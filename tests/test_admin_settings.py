@@ -23,7 +23,7 @@ async def test_saved_settings_apply_at_once(server, admin):
                               "survey_nps_enabled": False, "kb_threshold": None, "smtp_url": "", "email_from": "",
                               "hours_timezone": "UTC", "hours_schedule": "", "hours_holidays": "",
                               "quality_enabled": False, "identity_secret": "", "retention_days": 0,
-                              "attachment_retention_days": 0, "webhooks_allow_private": False}
+                              "attachment_retention_days": 0, "audit_retention_days": 0, "webhooks_allow_private": False}
     site_form = {name: value for name, value in settings.all().items()
                  if name not in ("smtp_url", "email_from", "hours_timezone", "hours_schedule", "hours_holidays")}
     assert await server.store.read(settings_queries.all_settings) == site_form   # stored, survives restarts

@@ -75,7 +75,7 @@ async def test_old_attachments_are_deleted_once_a_day_and_their_messages_show_re
 
     # Once a day across nodes: the run is recorded in the database, a second one the same day does nothing.
     assert await privacy.apply_retention(desk) is None
-    assert await privacy.apply_retention(desk, time.time() + 86401) == {"conversations": 0, "attachments": 0}
+    assert await privacy.apply_retention(desk, time.time() + 86401) == {"conversations": 0, "attachments": 0, "audit_entries": 0}
     entries = await server.store.read(lambda db: db.execute(
         "SELECT count(*) FROM audit_log WHERE action = 'retention.applied'").fetchone()[0])
     assert entries == 1

@@ -21,7 +21,7 @@ async def expire(server, name: str) -> None:
                                                    [time.time() - 40 * 86400, name]))
     desk = server.app[keys.DESK]
     await settings_ops.update_settings(desk, {"attachment_retention_days": 30})
-    assert await privacy.apply_retention(desk) == {"conversations": 0, "attachments": 1}
+    assert await privacy.apply_retention(desk) == {"conversations": 0, "attachments": 1, "audit_entries": 0}
 
 
 async def test_the_widget_shows_a_removed_file_as_removed(server_factory, host_site, browser):

@@ -108,6 +108,39 @@ async def test_api_calls_are_recorded_with_their_token(server, admin):
     assert [e["action"] for e in body["entries"]] == ["agent.created"]
 
 
+async def test_reads_through_the_api_are_recorded_too(server, admin):
+    token = await make_token(admin, "bi-reader", "read")
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        async with http.get(server.url + "/api/v1/conversations?status=closed") as resp:
+            assert resp.status == 200
+    token_row = [r for r in await entries(server) if r["action"] == "api_token.created"][-1]
+    [read] = [r for r in await entries(server) if r["action"] == "api.read"]
+    assert (read["via"], read["token_id"], read["target_id"]) == ("api", int(token_row["target_id"]),
+                                                                 "/api/v1/conversations")
+    assert read["changes"] == {"query": [None, ["status"]]} and token not in json.dumps(read)
+
+
+async def test_the_log_is_kept_per_its_retention_setting(server, admin):
+    from chatserver import keys
+    from chatserver.desk import audit, privacy, settings as settings_ops
+    from chatserver.store import audit as audit_queries
+    desk = server.app[keys.DESK]
+    entry = audit.entry(audit.SYSTEM, "test.old_entry", None, None, None)
+    await server.store.write(audit_queries.append, {**entry, "created_at": time.time() - 40 * 86400})
+    recent = [r["id"] for r in await entries(server) if r["action"] != "test.old_entry"]
+    assert recent
+    await settings_ops.update_settings(desk, {"audit_retention_days": 30})
+    done = await privacy.apply_retention(desk)
+    assert done["audit_entries"] == 1, done
+    left = await entries(server)
+    assert "test.old_entry" not in actions(left)
+    assert [r["id"] for r in left][:len(recent)] == recent           # the newer ones all stay
+    assert actions(left)[-1] == "retention.applied"
+    with pytest.raises(StorageError):       # only entries older than the retention job's cutoff may go
+        await server.store.write(lambda db: db.execute("DELETE FROM audit_log"))
+    assert len(await entries(server)) == len(left)
+
+
 async def test_a_refused_action_leaves_no_entry(server, admin):
     await server.create_agent("dup@example.com", "Dup")
     before = await entries(server)

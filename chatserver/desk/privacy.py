@@ -12,6 +12,7 @@ import time
 
 from ..errors import NotFound
 from ..store import attachments as attachment_queries
+from ..store import audit as audit_queries
 from ..store import privacy as privacy_queries
 from . import assignment, audit
 
@@ -81,23 +82,34 @@ async def erase_visitor(desk, visitor_id: str, actor: audit.Actor | None = None)
 
 
 async def apply_retention(desk, now: float | None = None) -> dict | None:
-    """Anonymise conversations closed more than `retention_days` ago and remove attachments sent more than
-    `attachment_retention_days` ago (0: keep them), at most once a day across the cluster (the last run is in the
-    database). Returns {"conversations": n, "attachments": m}, or None when it was not time (or both are off)."""
+    """Anonymise conversations closed more than `retention_days` ago, remove attachments sent more than
+    `attachment_retention_days` ago and audit entries older than `audit_retention_days` (0: keep them), at most once
+    a day across the cluster (the last run is in the database). Returns {"conversations": n, "attachments": m,
+    "audit_entries": k}, or None when it was not time (or all three are off)."""
     days = int(desk.settings.get("retention_days") or 0)
     file_days = int(desk.settings.get("attachment_retention_days") or 0)
-    if days <= 0 and file_days <= 0:
+    audit_days = int(desk.settings.get("audit_retention_days") or 0)
+    if days <= 0 and file_days <= 0 and audit_days <= 0:
         return None
     now = time.time() if now is None else now
-    done = await desk.store.write(privacy_queries.apply_retention, now - days * DAY if days > 0 else None, now, DAY,
-                                  now - file_days * DAY if file_days > 0 else None)
+
+    def run(db):
+        done = privacy_queries.apply_retention(db, now - days * DAY if days > 0 else None, now, DAY,
+                                               now - file_days * DAY if file_days > 0 else None)
+        if done is not None:
+            done["audit_entries"] = audit_queries.prune(db, now - audit_days * DAY) if audit_days > 0 else 0
+        return done
+
+    done = await desk.store.write(run)
     if done is None:
         return None
     await _remove_files(desk, done["files"])
-    if done["conversations"] or done["attachments"]:
+    if done["conversations"] or done["attachments"] or done["audit_entries"]:
         await audit.append_now(desk, audit.SYSTEM, "retention.applied", "conversations", None,
                                {"conversations": [None, done["conversations"]], "days": [None, days],
-                                "attachments": [None, done["attachments"]], "attachment_days": [None, file_days]})
+                                "attachments": [None, done["attachments"]], "attachment_days": [None, file_days],
+                                "audit_entries": [None, done["audit_entries"]], "audit_days": [None, audit_days]})
         await _remove_unreferenced_files(desk)
         await desk.store.truncate_wal()
-    return {"conversations": done["conversations"], "attachments": done["attachments"]}
+    return {"conversations": done["conversations"], "attachments": done["attachments"],
+            "audit_entries": done["audit_entries"]}

@@ -53,3 +53,10 @@ def entries(db: Database, filters: dict, before_id: int | None, limit: int) -> l
 
 def actions(db: Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT DISTINCT action FROM audit_log ORDER BY action").fetchall()]
+
+
+
+def prune(db: Database, before: float) -> int:
+    """Delete the entries older than `before` (the retention setting): the one delete the triggers allow."""
+    db.execute("UPDATE audit_prune SET before = ? WHERE id = 1 AND before < ?", [before, before])
+    return db.execute("DELETE FROM audit_log WHERE created_at < ?", [before]).rowcount

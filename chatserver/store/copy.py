@@ -35,6 +35,8 @@ TABLES = ["visitors", "agents", "agent_sessions", "conversations", "messages", "
 # SQLite-only tables derived from the others (the FTS5 index of messages and its shadow tables): never copied;
 # PostgreSQL keeps its own index (pg_schema.m16b_message_search).
 DERIVED_TABLE_PREFIXES = ("messages_fts",)
+# One-row tables each engine's migration seeds itself (the audit log's pruning cutoff): never copied.
+SEEDED_TABLES = ("audit_prune",)
 MESSAGE_COLUMNS = "conversation_id, seq, author, agent_id, private, kind, client_id, text, payload, created_at"
 
 
@@ -82,7 +84,8 @@ def _source(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                             "AND name NOT LIKE 'sqlite_%' AND name != '_sqlite_migrations'")}
-    unknown = sorted(name for name in names - set(TABLES) if not name.startswith(DERIVED_TABLE_PREFIXES))
+    unknown = sorted(name for name in names - set(TABLES) - set(SEEDED_TABLES)
+                     if not name.startswith(DERIVED_TABLE_PREFIXES))
     if unknown:
         conn.close()
         raise CopyRefused(f"the copy does not know the tables {unknown}: add them to chatserver/store/copy.py")

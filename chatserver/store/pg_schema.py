@@ -603,6 +603,20 @@ def m18f_conversation_tickets(db) -> None:
 
 
 @migrations()
+def m18g_audit_retention(db) -> None:
+    # As on SQLite: deletes of entries older than the retention job's cutoff are allowed, no others.
+    db.execute("CREATE TABLE audit_prune (id INTEGER PRIMARY KEY CHECK (id = 1), before DOUBLE PRECISION NOT NULL)")
+    db.execute("INSERT INTO audit_prune (id, before) VALUES (1, 0)")
+    db.execute("""CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'DELETE' AND OLD.created_at < (SELECT before FROM audit_prune WHERE id = 1) THEN
+                RETURN OLD;
+            END IF;
+            RAISE EXCEPTION 'the audit log is append-only';
+        END $$""")
+
+
+@migrations()
 def m19a_example_proposals(db) -> None:
     # As on SQLite: example questions learned from solved chats, waiting for an admin, and their conversations.
     db.execute(f"""

@@ -570,6 +570,18 @@ def m18f_conversation_tickets(db: Database) -> None:
 
 
 @migrations()
+def m18g_audit_retention(db: Database) -> None:
+    # The audit log is kept per the retention setting (`audit_retention_days`): the daily job raises the cutoff in
+    # `audit_prune` and deletes the entries older than it; the delete trigger still refuses every other delete.
+    db.execute("CREATE TABLE audit_prune (id INTEGER PRIMARY KEY CHECK (id = 1), before REAL NOT NULL)")
+    db.execute("INSERT INTO audit_prune (id, before) VALUES (1, 0)")
+    db.execute("DROP TRIGGER audit_log_no_delete")
+    db.execute("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+               "WHEN old.created_at >= (SELECT before FROM audit_prune WHERE id = 1) "
+               "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+
+
+@migrations()
 def m19a_example_proposals(db: Database) -> None:
     # Example questions the bot learned from solved chats (a visitor question followed by "helpful" on an article,
     # or answered by an agent's "send article"), waiting for an admin. One row per article and normalised text;

@@ -337,6 +337,9 @@ def endpoint(op: Operation):
             target = request.match_info.get("conversation_id")
             await audit.append_now(desk, call.actor, op.audit, "conversation", target,
                                    {"agent_id": [None, body.get("agent_id")]} if "agent_id" in body else None)
+        elif request.method == "GET":     # every call is audited: the writes by their operations, reads here
+            await audit.append_now(desk, call.actor, "api.read", "api", request.path,
+                                   {"query": [None, sorted(request.query)]} if request.query else None)
         return web.json_response(answer, status=op.status, headers={"Cache-Control": "no-store"})
     handle.__name__ = op.operation_id
     return handle
