@@ -244,13 +244,7 @@ class RedisLiveState(LiveState):
 
     async def visitor_online(self, visitor_id: str) -> bool:
         """Connected to any live node (a node's set expires with the node)."""
-        try:
-            async for key in self.redis.scan_iter(match=self._key("visitors", "*"), count=100):
-                if await self.redis.sismember(key, visitor_id):
-                    return True
-        except RedisError as exc:
-            raise self._unreachable(exc) from exc
-        return False
+        return visitor_id in await self.visitors_connected([visitor_id])
 
     async def leads_timed_jobs(self, now: float) -> bool:
         return bool(await self._run("lead", self.node_id, _ms(self.leader_ttl_seconds)))
